@@ -1,0 +1,37 @@
+/**
+ * The Worker's routes:
+ *   GET  /healthz                 liveness, no auth
+ *   POST /v1/chat/completions     OpenAI-compatible chat (API key)
+ *   GET  /v1/models               models this key can use (API key)
+ *   GET  /v1/me                   the key's own user (API key)
+ *   /admin/*                      the operator's admin API (HEARTH_ADMIN_TOKEN)
+ */
+import { Hono } from "hono";
+import { adminRoutes } from "./admin/routes.js";
+import { rateLimit, requireApiKey } from "./auth/middleware.js";
+import { chatCompletions } from "./chat/route.js";
+import { requestContext } from "./http/context.js";
+import { notFound, onError } from "./http/errors.js";
+import type { AppEnv } from "./http/types.js";
+import { listModels } from "./models/route.js";
+
+export function createApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", requestContext());
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.route("/admin", adminRoutes());
+
+  const v1 = new Hono<AppEnv>();
+  v1.use("*", requireApiKey(), rateLimit());
+  v1.post("/chat/completions", chatCompletions);
+  v1.get("/models", listModels);
+  v1.get("/me", (c) => {
+    const { user } = c.get("principal");
+    return c.json({ id: user.id, name: user.name, policy: user.policy });
+  });
+  app.route("/v1", v1);
+
+  app.onError(onError);
+  app.notFound(notFound);
+  return app;
+}

@@ -1,0 +1,73 @@
+/**
+ * API-key authentication for /v1: `Authorization: Bearer <key>` or `x-api-key: <key>`.
+ * Lookups are cached per isolate for a few seconds, so a busy key costs no D1 query per request and a
+ * revoked key stops working everywhere within AUTH_CACHE_TTL_MS.
+ */
+import { HearthError } from "@hearth/shared";
+import type { MiddlewareHandler } from "hono";
+import { findPrincipal, type Principal } from "../db/users.js";
+import type { AppEnv } from "../http/types.js";
+import { TtlCache } from "./cache.js";
+import { hashKey } from "./keys.js";
+
+/** How long a key lookup is trusted, and so the longest a revocation takes to bite. */
+export const AUTH_CACHE_TTL_MS = 5_000;
+/** Unknown keys are remembered briefly, so a client stuck on a bad key cannot hammer D1. */
+const NEGATIVE_TTL_MS = 1_000;
+
+export const principalCache = new TtlCache<Principal | null>({ ttlMs: AUTH_CACHE_TTL_MS });
+
+export function presentedKey(headers: Headers): string | undefined {
+  const auth = headers.get("authorization");
+  if (auth) {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return match?.[1];
+  }
+  return headers.get("x-api-key")?.trim() || undefined;
+}
+
+export async function resolvePrincipal(db: D1Database, key: string): Promise<Principal | null> {
+  const hash = await hashKey(key);
+  const cached = principalCache.get(hash);
+  if (cached !== undefined) return cached;
+  const principal = await findPrincipal(db, hash);
+  principalCache.set(hash, principal, Date.now(), principal ? AUTH_CACHE_TTL_MS : NEGATIVE_TTL_MS);
+  return principal;
+}
+
+/** Forget cached lookups for one user, after the admin API changed its keys or policy in this isolate. */
+export function forgetUser(userId: string): void {
+  principalCache.deleteWhere((p) => p?.user.id === userId);
+}
+
+export function requireApiKey(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const key = presentedKey(c.req.raw.headers);
+    if (!key) {
+      throw new HearthError(
+        "missing_api_key",
+        "Missing API key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key: <key>').",
+      );
+    }
+    const principal = await resolvePrincipal(c.env.DB, key);
+    // A sidecar token is not an API key: it may only open the tunnel.
+    if (!principal || principal.kind !== "api") {
+      throw new HearthError("invalid_api_key", "Invalid API key.");
+    }
+    c.set("principal", principal);
+    await next();
+  };
+}
+
+/** Per-user request rate, through Cloudflare's rate-limiting binding. */
+export function rateLimit(): MiddlewareHandler<AppEnv> {
+  return async (c, next) => {
+    const { success } = await c.env.RATE_LIMITER.limit({ key: c.get("principal").user.id });
+    if (!success) {
+      throw new HearthError("rate_limited", "Rate limit reached for this API key. Retry shortly.", {
+        retryAfterSeconds: 10,
+      });
+    }
+    await next();
+  };
+}

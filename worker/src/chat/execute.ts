@@ -1,0 +1,115 @@
+/**
+ * Runs a route plan: each target in order, retries per the shared decision function, until one
+ * answers. Returns the answer with the trace of every attempt; throws a HearthError naming every
+ * target's reason when none could.
+ */
+import {
+  HearthError,
+  nextStep,
+  type AttemptFailure,
+  type AttemptSummary,
+  type RetryOptions,
+  type RoutePlan,
+  type Target,
+} from "@hearth/shared";
+import { providers } from "../providers/registry.js";
+import type { Provider, ProviderConfig } from "../providers/types.js";
+import { sleep, startDeadline, timeoutFailure, type Deadline } from "./attempt.js";
+
+export interface ExecuteOptions {
+  retry: RetryOptions;
+  /** Per-attempt deadline (ms) until `call` resolves. */
+  timeoutMs: number;
+  /** The client's signal: when it aborts, everything stops. */
+  signal: AbortSignal;
+  env: Env;
+}
+
+/** Given a target, start the work; resolve once it has *started answering* (then the attempt counts as served). */
+export type AttemptCall<T> = (p: { provider: Provider; config: ProviderConfig; target: Target; deadline: Deadline }) => Promise<T>;
+
+export interface Served<T> {
+  value: T;
+  target: Target;
+  trace: AttemptSummary[];
+  /** Upstream calls made, retries included. */
+  attempts: number;
+}
+
+export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts: ExecuteOptions): Promise<Served<T>> {
+  const trace: AttemptSummary[] = [...plan.skipped];
+  const failures: AttemptFailure[] = [];
+  let attempts = 0;
+  for (const target of plan.targets) {
+    const provider = providers[target.provider];
+    const cfg = provider.config(opts.env);
+    if (!cfg) continue; // planRoute already skipped unconfigured providers; this satisfies the types.
+    for (let attempt = 1; ; attempt++) {
+      attempts++;
+      const started = Date.now();
+      const deadline = startDeadline(opts.timeoutMs, opts.signal);
+      try {
+        const value = await call({ provider, config: cfg, target, deadline });
+        trace.push({ target: target.id, outcome: "served", reason: "ok", status: 200, ms: Date.now() - started });
+        return { value, target, trace, attempts };
+      } catch (err) {
+        if (opts.signal.aborted) throw err; // the client left: nothing to fall back for
+        if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
+        const failure = deadline.timedOut ? timeoutFailure(opts.timeoutMs) : provider.classifyError(err);
+        const step = nextStep(failure, attempt, opts.retry);
+        trace.push({
+          target: target.id,
+          outcome: "failed",
+          reason: step.reason,
+          ...(failure.status !== undefined ? { status: failure.status } : {}),
+          ms: Date.now() - started,
+        });
+        failures.push(failure);
+        if (step.action === "retry") {
+          await sleep(step.delayMs, opts.signal);
+          continue;
+        }
+        if (step.action === "stop") throw rejected(target, failure, trace);
+        break;
+      } finally {
+        deadline.clear();
+      }
+    }
+  }
+  throw exhausted(plan, failures, trace);
+}
+
+/** The upstream judged the request itself bad: pass its status and message on, marked as relayed. */
+function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): HearthError {
+  return new HearthError("upstream_error", `${target.id} rejected the request: ${f.message ?? "no message"}`, {
+    status: f.status ?? 502,
+    attempts: trace,
+  });
+}
+
+/** No target answered: 503 when none could be tried, 429/504 when all said so, else 502. */
+function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSummary[]): HearthError {
+  if (plan.targets.length === 0) {
+    const why =
+      plan.skipped.length > 0
+        ? `no provider key is configured for ${plan.skipped.map((s) => s.target).join(", ")}`
+        : "no target is configured for this model";
+    return new HearthError(
+      "no_target_available",
+      `No cloud target is available: ${why}. Set OPENAI_API_KEY or ANTHROPIC_API_KEY (wrangler secret put), or the user's autoTargets policy.`,
+      { attempts: trace },
+    );
+  }
+  const summary = trace.filter((t) => t.outcome !== "served").map((t) => `${t.target}: ${t.reason}`).join("; ");
+  if (failures.every((f) => f.kind === "http" && f.status === 429)) {
+    const waits = failures.map((f) => f.retryAfterMs ?? 1000);
+    return new HearthError("upstream_rate_limited", `Every target is rate limited (${summary}).`, {
+      attempts: trace,
+      retryAfterSeconds: Math.max(1, Math.min(...waits) / 1000),
+    });
+  }
+  if (failures.every((f) => f.kind === "timeout")) {
+    return new HearthError("upstream_timeout", `Every target timed out (${summary}).`, { attempts: trace });
+  }
+  return new HearthError("upstream_error", `No target could answer (${summary}).`, { attempts: trace });
+}

@@ -1,0 +1,89 @@
+/**
+ * Turning an upstream chunk iterator into the client's SSE body. By the time this runs the stream is
+ * committed (the first content arrived), so failures here cannot fall back: they end the stream with an
+ * error event and no `[DONE]`, which the OpenAI SDKs surface as an error — never a truncated success.
+ */
+import { errorBody, type ErrorCode } from "@hearth/shared";
+import type { ChatCompletionChunk } from "../providers/types.js";
+import type { Logger } from "../log.js";
+
+const encoder = new TextEncoder();
+const frame = (data: string) => encoder.encode(`data: ${data}\n\n`);
+
+/** A chunk that shows the answer has begun: text, a tool call, a refusal or a finish. The role-only opener is not. */
+export function isSubstantive(chunk: ChatCompletionChunk): boolean {
+  if (chunk.choices.length === 0) return chunk.usage != null;
+  return chunk.choices.some(
+    (ch) => !!ch.delta.content || !!ch.delta.tool_calls?.length || !!ch.delta.refusal || ch.finish_reason != null,
+  );
+}
+
+/** The stream is open and holding its first chunks; nothing has been sent to the client yet. */
+export interface OpenStream {
+  iterator: AsyncIterator<ChatCompletionChunk>;
+  buffered: ChatCompletionChunk[];
+}
+
+/** Reads until the answer has begun. Throws if the upstream ends first (an empty answer is a failure). */
+export async function openStream(stream: AsyncIterable<ChatCompletionChunk>): Promise<OpenStream> {
+  const iterator = stream[Symbol.asyncIterator]();
+  const buffered: ChatCompletionChunk[] = [];
+  for (;;) {
+    const r = await iterator.next();
+    if (r.done) throw new Error("upstream stream ended before any content");
+    buffered.push(r.value);
+    if (isSubstantive(r.value)) return { iterator, buffered };
+  }
+}
+
+export interface SseOptions {
+  /** Pass the usage-only chunk on (the client set stream_options.include_usage). */
+  includeUsage: boolean;
+  /** Names the target in the error event. */
+  targetId: string;
+  log: Logger;
+}
+
+export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint8Array> {
+  const { iterator, buffered } = open;
+  let finished = false;
+  let sent = 0;
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, code: ErrorCode, message: string) => {
+    opts.log.warn("stream broke after commit", { code, target: opts.targetId, chunks: sent });
+    controller.enqueue(frame(JSON.stringify(errorBody(code, message))));
+    controller.close();
+  };
+  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: ChatCompletionChunk) => {
+    if (chunk.choices.some((ch) => ch.finish_reason != null)) finished = true;
+    if (!opts.includeUsage) {
+      // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
+      if (chunk.choices.length === 0) return;
+      delete (chunk as { usage?: unknown }).usage;
+    }
+    controller.enqueue(frame(JSON.stringify(chunk)));
+    sent++;
+  };
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const next = buffered.shift();
+      if (next) return emit(controller, next);
+      let r: IteratorResult<ChatCompletionChunk>;
+      try {
+        r = await iterator.next();
+      } catch (err) {
+        const detail = err instanceof Error ? err.message : "unknown error";
+        return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} broke after it started (${detail}).`);
+      }
+      if (!r.done) return emit(controller, r.value);
+      if (!finished) {
+        return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} ended before the answer finished.`);
+      }
+      controller.enqueue(frame("[DONE]"));
+      controller.close();
+    },
+    async cancel() {
+      // The client went away: stop the upstream generation too.
+      await iterator.return?.();
+    },
+  });
+}

@@ -1,0 +1,65 @@
+/**
+ * The Worker's settings, read from its env (vars in wrangler.toml, secrets, `.dev.vars` locally).
+ * Parsed once per env object: Workers hand every request the same env, so this costs nothing per request.
+ */
+import { DEFAULT_RETRY, type RetryOptions } from "@hearth/shared";
+import type { LogLevel } from "./log.js";
+
+export interface HearthConfig {
+  /** Ordered cloud targets for `model: "auto"`. Default: none (then only a user's policy supplies them). */
+  autoTargets: string[];
+  /** Largest accepted request body in bytes. Default: 4 MiB. */
+  maxBodyBytes: number;
+  /** Non-streaming attempt deadline (ms). Default: 120,000. */
+  upstreamTimeoutMs: number;
+  /** Streaming attempt deadline to the first chunk (ms); after it the stream is committed. Default: 30,000. */
+  firstChunkTimeoutMs: number;
+  retry: RetryOptions;
+  /** Default: warn. */
+  logLevel: LogLevel;
+  /** The admin API is disabled while this is empty. */
+  adminToken: string | undefined;
+}
+
+function int(value: string | undefined, fallback: number): number {
+  const n = value === undefined || value === "" ? NaN : Number(value);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+function list(value: string | undefined): string[] {
+  return (value ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
+
+export function readConfig(env: Env): HearthConfig {
+  const vars = env as unknown as Record<string, string | undefined>;
+  const level = vars.HEARTH_LOG_LEVEL as LogLevel | undefined;
+  return {
+    autoTargets: list(vars.HEARTH_AUTO_TARGETS),
+    maxBodyBytes: int(vars.HEARTH_MAX_BODY_BYTES, 4 * 1024 * 1024),
+    upstreamTimeoutMs: int(vars.HEARTH_UPSTREAM_TIMEOUT_MS, 120_000),
+    firstChunkTimeoutMs: int(vars.HEARTH_FIRST_CHUNK_TIMEOUT_MS, 30_000),
+    retry: {
+      ...DEFAULT_RETRY,
+      baseDelayMs: int(vars.HEARTH_RETRY_BASE_MS, DEFAULT_RETRY.baseDelayMs),
+      maxRetryAfterMs: int(vars.HEARTH_MAX_RETRY_AFTER_MS, DEFAULT_RETRY.maxRetryAfterMs),
+    },
+    logLevel: level && LEVELS.includes(level) ? level : "warn",
+    adminToken: vars.HEARTH_ADMIN_TOKEN || undefined,
+  };
+}
+
+const cache = new WeakMap<object, HearthConfig>();
+
+export function config(env: Env): HearthConfig {
+  let cfg = cache.get(env);
+  if (!cfg) {
+    cfg = readConfig(env);
+    cache.set(env, cfg);
+  }
+  return cfg;
+}

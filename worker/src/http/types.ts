@@ -1,0 +1,12 @@
+import type { Logger } from "../log.js";
+import type { Principal } from "../db/users.js";
+
+/** Hono's typing for this app: the Worker env and what middleware puts on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    log: Logger;
+    principal: Principal;
+  };
+}

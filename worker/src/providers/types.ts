@@ -1,0 +1,40 @@
+/**
+ * What a cloud provider is to Hearth: data (its id, where its key lives) plus transforms between the
+ * OpenAI shape Hearth speaks and the provider's own API, called through the provider's official SDK.
+ */
+import type { AttemptFailure, ChatRequest, ProviderId } from "@hearth/shared";
+import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
+
+export type { ChatCompletion, ChatCompletionChunk };
+
+export interface ProviderConfig {
+  apiKey: string;
+  /** Default: the SDK's own (the provider's public API). */
+  baseURL?: string;
+}
+
+export interface CallContext {
+  /** Aborts the upstream request (client went away, deadline passed). */
+  signal: AbortSignal;
+  /** Hearth's request id, sent upstream for correlation. */
+  requestId: string;
+  /** Give up on the upstream after this long without a response (ms). */
+  timeoutMs: number;
+}
+
+export interface Provider {
+  id: ProviderId;
+  /** This provider's key and base URL from the Worker's env; null when no key is set. */
+  config(env: Env): ProviderConfig | null;
+  /** One non-streaming completion, answered in OpenAI's shape (usage always set). */
+  complete(req: ChatRequest, model: string, cfg: ProviderConfig, ctx: CallContext): Promise<ChatCompletion>;
+  /**
+   * Opens a stream. Resolves once the upstream accepted the request (its headers arrived), so a
+   * refusal is an ordinary rejected promise. Iterating yields OpenAI chunks; a final chunk with
+   * `usage` and empty `choices` is always produced (the caller drops it unless asked for).
+   * Breaking out of the loop aborts the upstream request.
+   */
+  stream(req: ChatRequest, model: string, cfg: ProviderConfig, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>>;
+  /** Reduces anything this provider's SDK threw into what the retry decision needs. */
+  classifyError(err: unknown): AttemptFailure;
+}
