@@ -116,7 +116,9 @@ export function sseWriter(res: ServerResponse, fault: Fault | undefined) {
   let sent = 0;
   return (data: string, event?: string): boolean => {
     if (fault?.type === "cut" && sent >= fault.afterEvents) {
-      res.socket?.destroy();
+      // end(), not destroy(): what was written reaches the client first, then the connection closes
+      // without the chunked body's terminator — a real mid-stream cut.
+      res.socket?.end();
       return false;
     }
     res.write(`${event ? `event: ${event}\n` : ""}data: ${data}\n\n`);

@@ -15,6 +15,7 @@ import {
 import { providers } from "../providers/registry.js";
 import type { Provider, ProviderConfig } from "../providers/types.js";
 import { sleep, startDeadline, timeoutFailure, type Deadline } from "./attempt.js";
+import { StreamEndedEarly } from "./sse.js";
 
 export interface ExecuteOptions {
   retry: RetryOptions;
@@ -55,7 +56,11 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
       } catch (err) {
         if (opts.signal.aborted) throw err; // the client left: nothing to fall back for
         if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
-        const failure = deadline.timedOut ? timeoutFailure(opts.timeoutMs) : provider.classifyError(err);
+        const failure = deadline.timedOut
+          ? timeoutFailure(opts.timeoutMs)
+          : err instanceof StreamEndedEarly
+            ? { kind: "connection" as const, message: err.message }
+            : provider.classifyError(err);
         const step = nextStep(failure, attempt, opts.retry);
         trace.push({
           target: target.id,

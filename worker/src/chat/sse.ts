@@ -18,6 +18,14 @@ export function isSubstantive(chunk: ChatCompletionChunk): boolean {
   );
 }
 
+/** The upstream stream ended before the answer began: a broken connection, as far as retrying goes. */
+export class StreamEndedEarly extends Error {
+  constructor() {
+    super("upstream stream ended before any content");
+    this.name = "StreamEndedEarly";
+  }
+}
+
 /** The stream is open and holding its first chunks; nothing has been sent to the client yet. */
 export interface OpenStream {
   iterator: AsyncIterator<ChatCompletionChunk>;
@@ -30,7 +38,7 @@ export async function openStream(stream: AsyncIterable<ChatCompletionChunk>): Pr
   const buffered: ChatCompletionChunk[] = [];
   for (;;) {
     const r = await iterator.next();
-    if (r.done) throw new Error("upstream stream ended before any content");
+    if (r.done) throw new StreamEndedEarly();
     buffered.push(r.value);
     if (isSubstantive(r.value)) return { iterator, buffered };
   }

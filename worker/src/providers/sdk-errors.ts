@@ -41,7 +41,8 @@ export function classifySdkError(err: unknown, sdk: SdkErrorClasses): AttemptFai
     return failure;
   }
   if (err instanceof sdk.APIError) return { kind: "invalid_response", message: upstreamMessage(err) };
-  // fetch failures that the SDK did not wrap (e.g. a body cut mid-stream: "terminated").
-  if (err instanceof TypeError) return { kind: "connection", message: err.message };
-  return { kind: "invalid_response", message: err instanceof Error ? err.message : String(err) };
+  // Garbage from the upstream is not worth retrying; anything else the SDK did not wrap is the
+  // transport failing while the body was read ("Network connection lost.", undici's "terminated").
+  if (err instanceof SyntaxError || !(err instanceof Error)) return { kind: "invalid_response", message: String(err) };
+  return { kind: "connection", message: err.message };
 }

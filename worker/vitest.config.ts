@@ -1,0 +1,29 @@
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { join } from "node:path";
+import { defineProject } from "vitest/config";
+
+// Worker tests run inside workerd with real D1 (migrations applied in test/setup.ts).
+export default defineProject(async () => {
+  const migrations = await readD1Migrations(join(import.meta.dirname, "../migrations"));
+  return {
+    plugins: [
+      cloudflareTest({
+        main: "./src/index.ts",
+        wrangler: { configPath: "../wrangler.toml" },
+        miniflare: {
+          bindings: {
+            TEST_MIGRATIONS: migrations,
+            HEARTH_ADMIN_TOKEN: "test-admin-token",
+            HEARTH_MAX_BODY_BYTES: "2048",
+          },
+          ratelimits: { RATE_LIMITER: { simple: { limit: 5, period: 60 } } },
+        },
+      }),
+    ],
+    test: {
+      name: "worker",
+      include: ["test/**/*.test.ts"],
+      setupFiles: ["./test/setup.ts"],
+    },
+  };
+});
