@@ -15,6 +15,9 @@ export default defineProject(async () => {
             TEST_MIGRATIONS: migrations,
             HEARTH_ADMIN_TOKEN: "test-admin-token",
             HEARTH_MAX_BODY_BYTES: "2048",
+            // No cloud keys here, whatever a developer's .dev.vars holds: these tests stop before any upstream.
+            OPENAI_API_KEY: "",
+            ANTHROPIC_API_KEY: "",
           },
           ratelimits: { RATE_LIMITER: { simple: { limit: 5, period: 60 } } },
         },
