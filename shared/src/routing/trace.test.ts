@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+import type { AttemptSummary } from "../errors.js";
+import { formatTrace, parseTrace } from "./trace.js";
+
+describe("trace header", () => {
+  const entries: AttemptSummary[] = [
+    { target: "anthropic/claude-x", outcome: "skipped", reason: "not_configured" },
+    { target: "openai/gpt-4o", outcome: "failed", reason: "http_429", status: 429, ms: 12.4 },
+    { target: "openai/gpt-4o", outcome: "served", reason: "ok", status: 200, ms: 80 },
+  ];
+  it("writes one entry per attempt, in order", () => {
+    expect(formatTrace(entries)).toBe(
+      "anthropic/claude-x;outcome=skipped;reason=not_configured, openai/gpt-4o;outcome=failed;reason=http_429;status=429;ms=12, openai/gpt-4o;outcome=served;status=200;ms=80",
+    );
+  });
+  it("parses back what it wrote", () => {
+    expect(parseTrace(formatTrace(entries))).toEqual([entries[0], { ...entries[1], ms: 12 }, entries[2]]);
+  });
+  it("parses nothing from nothing", () => expect(parseTrace(null)).toEqual([]));
+});
