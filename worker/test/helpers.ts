@@ -4,7 +4,8 @@ export const ADMIN = "test-admin-token";
 
 /** Calls the Worker in-process (no HTTP hop) the way a client would. */
 export function call(path: string, init: RequestInit = {}): Promise<Response> {
-  return exports.default.fetch(new Request(`https://hearth.test${path}`, init));
+  // The generated Env types do not describe the entry module's exports; it is the Hono app's fetch.
+  return (exports as unknown as { default: { fetch(r: Request): Promise<Response> } }).default.fetch(new Request(`https://hearth.test${path}`, init));
 }
 
 export function admin(method: string, path: string, body?: unknown, token = ADMIN): Promise<Response> {

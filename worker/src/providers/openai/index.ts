@@ -40,5 +40,6 @@ export const openaiProvider: Provider = {
       APIError: OpenAI.APIError,
       APIConnectionError: OpenAI.APIConnectionError,
       APIConnectionTimeoutError: OpenAI.APIConnectionTimeoutError,
+      APIUserAbortError: OpenAI.APIUserAbortError,
     }),
 };
