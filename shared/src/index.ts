@@ -4,3 +4,4 @@ export * from "./openai/validate.js";
 export * from "./routing/targets.js";
 export * from "./routing/retry.js";
 export * from "./routing/trace.js";
+export * from "./tunnel/protocol.js";

@@ -1,0 +1,135 @@
+/**
+ * The tunnel's wire protocol: JSON text frames over the WebSocket the sidecar opens to the Worker.
+ * Defined once, here, as schemas; both ends validate every frame they receive.
+ *
+ * One connection carries many requests at once; every request-scoped frame names its request `id`.
+ *
+ *   Worker → sidecar: welcome, request, cancel
+ *   sidecar → Worker: hello, state, start, delta, end, error, bye
+ *
+ * A request's life: request → start → delta* → end, or request → error at any point, or
+ * request → cancel (Worker) → error{cancelled} / end. Deltas may be coalesced: one frame can carry many
+ * tokens' worth of text, so a fast model does not cost one frame per token.
+ */
+import { z } from "zod";
+import { chatRequestSchema } from "../openai/request.js";
+
+export const PROTOCOL_VERSION = 1;
+
+export const localModelSchema = z.object({
+  /** The name clients use after `local/`, e.g. `qwen2.5-7b-instruct-q4_k_m`. */
+  id: z.string().min(1).max(200),
+  backend: z.enum(["llama-cpp", "ollama"]),
+  /** Tokens of context this model runs with. */
+  contextLength: z.number().int().positive(),
+  /** Bytes on disk (GGUF) or as reported by Ollama. */
+  sizeBytes: z.number().int().nonnegative().optional(),
+  loaded: z.boolean(),
+  /** Whether the model's chat template supports tool calls. */
+  tools: z.boolean(),
+  /** Measured or estimated generation speed, tokens/s (0 = unknown). */
+  tokensPerSecond: z.number().nonnegative().default(0),
+});
+export type LocalModel = z.infer<typeof localModelSchema>;
+
+export const sidecarStateSchema = z.object({
+  models: z.array(localModelSchema).max(500),
+  /** Concurrent generations the sidecar admits, and how many are free now. */
+  slots: z.object({ total: z.number().int().nonnegative(), free: z.number().int().nonnegative() }),
+  /** Requests waiting for a slot, and the most it will queue before refusing. */
+  queue: z.object({ depth: z.number().int().nonnegative(), max: z.number().int().nonnegative() }),
+  /** Ids of models being loaded right now. */
+  loading: z.array(z.string()).default([]),
+  freeMemoryBytes: z.number().nonnegative(),
+  /** Shutting down: finishing what it has, taking nothing new. */
+  draining: z.boolean().default(false),
+});
+export type SidecarState = z.infer<typeof sidecarStateSchema>;
+
+const usageSchema = z.object({
+  prompt_tokens: z.number().int().nonnegative(),
+  completion_tokens: z.number().int().nonnegative(),
+});
+
+export const TUNNEL_ERROR_CODES = [
+  /** No slot and the queue is full: go elsewhere at once. */
+  "overloaded",
+  /** The model is loading and cannot answer yet. */
+  "loading",
+  "model_not_found",
+  /** The request cannot run here (too long for the context, tools unsupported…). */
+  "unsupported",
+  "invalid_request",
+  /** The backend (llama.cpp, Ollama) failed. */
+  "backend_error",
+  /** Stopped because the Worker sent cancel. */
+  "cancelled",
+  /** The sidecar is shutting down. */
+  "draining",
+] as const;
+export type TunnelErrorCode = (typeof TUNNEL_ERROR_CODES)[number];
+
+const id = z.string().min(1).max(64);
+
+export const sidecarFrameSchema = z.discriminatedUnion("t", [
+  z.object({
+    t: z.literal("hello"),
+    v: z.number().int(),
+    /** Stable per installation, so the Worker can tell a reconnect from a second machine. */
+    sidecarId: z.string().min(1).max(100),
+    name: z.string().max(100).optional(),
+    state: sidecarStateSchema,
+  }),
+  z.object({ t: z.literal("state"), state: sidecarStateSchema }),
+  z.object({ t: z.literal("start"), id, model: z.string() }),
+  z.object({
+    t: z.literal("delta"),
+    id,
+    text: z.string().optional(),
+    toolCalls: z
+      .array(
+        z.object({
+          index: z.number().int().nonnegative(),
+          id: z.string().optional(),
+          name: z.string().optional(),
+          arguments: z.string().optional(),
+        }),
+      )
+      .optional(),
+  }),
+  z.object({
+    t: z.literal("end"),
+    id,
+    finishReason: z.enum(["stop", "length", "tool_calls", "content_filter"]),
+    usage: usageSchema,
+  }),
+  z.object({ t: z.literal("error"), id, code: z.enum(TUNNEL_ERROR_CODES), message: z.string().max(2000) }),
+  z.object({ t: z.literal("bye"), reason: z.string().max(200) }),
+]);
+export type SidecarFrame = z.infer<typeof sidecarFrameSchema>;
+
+export const workerFrameSchema = z.discriminatedUnion("t", [
+  z.object({ t: z.literal("welcome"), v: z.number().int(), heartbeatMs: z.number().int().positive() }),
+  z.object({ t: z.literal("request"), id, model: z.string().min(1), body: chatRequestSchema }),
+  z.object({ t: z.literal("cancel"), id }),
+]);
+export type WorkerFrame = z.infer<typeof workerFrameSchema>;
+
+export type FrameResult<F> = { ok: true; frame: F } | { ok: false; error: string };
+
+function parseWith<F>(schema: z.ZodType<F>, text: string): FrameResult<F> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: "frame is not JSON" };
+  }
+  const r = schema.safeParse(json);
+  if (r.success) return { ok: true, frame: r.data };
+  const issue = r.error.issues[0];
+  return { ok: false, error: `invalid frame at '${issue?.path.join(".") ?? ""}': ${issue?.message ?? "invalid"}` };
+}
+
+export const parseSidecarFrame = (text: string) => parseWith(sidecarFrameSchema, text);
+export const parseWorkerFrame = (text: string) => parseWith(workerFrameSchema, text);
+export const encodeFrame = (frame: SidecarFrame | WorkerFrame): string => JSON.stringify(frame);

@@ -1,0 +1,50 @@
+/**
+ * What a local backend is to the sidecar: it lists models, runs one chat request as a stream of
+ * events, and cleans up. Admission control (slots, queue) is the sidecar's, not the backend's.
+ */
+import type { ChatRequest, LocalModel, TunnelErrorCode } from "@hearth/shared";
+
+export type FinishReason = "stop" | "length" | "tool_calls";
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+}
+
+export type GenerationEvent =
+  /** Generated text, in order. Several tokens may arrive in one event. */
+  | { type: "text"; text: string }
+  /** A whole tool call (local backends produce calls whole, not as argument deltas). */
+  | { type: "tool_call"; index: number; id: string; name: string; arguments: string }
+  /** Last event of a successful generation. */
+  | { type: "end"; finishReason: FinishReason; usage: Usage };
+
+export interface GenerateOptions {
+  /** Aborts the generation: client gone, Worker cancelled, shutdown. The iterator then ends or throws BackendError("cancelled"). */
+  signal: AbortSignal;
+}
+
+export interface Backend {
+  readonly kind: LocalModel["backend"];
+  /** Models this backend can serve, with metadata. Cheap: called on every heartbeat. */
+  models(): Promise<LocalModel[]>;
+  /** Ids of models being loaded right now. */
+  loading(): string[];
+  /**
+   * Runs one chat request on `model` (an id from models()). Loads the model first if needed.
+   * Throws BackendError for every failure a caller should tell apart.
+   */
+  generate(model: string, req: ChatRequest, opts: GenerateOptions): AsyncIterable<GenerationEvent>;
+  /** Unloads models and releases native resources. Idempotent. */
+  dispose(): Promise<void>;
+}
+
+/** A failure with a tunnel error code, so the Worker can tell "go elsewhere now" from "broken". */
+export class BackendError extends Error {
+  readonly code: TunnelErrorCode;
+  constructor(code: TunnelErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = "BackendError";
+    this.code = code;
+  }
+}
