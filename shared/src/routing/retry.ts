@@ -4,7 +4,15 @@
 
 /** How one upstream attempt failed, reduced to what the decision needs. */
 export interface AttemptFailure {
-  kind: "http" | "connection" | "timeout" | "unsupported" | "invalid_response";
+  /**
+   * `unsupported`: this target cannot take this request (checked before sending).
+   * `unavailable`: the target is known not to be able to answer now (home offline, overloaded, loading…).
+   */
+  kind: "http" | "connection" | "timeout" | "unsupported" | "unavailable" | "invalid_response";
+  /** A more specific token for traces (`offline`, `overloaded`…). Default: derived from kind/status. */
+  reason?: string;
+  /** Whether the target was actually called. Default: false for unsupported/unavailable, else true. */
+  contacted?: boolean;
   status?: number;
   /** The upstream's own message, passed on when its error is the final answer. */
   message?: string;
@@ -37,7 +45,13 @@ export type NextStep =
 
 /** A short token naming the failure, used in traces: `http_429`, `connection`, `timeout`. */
 export function failureReason(f: AttemptFailure): string {
+  if (f.reason) return f.reason;
   return f.kind === "http" ? `http_${f.status ?? 0}` : f.kind;
+}
+
+/** Did this attempt reach the target (and so count as an attempt), or was it passed over? */
+export function wasContacted(f: AttemptFailure): boolean {
+  return f.contacted ?? !(f.kind === "unsupported" || f.kind === "unavailable");
 }
 
 /** Same target again might work: rate limits, conflicts, timeouts at the upstream, 5xx, dropped connections. */

@@ -6,6 +6,7 @@
 import {
   HearthError,
   nextStep,
+  wasContacted,
   type AttemptFailure,
   type AttemptSummary,
   type RetryOptions,
@@ -46,11 +47,11 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
     const cfg = provider.config(opts.env);
     if (!cfg) continue; // planRoute already skipped unconfigured providers; this satisfies the types.
     for (let attempt = 1; ; attempt++) {
-      attempts++;
       const started = Date.now();
       const deadline = startDeadline(opts.timeoutMs, opts.signal);
       try {
         const value = await call({ provider, config: cfg, target, deadline });
+        attempts++;
         trace.push({ target: target.id, outcome: "served", reason: "ok", status: 200, ms: Date.now() - started });
         return { value, target, trace, attempts };
       } catch (err) {
@@ -62,9 +63,11 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
             ? { kind: "connection" as const, message: err.message }
             : provider.classifyError(err);
         const step = nextStep(failure, attempt, opts.retry);
+        const contacted = wasContacted(failure);
+        if (contacted) attempts++;
         trace.push({
           target: target.id,
-          outcome: "failed",
+          outcome: contacted ? "failed" : "skipped",
           reason: step.reason,
           ...(failure.status !== undefined ? { status: failure.status } : {}),
           ms: Date.now() - started,
@@ -92,7 +95,10 @@ function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): H
   });
 }
 
-/** No target answered: 503 when none could be tried, 429/504 when all said so, else 502. */
+/**
+ * No target answered: 400 when no target can take this request at all, 503 when none could be tried,
+ * 429/504 when all said so, else 502.
+ */
 function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSummary[]): HearthError {
   if (plan.targets.length === 0) {
     const why =
@@ -106,6 +112,13 @@ function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSu
     );
   }
   const summary = trace.filter((t) => t.outcome !== "served").map((t) => `${t.target}: ${t.reason}`).join("; ");
+  if (failures.length > 0 && failures.every((f) => f.kind === "unsupported")) {
+    const detail = failures.map((f) => f.message).filter(Boolean).join("; ");
+    return new HearthError("unsupported_parameter", `No target can take this request (${detail || summary}).`, { attempts: trace });
+  }
+  if (!failures.some(wasContacted)) {
+    return new HearthError("no_target_available", `No target is available now (${summary}).`, { attempts: trace });
+  }
   if (failures.every((f) => f.kind === "http" && f.status === 429)) {
     const waits = failures.map((f) => f.retryAfterMs ?? 1000);
     return new HearthError("upstream_rate_limited", `Every target is rate limited (${summary}).`, {
