@@ -5,3 +5,5 @@ export * from "./routing/targets.js";
 export * from "./routing/retry.js";
 export * from "./routing/trace.js";
 export * from "./tunnel/protocol.js";
+export * from "./routing/breaker.js";
+export * from "./routing/local.js";

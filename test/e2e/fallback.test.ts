@@ -54,8 +54,9 @@ beforeAll(async () => {
     },
   });
   const [a, b] = await Promise.all([
-    worker.createUser("ordered", { autoTargets: [OPENAI, ANTHROPIC] }),
-    worker.createUser("reversed", { autoTargets: [ANTHROPIC, OPENAI] }),
+    // cloud_only: these cases are about the cloud targets; home's place in the order is tested with the sidecar.
+    worker.createUser("ordered", { mode: "cloud_only", autoTargets: [OPENAI, ANTHROPIC] }),
+    worker.createUser("reversed", { mode: "cloud_only", autoTargets: [ANTHROPIC, OPENAI] }),
   ]);
   client = new OpenAI({ apiKey: a.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
   reversed = new OpenAI({ apiKey: b.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });

@@ -4,6 +4,7 @@
  *   POST /v1/chat/completions     OpenAI-compatible chat (API key)
  *   GET  /v1/models               models this key can use (API key)
  *   GET  /v1/me                   the key's own user (API key)
+ *   GET  /v1/sidecar/connect      the sidecar's WebSocket (sidecar token)
  *   /admin/*                      the operator's admin API (HEARTH_ADMIN_TOKEN)
  */
 import { Hono } from "hono";
@@ -14,12 +15,15 @@ import { requestContext } from "./http/context.js";
 import { notFound, onError } from "./http/errors.js";
 import type { AppEnv } from "./http/types.js";
 import { listModels } from "./models/route.js";
+import { sidecarConnect } from "./tunnel/connect.js";
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext());
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.route("/admin", adminRoutes());
+  // Before the /v1 router: the tunnel authenticates with the sidecar token, not an API key.
+  app.get("/v1/sidecar/connect", sidecarConnect);
 
   const v1 = new Hono<AppEnv>();
   v1.use("*", requireApiKey(), rateLimit());

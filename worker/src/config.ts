@@ -14,6 +14,8 @@ export interface HearthConfig {
   upstreamTimeoutMs: number;
   /** Streaming attempt deadline to the first chunk (ms); after it the stream is committed. Default: 30,000. */
   firstChunkTimeoutMs: number;
+  /** How long home may take to the first token before the cloud is tried (ms). Default: 10,000. */
+  localFirstTokenMs: number;
   retry: RetryOptions;
   /** Default: warn. */
   logLevel: LogLevel;
@@ -43,6 +45,7 @@ export function readConfig(env: Env): HearthConfig {
     maxBodyBytes: int(vars.HEARTH_MAX_BODY_BYTES, 4 * 1024 * 1024),
     upstreamTimeoutMs: int(vars.HEARTH_UPSTREAM_TIMEOUT_MS, 120_000),
     firstChunkTimeoutMs: int(vars.HEARTH_FIRST_CHUNK_TIMEOUT_MS, 30_000),
+    localFirstTokenMs: int(vars.HEARTH_LOCAL_FIRST_TOKEN_MS, 10_000),
     retry: {
       ...DEFAULT_RETRY,
       baseDelayMs: int(vars.HEARTH_RETRY_BASE_MS, DEFAULT_RETRY.baseDelayMs),

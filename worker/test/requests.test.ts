@@ -69,10 +69,15 @@ describe("chat request validation", () => {
     const u = await newUser();
     const r = await chat(u.apiKey, { model: "auto", messages: [{ role: "user", content: "x" }] });
     expect(r.status).toBe(503);
-    const err = ((await r.json()) as ErrorJson & { error: { attempts: { reason: string }[] } }).error;
+    const err = ((await r.json()) as ErrorJson & { error: { attempts: { target: string; reason: string }[] } }).error;
     expect(err.code).toBe("no_target_available");
     expect(err.message).toMatch(/OPENAI_API_KEY or ANTHROPIC_API_KEY/);
-    expect(err.attempts.every((a) => a.reason === "not_configured")).toBe(true);
+    expect(err.message).toMatch(/No sidecar is connected/);
+    expect(err.attempts.map((a) => [a.target, a.reason])).toEqual([
+      ["anthropic/claude-sonnet-4-5", "not_configured"],
+      ["openai/gpt-4.1-mini", "not_configured"],
+      ["local", "offline"],
+    ]);
     expect(r.headers.get("x-hearth-attempts")).toBe("0");
   });
 

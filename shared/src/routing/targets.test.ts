@@ -3,6 +3,7 @@ import { HearthError } from "../errors.js";
 import { parseTarget, planRoute, routingPolicySchema, type ProviderId } from "./targets.js";
 
 const both = new Set<ProviderId>(["openai", "anthropic"]);
+const all = new Set<ProviderId>(["openai", "anthropic", "local"]);
 const deployment = ["anthropic/claude-sonnet-4-5", "openai/gpt-4.1-mini"];
 
 describe("parseTarget", () => {
@@ -34,7 +35,10 @@ describe("planRoute", () => {
   it("skips targets whose provider has no key, saying so", () => {
     const plan = planRoute({ model: "auto", policy: {}, deploymentAutoTargets: deployment, configured: new Set(["openai"]) });
     expect(plan.targets.map((t) => t.id)).toEqual(["openai/gpt-4.1-mini"]);
-    expect(plan.skipped).toEqual([{ target: "anthropic/claude-sonnet-4-5", outcome: "skipped", reason: "not_configured" }]);
+    expect(plan.skipped).toEqual([
+      { target: "local", outcome: "skipped", reason: "not_configured" },
+      { target: "anthropic/claude-sonnet-4-5", outcome: "skipped", reason: "not_configured" },
+    ]);
   });
   it("sends an explicit model to that target only", () => {
     const plan = planRoute({ model: "claude-sonnet-4-5", policy: {}, deploymentAutoTargets: deployment, configured: both });
@@ -52,10 +56,36 @@ describe("planRoute", () => {
   });
 });
 
+describe("planRoute with the sidecar", () => {
+  const plan = (model: string, mode?: "local_first" | "local_only" | "cloud_only") =>
+    planRoute({ model, policy: mode ? { mode } : {}, deploymentAutoTargets: deployment, configured: all });
+  it("local_first (the default) puts home first, then the cloud list", () => {
+    expect(plan("auto").targets.map((t) => t.id)).toEqual(["local", ...deployment]);
+    expect(plan("auto").targets[0]?.model).toBe("*");
+  });
+  it("local_only never plans the cloud, and says why for an explicit cloud model", () => {
+    expect(plan("auto", "local_only").targets.map((t) => t.id)).toEqual(["local"]);
+    const explicit = plan("openai/gpt-4o", "local_only");
+    expect(explicit.targets).toEqual([]);
+    expect(explicit.skipped).toEqual([{ target: "openai/gpt-4o", outcome: "skipped", reason: "policy_local_only" }]);
+  });
+  it("cloud_only never plans home", () => {
+    expect(plan("auto", "cloud_only").targets.map((t) => t.id)).toEqual(deployment);
+    expect(plan("local/llama", "cloud_only").skipped[0]?.reason).toBe("policy_cloud_only");
+  });
+  it("local/<id> and local go home only", () => {
+    expect(plan("local/qwen-7b").targets).toEqual([{ provider: "local", model: "qwen-7b", id: "local/qwen-7b" }]);
+    expect(plan("local").targets.map((t) => t.model)).toEqual(["*"]);
+  });
+});
+
 describe("routingPolicySchema", () => {
   it("rejects unknown keys and bad targets", () => {
     expect(routingPolicySchema.safeParse({ autoTargets: ["x/y"] }).success).toBe(false);
     expect(routingPolicySchema.safeParse({ surprise: 1 }).success).toBe(false);
     expect(routingPolicySchema.safeParse({ autoTargets: ["openai/gpt-4o"], maxAttemptsPerTarget: 2 }).success).toBe(true);
+    expect(routingPolicySchema.safeParse({ autoTargets: ["local/x"] }).success).toBe(false);
+    expect(routingPolicySchema.safeParse({ mode: "local_only", localFirstTokenMs: 5000 }).success).toBe(true);
+    expect(routingPolicySchema.safeParse({ mode: "sometimes" }).success).toBe(false);
   });
 });

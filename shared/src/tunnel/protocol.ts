@@ -66,6 +66,10 @@ export const TUNNEL_ERROR_CODES = [
   "cancelled",
   /** The sidecar is shutting down. */
   "draining",
+  /** Set by the hub: no first token within the deadline (the home generation was cancelled). */
+  "timeout",
+  /** Set by the hub: the sidecar's connection dropped mid-request. */
+  "disconnected",
 ] as const;
 export type TunnelErrorCode = (typeof TUNNEL_ERROR_CODES)[number];
 

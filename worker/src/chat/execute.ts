@@ -20,8 +20,8 @@ import { StreamEndedEarly } from "./sse.js";
 
 export interface ExecuteOptions {
   retry: RetryOptions;
-  /** Per-attempt deadline (ms) until `call` resolves. */
-  timeoutMs: number;
+  /** Per-attempt deadline (ms) until `call` resolves, per target. */
+  timeoutMs: (target: Target) => number;
   /** The client's signal: when it aborts, everything stops. */
   signal: AbortSignal;
   env: Env;
@@ -48,7 +48,8 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
     if (!cfg) continue; // planRoute already skipped unconfigured providers; this satisfies the types.
     for (let attempt = 1; ; attempt++) {
       const started = Date.now();
-      const deadline = startDeadline(opts.timeoutMs, opts.signal);
+      const timeoutMs = opts.timeoutMs(target);
+      const deadline = startDeadline(timeoutMs, opts.signal);
       try {
         const value = await call({ provider, config: cfg, target, deadline });
         attempts++;
@@ -58,7 +59,7 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
         if (opts.signal.aborted) throw err; // the client left: nothing to fall back for
         if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
         const failure = deadline.timedOut
-          ? timeoutFailure(opts.timeoutMs)
+          ? timeoutFailure(timeoutMs)
           : err instanceof StreamEndedEarly
             ? { kind: "connection" as const, message: err.message }
             : provider.classifyError(err);
@@ -100,24 +101,15 @@ function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): H
  * 429/504 when all said so, else 502.
  */
 function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSummary[]): HearthError {
-  if (plan.targets.length === 0) {
-    const why =
-      plan.skipped.length > 0
-        ? `no provider key is configured for ${plan.skipped.map((s) => s.target).join(", ")}`
-        : "no target is configured for this model";
-    return new HearthError(
-      "no_target_available",
-      `No cloud target is available: ${why}. Set OPENAI_API_KEY or ANTHROPIC_API_KEY (wrangler secret put), or the user's autoTargets policy.`,
-      { attempts: trace },
-    );
-  }
   const summary = trace.filter((t) => t.outcome !== "served").map((t) => `${t.target}: ${t.reason}`).join("; ");
   if (failures.length > 0 && failures.every((f) => f.kind === "unsupported")) {
     const detail = failures.map((f) => f.message).filter(Boolean).join("; ");
     return new HearthError("unsupported_parameter", `No target can take this request (${detail || summary}).`, { attempts: trace });
   }
   if (!failures.some(wasContacted)) {
-    return new HearthError("no_target_available", `No target is available now (${summary}).`, { attempts: trace });
+    return new HearthError("no_target_available", `No target is available now (${summary || "nothing to try"}).${hints(trace)}`, {
+      attempts: trace,
+    });
   }
   if (failures.every((f) => f.kind === "http" && f.status === 429)) {
     const waits = failures.map((f) => f.retryAfterMs ?? 1000);
@@ -130,4 +122,16 @@ function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSu
     return new HearthError("upstream_timeout", `Every target timed out (${summary}).`, { attempts: trace });
   }
   return new HearthError("upstream_error", `No target could answer (${summary}).`, { attempts: trace });
+}
+
+/** What an operator or user can do about targets that were passed over. */
+function hints(trace: AttemptSummary[]): string {
+  const reasons = new Set(trace.map((t) => t.reason));
+  let out = "";
+  if (reasons.has("not_configured")) {
+    out += " Set OPENAI_API_KEY or ANTHROPIC_API_KEY (wrangler secret put) to enable cloud targets, or the user's autoTargets policy.";
+  }
+  if (reasons.has("offline")) out += " No sidecar is connected: start it on your machine to answer at home.";
+  if (reasons.has("policy_local_only")) out += " The user's policy is local_only: the cloud is never used.";
+  return out;
 }

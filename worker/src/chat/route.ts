@@ -2,7 +2,7 @@
  * POST /v1/chat/completions: validate, plan, execute. Streaming answers are held until the first
  * content arrives, so a failing target is replaced invisibly; after that the stream is committed.
  */
-import { parseChatRequest, planRoute, formatTrace, type ChatRequest, type RoutePlan } from "@hearth/shared";
+import { parseChatRequest, planRoute, formatTrace, type ChatRequest, type RoutePlan, type Target } from "@hearth/shared";
 import type { Context } from "hono";
 import { config } from "../config.js";
 import { parseJsonBody } from "../http/body.js";
@@ -11,10 +11,18 @@ import { configuredProviders } from "../providers/registry.js";
 import { executePlan, type ExecuteOptions, type Served } from "./execute.js";
 import { openStream, sseBody } from "./sse.js";
 
-function routeHeaders<T>(served: Served<T>, requestId: string): Record<string, string> {
+/** The target as the client should see it: for home, the model the hub chose (`local/<model>`). */
+function servedTarget(served: Served<unknown>, model: string | undefined): string {
+  return served.target.provider === "local" && model ? `local/${model}` : served.target.id;
+}
+
+function routeHeaders<T>(served: Served<T>, requestId: string, model?: string): Record<string, string> {
+  const target = servedTarget(served, model);
+  const last = served.trace[served.trace.length - 1];
+  if (last?.outcome === "served") last.target = target;
   return {
     "x-request-id": requestId,
-    "x-hearth-target": served.target.id,
+    "x-hearth-target": target,
     "x-hearth-attempts": String(served.attempts),
     "x-hearth-trace": formatTrace(served.trace),
   };
@@ -35,6 +43,17 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
   const plan = planFor(c, req);
   const policy = c.get("principal").user.policy;
   const requestId = c.get("requestId");
+  const localFirstTokenMs = policy.localFirstTokenMs ?? cfg.localFirstTokenMs;
+  const ctx = (signal: AbortSignal, timeoutMs: number) => ({
+    signal,
+    requestId,
+    timeoutMs,
+    env: c.env,
+    userId: c.get("principal").user.id,
+    localFirstTokenMs,
+  });
+  // Home's deadline is enforced by its hub (which cancels the generation there); ours is a backstop.
+  const deadlineFor = (cloudMs: number) => (t: Target) => (t.provider === "local" ? localFirstTokenMs + 2_000 : cloudMs);
   const base: Omit<ExecuteOptions, "timeoutMs"> = {
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: c.req.raw.signal,
@@ -45,23 +64,17 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     const served = await executePlan(
       plan,
       ({ provider, config: pc, target, deadline }) =>
-        provider.complete(req, target.model, pc, { signal: deadline.signal, requestId, timeoutMs: cfg.upstreamTimeoutMs }),
-      { ...base, timeoutMs: cfg.upstreamTimeoutMs },
+        provider.complete(req, target.model, pc, ctx(deadline.signal, cfg.upstreamTimeoutMs)),
+      { ...base, timeoutMs: deadlineFor(cfg.upstreamTimeoutMs) },
     );
-    return c.json(served.value, 200, routeHeaders(served, requestId));
+    return c.json(served.value, 200, routeHeaders(served, requestId, served.value.model));
   }
 
   const served = await executePlan(
     plan,
     async ({ provider, config: pc, target, deadline }) =>
-      openStream(
-        await provider.stream(req, target.model, pc, {
-          signal: deadline.signal,
-          requestId,
-          timeoutMs: cfg.firstChunkTimeoutMs,
-        }),
-      ),
-    { ...base, timeoutMs: cfg.firstChunkTimeoutMs },
+      openStream(await provider.stream(req, target.model, pc, ctx(deadline.signal, cfg.firstChunkTimeoutMs))),
+    { ...base, timeoutMs: deadlineFor(cfg.firstChunkTimeoutMs) },
   );
   const body = sseBody(served.value, {
     includeUsage: req.stream_options?.include_usage === true,
@@ -72,7 +85,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     headers: {
       "content-type": "text/event-stream; charset=utf-8",
       "cache-control": "no-cache",
-      ...routeHeaders(served, requestId),
+      ...routeHeaders(served, requestId, served.value.buffered[0]?.model),
     },
   });
 }

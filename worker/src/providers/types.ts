@@ -20,6 +20,11 @@ export interface CallContext {
   requestId: string;
   /** Give up on the upstream after this long without a response (ms). */
   timeoutMs: number;
+  /** The Worker's env and the caller's user: the local provider reaches that user's hub with them. */
+  env: Env;
+  userId: string;
+  /** For the local provider: how long home may take to the first token (ms). */
+  localFirstTokenMs: number;
 }
 
 export interface Provider {

@@ -43,7 +43,16 @@ export function chatRequest(r: Partial<ChatRequest> = {}): ChatRequest {
 }
 
 export function callContext(c: Partial<CallContext> = {}): CallContext {
-  return { signal: new AbortController().signal, requestId: "req-test-1", timeoutMs: 5_000, ...c };
+  return {
+    signal: new AbortController().signal,
+    requestId: "req-test-1",
+    timeoutMs: 5_000,
+    // The Anthropic provider never reads the env or the user; an empty env stands in.
+    env: {} as Env,
+    userId: "usr_test",
+    localFirstTokenMs: 10_000,
+    ...c,
+  };
 }
 
 const event = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;

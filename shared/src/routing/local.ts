@@ -1,0 +1,80 @@
+/**
+ * Choosing a local model on a connected sidecar: pure, from the request's features and the sidecars'
+ * last reported state. Returns the choice, or the reason home cannot take this request now.
+ */
+import type { LocalModel, SidecarState } from "../tunnel/protocol.js";
+
+export interface LocalFeatures {
+  /** Estimated prompt tokens. */
+  promptTokens: number;
+  /** Tokens to leave room for in the context for the answer. */
+  reserveTokens: number;
+  /** The request offers tools the model may call. */
+  needsTools: boolean;
+  /** A specific model id (`local/<id>`), or undefined to let Hearth choose. */
+  model?: string;
+}
+
+export interface SidecarView {
+  sidecarId: string;
+  state: SidecarState;
+  /** Requests this Worker has in flight on it now. */
+  inflight: number;
+  /** Whether its circuit breaker lets a request through. */
+  breakerAllows: boolean;
+}
+
+export type LocalRefusal =
+  | "offline"
+  | "draining"
+  | "breaker_open"
+  | "no_such_model"
+  | "context_too_long"
+  | "no_tool_support"
+  | "loading"
+  | "overloaded";
+
+export type LocalChoice = { ok: true; sidecarId: string; model: LocalModel } | { ok: false; reason: LocalRefusal };
+
+/** Rough and cheap: ~4 characters per token for English text and code. */
+export function estimateTokens(chars: number): number {
+  return Math.ceil(chars / 4);
+}
+
+// When several reasons apply, report the one that says most about what to fix.
+const PRIORITY: LocalRefusal[] = ["no_such_model", "context_too_long", "no_tool_support", "loading", "overloaded", "breaker_open", "draining", "offline"];
+
+export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): LocalChoice {
+  if (sidecars.length === 0) return { ok: false, reason: "offline" };
+  const refusals = new Set<LocalRefusal>();
+  const candidates: { s: SidecarView; m: LocalModel }[] = [];
+  for (const s of sidecars) {
+    if (s.state.draining) {
+      refusals.add("draining");
+      continue;
+    }
+    const models = f.model ? s.state.models.filter((m) => m.id === f.model) : s.state.models;
+    if (models.length === 0) refusals.add(f.model ? "no_such_model" : "offline");
+    for (const m of models) {
+      if (m.contextLength < f.promptTokens + f.reserveTokens) refusals.add("context_too_long");
+      else if (f.needsTools && !m.tools) refusals.add("no_tool_support");
+      else if (!s.breakerAllows) refusals.add("breaker_open");
+      else if (s.state.loading.includes(m.id)) refusals.add("loading");
+      else if (s.inflight >= s.state.slots.total + s.state.queue.max) refusals.add("overloaded");
+      else candidates.push({ s, m });
+    }
+  }
+  if (candidates.length === 0) {
+    return { ok: false, reason: PRIORITY.find((r) => refusals.has(r)) ?? "offline" };
+  }
+  // Loaded beats cold (no load wait), then free capacity, then the larger (usually stronger) model.
+  candidates.sort(
+    (a, b) =>
+      Number(b.m.loaded) - Number(a.m.loaded) ||
+      (b.s.state.slots.total - b.s.inflight) - (a.s.state.slots.total - a.s.inflight) ||
+      (b.m.sizeBytes ?? 0) - (a.m.sizeBytes ?? 0) ||
+      a.m.id.localeCompare(b.m.id),
+  );
+  const best = candidates[0];
+  return best ? { ok: true, sidecarId: best.s.sidecarId, model: best.m } : { ok: false, reason: "offline" };
+}

@@ -1,0 +1,116 @@
+/**
+ * The Ollama backend: chat requests run on a local Ollama server through the official client.
+ * Ollama owns its models (loading, unloading, its own queue); this backend lists them, streams one
+ * chat per generate(), and turns Ollama's failures into tunnel error codes.
+ */
+import type { ChatRequest } from "@hearth/shared";
+import { createLogger, type Logger } from "../../log.js";
+import { BackendError, type Backend, type GenerateOptions, type GenerationEvent } from "../types.js";
+import { discoveryClient, ollamaClient } from "./client.js";
+import { toBackendError } from "./errors.js";
+import { createModelCatalog } from "./models.js";
+import { toOllamaChatBody } from "./request.js";
+import { toGenerationEvents, type ChatChunk } from "./stream.js";
+
+export interface OllamaBackendOptions {
+  /** Ollama's base URL, e.g. "http://127.0.0.1:11434". */
+  host: string;
+  /** Default: a warn-level logger on stderr. */
+  log?: Logger;
+  /** keep_alive sent with every chat: how long Ollama keeps the model loaded afterwards. Default: Ollama's own (5m). */
+  keepAlive?: string | number;
+  /** models() re-reads Ollama at most this often; heartbeats in between get the cached list. Default: 5000 ms. */
+  refreshMs?: number;
+  /**
+   * num_ctx sent with every chat and reported as each model's context length (capped at what the model
+   * was trained for). Default: not sent; the Modelfile's num_ctx or the trained length is reported.
+   */
+  numCtx?: number;
+  /** Timeout of each discovery request (/api/tags, /api/ps, /api/show). Default: 3000 ms. */
+  discoveryTimeoutMs?: number;
+  /** Default: the global fetch. */
+  fetch?: typeof fetch;
+}
+
+interface Flight {
+  model: string;
+  controller: AbortController;
+  /** Set once the first chunk arrived: the model is loaded by then. */
+  streaming: boolean;
+}
+
+const NS_PER_S = 1e9;
+
+export function createOllamaBackend(options: OllamaBackendOptions): Backend {
+  const { host, keepAlive, numCtx } = options;
+  const log = options.log ?? createLogger();
+  const baseFetch = options.fetch ?? fetch;
+  const catalog = createModelCatalog({
+    client: discoveryClient(host, baseFetch, options.discoveryTimeoutMs ?? 3000),
+    host,
+    log,
+    refreshMs: options.refreshMs ?? 5000,
+    numCtx,
+  });
+  const flights = new Set<Flight>();
+  let disposed = false;
+
+  const onDone = (model: string) => (final: ChatChunk) => {
+    const { eval_count: n, eval_duration: ns } = final;
+    if (n && ns) catalog.recordSpeed(model, (n * NS_PER_S) / ns);
+    catalog.invalidate();
+  };
+
+  async function* generate(model: string, req: ChatRequest, opts: GenerateOptions): AsyncGenerator<GenerationEvent> {
+    if (disposed) throw new BackendError("draining", "the Ollama backend is shut down");
+    if (opts.signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
+    const body = toOllamaChatBody(model, req, { keepAlive, numCtx });
+    const flight: Flight = { model, controller: new AbortController(), streaming: false };
+    const abort = () => flight.controller.abort();
+    opts.signal.addEventListener("abort", abort, { once: true });
+    flights.add(flight);
+    try {
+      const stream = await ollamaClient(host, baseFetch, flight.controller.signal).chat({ ...body, stream: true });
+      const hooks = {
+        onFirstChunk: () => {
+          flight.streaming = true;
+          catalog.invalidate();
+        },
+        onDone: onDone(model),
+      };
+      yield* toGenerationEvents(stream, hooks);
+    } catch (err) {
+      if (disposed && flight.controller.signal.aborted) throw new BackendError("draining", "the Ollama backend shut down mid-generation", { cause: err });
+      if (flight.controller.signal.aborted) throw new BackendError("cancelled", "generation cancelled", { cause: err });
+      const e = toBackendError(err, { host, model });
+      log.debug("ollama: generation failed", { model, code: e.code, error: e.message });
+      throw e;
+    } finally {
+      opts.signal.removeEventListener("abort", abort);
+      flights.delete(flight);
+      // Also ends the HTTP request when the consumer stopped iterating early.
+      flight.controller.abort();
+    }
+  }
+
+  return {
+    kind: "ollama",
+    models: () => catalog.models(),
+    /**
+     * Best effort: models with a chat waiting for its first chunk that the last /api/ps did not list.
+     * Ollama does not report loads in progress, and a chat can also wait in Ollama's queue behind
+     * another model, which looks the same from here.
+     */
+    loading() {
+      const ids = new Set<string>();
+      for (const f of flights) if (!f.streaming && !catalog.isLoaded(f.model)) ids.add(f.model);
+      return [...ids];
+    },
+    generate,
+    /** Aborts chats in flight. Models stay loaded: Ollama owns them, and keep_alive unloads them. */
+    async dispose() {
+      disposed = true;
+      for (const f of flights) f.controller.abort();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+import type { ChatRequest } from "@hearth/shared";
+import { describe, expect, it } from "vitest";
+import { toOllamaChatBody, toOllamaFormat, toOllamaOptions } from "./request.js";
+
+const base: ChatRequest = { model: "local/x", messages: [{ role: "user", content: "hi" }] };
+const tool = (name: string) => ({
+  type: "function" as const,
+  function: { name, description: `the ${name} tool`, parameters: { type: "object", properties: { q: { type: "string" } } } },
+});
+
+describe("toOllamaChatBody", () => {
+  it("sends only what was asked: no options, tools or format for a plain request", () => {
+    expect(toOllamaChatBody("llama3.2:latest", base)).toEqual({ model: "llama3.2:latest", messages: [{ role: "user", content: "hi" }] });
+  });
+
+  it("passes keep_alive and num_ctx from the backend's options", () => {
+    const body = toOllamaChatBody("m", base, { keepAlive: "30m", numCtx: 8192 });
+    expect(body.keep_alive).toBe("30m");
+    expect(body.options).toEqual({ num_ctx: 8192 });
+  });
+
+  it("sends tools with their JSON schema unchanged", () => {
+    const body = toOllamaChatBody("m", { ...base, tools: [tool("a"), tool("b")] });
+    expect(body.tools).toEqual([tool("a"), tool("b")]);
+  });
+
+  it("maps tool_choice: none drops tools, auto keeps them, required or forced is unsupported", () => {
+    expect(toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: "none" }).tools).toBeUndefined();
+    expect(toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: "auto" }).tools).toHaveLength(1);
+    const forced = { type: "function" as const, function: { name: "a" } };
+    for (const tool_choice of ["required" as const, forced]) {
+      expect(() => toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice })).toThrow(expect.objectContaining({ code: "unsupported" }));
+    }
+  });
+});
+
+describe("toOllamaOptions", () => {
+  it("maps sampling options and the token cap under either spelling", () => {
+    expect(toOllamaOptions({ ...base, temperature: 0, top_p: 0.9, seed: 7, stop: "END", max_tokens: 50, presence_penalty: 0.5 })).toEqual({
+      temperature: 0,
+      top_p: 0.9,
+      seed: 7,
+      stop: ["END"],
+      num_predict: 50,
+      presence_penalty: 0.5,
+    });
+    expect(toOllamaOptions({ ...base, max_completion_tokens: 12, stop: ["a", "b"] })).toEqual({ num_predict: 12, stop: ["a", "b"] });
+  });
+});
+
+describe("toOllamaFormat", () => {
+  it("is json for json_object, the schema for json_schema, absent for text", () => {
+    const schema = { type: "object", properties: { age: { type: "integer" } } };
+    expect(toOllamaFormat({ ...base, response_format: { type: "text" } })).toBeUndefined();
+    expect(toOllamaFormat({ ...base, response_format: { type: "json_object" } })).toBe("json");
+    expect(toOllamaFormat({ ...base, response_format: { type: "json_schema", json_schema: { name: "p", schema } } })).toEqual(schema);
+    expect(toOllamaFormat({ ...base, response_format: { type: "json_schema", json_schema: { name: "p" } } })).toBe("json");
+  });
+});

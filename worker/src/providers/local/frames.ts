@@ -1,0 +1,131 @@
+/**
+ * Tunnel frames (NDJSON from the hub) → OpenAI chunks, and back into one completion for
+ * non-streaming requests. Pure apart from reading the byte stream.
+ */
+import type { SidecarFrame, TunnelErrorCode } from "@hearth/shared";
+import type { ChatCompletion, ChatCompletionChunk } from "../types.js";
+
+/** The home side answered with an error frame (or the hub did: timeout, disconnected). */
+export class LocalFailure extends Error {
+  readonly code: TunnelErrorCode;
+  constructor(code: TunnelErrorCode, message: string) {
+    super(message);
+    this.name = "LocalFailure";
+    this.code = code;
+  }
+}
+
+/** Splits a byte stream into lines; a partial last line is an error (the stream was cut). */
+export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
+  const reader = stream.getReader();
+  const decoder = new TextDecoder();
+  let buf = "";
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      buf += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = buf.indexOf("\n")) >= 0) {
+        yield buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+      }
+    }
+    if (buf.trim() !== "") throw new LocalFailure("disconnected", "the tunnel stream ended mid-frame");
+  } finally {
+    reader.releaseLock();
+  }
+}
+
+export interface ChunkMeta {
+  id: string;
+  created: number;
+  model: string;
+}
+
+/** One frame → the chunks it stands for. Throws LocalFailure on an error frame. */
+export function frameToChunks(frame: SidecarFrame, meta: ChunkMeta): ChatCompletionChunk[] {
+  const chunk = (delta: ChatCompletionChunk.Choice.Delta, finish: ChatCompletionChunk.Choice["finish_reason"] = null): ChatCompletionChunk => ({
+    id: meta.id,
+    object: "chat.completion.chunk",
+    created: meta.created,
+    model: meta.model,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }],
+  });
+  switch (frame.t) {
+    case "start":
+      return [chunk({ role: "assistant", content: "" })];
+    case "delta": {
+      const out: ChatCompletionChunk[] = [];
+      if (frame.text) out.push(chunk({ content: frame.text }));
+      if (frame.toolCalls?.length) {
+        out.push(
+          chunk({
+            tool_calls: frame.toolCalls.map((t) => ({
+              index: t.index,
+              ...(t.id ? { id: t.id, type: "function" as const } : {}),
+              function: { ...(t.name ? { name: t.name } : {}), arguments: t.arguments ?? "" },
+            })),
+          }),
+        );
+      }
+      return out;
+    }
+    case "end":
+      return [
+        chunk({}, frame.finishReason),
+        {
+          id: meta.id,
+          object: "chat.completion.chunk",
+          created: meta.created,
+          model: meta.model,
+          choices: [],
+          usage: { ...frame.usage, total_tokens: frame.usage.prompt_tokens + frame.usage.completion_tokens },
+        },
+      ];
+    case "error":
+      throw new LocalFailure(frame.code, frame.message);
+    default:
+      return [];
+  }
+}
+
+/** Folds a whole chunk stream into one completion (for non-streaming requests). */
+export async function collect(chunks: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletion> {
+  let id = "";
+  let model = "";
+  let created = 0;
+  let content = "";
+  let finish: ChatCompletion.Choice["finish_reason"] = "stop";
+  let usage: ChatCompletion["usage"];
+  const calls: { id: string; type: "function"; function: { name: string; arguments: string } }[] = [];
+  for await (const c of chunks) {
+    ({ id, model, created } = c);
+    if (c.usage) usage = c.usage;
+    const choice = c.choices[0];
+    if (!choice) continue;
+    content += choice.delta.content ?? "";
+    for (const t of choice.delta.tool_calls ?? []) {
+      const call = (calls[t.index] ??= { id: t.id ?? "", type: "function", function: { name: "", arguments: "" } });
+      if (t.id) call.id = t.id;
+      if (t.function?.name) call.function.name = t.function.name;
+      call.function.arguments += t.function?.arguments ?? "";
+    }
+    if (choice.finish_reason) finish = choice.finish_reason;
+  }
+  return {
+    id,
+    object: "chat.completion",
+    created,
+    model,
+    choices: [
+      {
+        index: 0,
+        message: { role: "assistant", content: calls.length > 0 && content === "" ? null : content, refusal: null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
+        finish_reason: finish,
+        logprobs: null,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+  };
+}

@@ -1,0 +1,112 @@
+/**
+ * The user's own machine as a provider: the request goes to the user's SidecarHub, which runs it on
+ * the sidecar or says at once why it cannot (offline, overloaded, loading…), without a wasted attempt.
+ */
+import {
+  ANY_LOCAL_MODEL,
+  HearthError,
+  contentText,
+  estimateTokens,
+  parseSidecarFrame,
+  requestedMaxTokens,
+  type AttemptFailure,
+  type ChatRequest,
+  type LocalFeatures,
+  type LocalRefusal,
+} from "@hearth/shared";
+import { hubFor } from "../../tunnel/connect.js";
+import type { OpenInput } from "../../tunnel/types.js";
+import type { ChatCompletionChunk, Provider } from "../types.js";
+import { LocalFailure, collect, frameToChunks, lines } from "./frames.js";
+
+/** Home cannot take the request now; it was not sent. */
+export class LocalUnavailable extends Error {
+  readonly reason: LocalRefusal;
+  constructor(reason: LocalRefusal) {
+    super(`home cannot take this request: ${reason}`);
+    this.name = "LocalUnavailable";
+    this.reason = reason;
+  }
+}
+
+/** Answer room to keep free in the context: what the client asked for, capped so a generous max_tokens does not rule home out. */
+const RESERVE_DEFAULT = 256;
+const RESERVE_CAP = 1024;
+
+export function localFeatures(req: ChatRequest): LocalFeatures {
+  let chars = 0;
+  for (const m of req.messages) chars += contentText(m.content).length + (m.role === "assistant" ? JSON.stringify(m.tool_calls ?? "").length : 0);
+  if (req.tools) chars += JSON.stringify(req.tools).length;
+  return {
+    promptTokens: estimateTokens(chars),
+    reserveTokens: Math.min(requestedMaxTokens(req) ?? RESERVE_DEFAULT, RESERVE_CAP),
+    needsTools: (req.tools?.length ?? 0) > 0 && req.tool_choice !== "none",
+  };
+}
+
+async function* relayChunks(
+  frames: ReadableStream<Uint8Array>,
+  meta: { id: string; created: number; model: string },
+  cancel: () => void,
+): AsyncGenerator<ChatCompletionChunk> {
+  let ended = false;
+  try {
+    for await (const line of lines(frames)) {
+      if (line === "") continue;
+      const parsed = parseSidecarFrame(line);
+      if (!parsed.ok) throw new LocalFailure("backend_error", parsed.error);
+      yield* frameToChunks(parsed.frame, meta);
+      if (parsed.frame.t === "end") ended = true;
+    }
+    if (!ended) throw new LocalFailure("disconnected", "the home stream ended before the answer finished");
+  } finally {
+    // Leaving early (client gone, deadline, error) must stop the generation at home.
+    if (!ended) cancel();
+  }
+}
+
+export const localProvider: Provider = {
+  id: "local",
+  // No key: the tunnel is there whenever the hub is bound.
+  config: (env) => (env.SIDECAR_HUB ? { apiKey: "" } : null),
+
+  async stream(req, model, _cfg, ctx) {
+    const hub = hubFor(ctx.env, ctx.userId);
+    const input: OpenInput = {
+      id: crypto.randomUUID(),
+      model: model === ANY_LOCAL_MODEL ? undefined : model,
+      body: req,
+      features: localFeatures(req),
+      firstTokenMs: ctx.localFirstTokenMs,
+    };
+    const result = await hub.open(input);
+    if (!result.ok) {
+      if (result.reason === "no_such_model") {
+        throw new HearthError("model_not_found", `Your sidecar has no model '${model}'.`, { param: "model" });
+      }
+      throw new LocalUnavailable(result.reason);
+    }
+    const cancel = () => void hub.cancel(input.id).catch(() => undefined);
+    if (ctx.signal.aborted) cancel();
+    else ctx.signal.addEventListener("abort", cancel, { once: true });
+    const meta = { id: `chatcmpl-${input.id}`, created: Math.floor(Date.now() / 1000), model: result.model };
+    return relayChunks(result.frames, meta, cancel);
+  },
+
+  async complete(req, model, cfg, ctx) {
+    return collect(await this.stream(req, model, cfg, ctx));
+  },
+
+  classifyError(err): AttemptFailure {
+    if (err instanceof LocalUnavailable) return { kind: "unavailable", reason: err.reason, contacted: false, message: err.message };
+    if (err instanceof LocalFailure) {
+      if (err.code === "timeout") return { kind: "timeout", reason: "timeout", message: err.message };
+      if (err.code === "overloaded" || err.code === "loading" || err.code === "draining") {
+        return { kind: "unavailable", reason: err.code, contacted: true, message: err.message };
+      }
+      if (err.code === "unsupported") return { kind: "unsupported", reason: "unsupported", contacted: true, message: err.message };
+      return { kind: "unavailable", reason: err.code === "disconnected" ? "disconnected" : "error", contacted: true, message: err.message };
+    }
+    return { kind: "unavailable", reason: "error", contacted: true, message: err instanceof Error ? err.message : String(err) };
+  },
+};

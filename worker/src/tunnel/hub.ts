@@ -1,0 +1,183 @@
+/**
+ * SidecarHub: one Durable Object per user, holding that user's sidecar connection(s).
+ *
+ * The sidecar dials in (GET /v1/sidecar/connect, forwarded here); the hub accepts with the Hibernation
+ * API, so an idle connection costs nothing and pings are answered without waking it. The Worker calls
+ * open() to run a request at home: the hub picks a sidecar and model from the last reported state,
+ * forwards the request, and streams the sidecar's frames back.
+ */
+import { DurableObject } from "cloudflare:workers";
+import {
+  DEFAULT_BREAKER,
+  PROTOCOL_VERSION,
+  admit,
+  encodeFrame,
+  parseSidecarFrame,
+  pickLocal,
+  recordFailure,
+  recordSuccess,
+  type SidecarFrame,
+  type WorkerFrame,
+} from "@hearth/shared";
+import { createLogger } from "../log.js";
+import { config } from "../config.js";
+import { Relay, type Outcome } from "./relay.js";
+import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
+import type { HubSnapshot, OpenInput, OpenResult, SocketAttachment } from "./types.js";
+
+/** How often the sidecar should report its state. */
+export const HEARTBEAT_MS = 15_000;
+
+export class SidecarHub extends DurableObject<Env> {
+  readonly #sidecars: Sidecars;
+  readonly #relay: Relay;
+  readonly #log;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.#log = createLogger(config(env).logLevel, { component: "hub" });
+    this.#sidecars = new Sidecars(ctx);
+    this.#relay = new Relay({
+      onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
+      cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
+    });
+    // Application-level keepalive: answered by the runtime, the hub stays hibernated.
+    ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
+    void ctx.blockConcurrencyWhile(() => this.#sidecars.load());
+  }
+
+  /** The WebSocket upgrade, already authenticated by the Worker (it passes the credential id). */
+  override async fetch(request: Request): Promise<Response> {
+    if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    const pair = new WebSocketPair();
+    const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
+    this.ctx.acceptWebSocket(server, [SIDECAR_TAG]);
+    const attachment: SocketAttachment = { credentialId: request.headers.get("x-hearth-credential") ?? "", connectedAt: Date.now() };
+    server.serializeAttachment(attachment);
+    this.#send(server, { t: "welcome", v: PROTOCOL_VERSION, heartbeatMs: HEARTBEAT_MS });
+    return new Response(null, { status: 101, webSocket: client });
+  }
+
+  override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    this.#sidecars.seen(ws);
+    if (typeof message !== "string") return;
+    const parsed = parseSidecarFrame(message);
+    if (!parsed.ok) {
+      this.#log.warn("invalid frame from sidecar", { error: parsed.error });
+      return;
+    }
+    await this.#onFrame(ws, parsed.frame);
+  }
+
+  async #onFrame(ws: WebSocket, frame: SidecarFrame): Promise<void> {
+    const sidecarId = (ws.deserializeAttachment() as SocketAttachment).sidecarId;
+    switch (frame.t) {
+      case "hello":
+        if (frame.v !== PROTOCOL_VERSION) return ws.close(4002, `unsupported protocol version ${frame.v}`);
+        await this.#sidecars.hello(ws, frame.sidecarId, frame.name, frame.state);
+        this.#log.info("sidecar connected", { sidecarId: frame.sidecarId, models: frame.state.models.length });
+        return;
+      case "state":
+        if (sidecarId) await this.#sidecars.setState(sidecarId, frame.state);
+        return;
+      case "bye": {
+        const state = sidecarId ? this.#sidecars.state(sidecarId) : undefined;
+        if (sidecarId && state) await this.#sidecars.setState(sidecarId, { ...state, draining: true });
+        return;
+      }
+      default:
+        this.#relay.deliver(ws, frame);
+    }
+  }
+
+  override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
+    try {
+      await this.#gone(ws);
+    } finally {
+      // Answer the close frame; the socket may already be closed.
+      try {
+        ws.close(code === 1005 || code === 1006 ? 1000 : code, reason);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
+  override async webSocketError(ws: WebSocket): Promise<void> {
+    await this.#gone(ws);
+  }
+
+  async #gone(ws: WebSocket): Promise<void> {
+    this.#relay.disconnected(ws);
+    const { sidecarId } = ws.deserializeAttachment() as SocketAttachment;
+    // Forget its state unless another socket of the same sidecar took over.
+    if (sidecarId && !this.#sidecars.sockets().some((s) => s.ws !== ws && s.attachment.sidecarId === sidecarId)) {
+      await this.#sidecars.forget(sidecarId);
+      this.#log.info("sidecar disconnected", { sidecarId });
+    }
+  }
+
+  /** Run a request at home, or say at once why not. */
+  async open(input: OpenInput): Promise<OpenResult> {
+    const now = Date.now();
+    const choice = pickLocal({ ...input.features, model: input.model }, this.#sidecars.views((id) => this.#relay.inflightOn(id), now));
+    if (!choice.ok) return choice;
+    const before = this.#sidecars.breaker(choice.sidecarId);
+    const gate = admit(before, now, DEFAULT_BREAKER);
+    if (!gate.allow) return { ok: false, reason: "breaker_open" };
+    if (gate.state !== before) await this.#sidecars.setBreaker(choice.sidecarId, gate.state);
+    const ws = this.#sidecars.socketOf(choice.sidecarId);
+    if (!ws) return { ok: false, reason: "offline" };
+    const frames = this.#relay.open(input.id, choice.sidecarId, ws, input.firstTokenMs);
+    this.#send(ws, { t: "request", id: input.id, model: choice.model.id, body: input.body });
+    return { ok: true, model: choice.model.id, sidecarId: choice.sidecarId, frames };
+  }
+
+  /** The Worker stopped reading (client gone, deadline): cancel at home. */
+  async cancel(id: string): Promise<void> {
+    this.#relay.cancel(id);
+  }
+
+  async snapshot(): Promise<HubSnapshot> {
+    const sidecars = this.#sidecars.sockets().flatMap(({ attachment }) => {
+      const id = attachment.sidecarId;
+      const state = id ? this.#sidecars.state(id) : undefined;
+      if (!id || !state) return [];
+      return [{ sidecarId: id, name: attachment.name, connectedAt: attachment.connectedAt, ...state, inflight: this.#relay.inflightOn(id), breaker: this.#sidecars.breaker(id).status }];
+    });
+    return { sidecars };
+  }
+
+  /** A sidecar token was revoked: close the connections it opened. Returns how many. */
+  async revokeCredential(credentialId: string): Promise<number> {
+    let closed = 0;
+    for (const { ws, attachment } of this.#sidecars.sockets()) {
+      if (attachment.credentialId !== credentialId) continue;
+      ws.close(4001, "sidecar token revoked");
+      await this.#gone(ws);
+      closed++;
+    }
+    return closed;
+  }
+
+  async #recordOutcome(sidecarId: string, outcome: Outcome): Promise<void> {
+    const before = this.#sidecars.breaker(sidecarId);
+    const after =
+      outcome === "success"
+        ? recordSuccess()
+        : outcome === "failure"
+          ? recordFailure(before, Date.now(), DEFAULT_BREAKER)
+          : { ...before, probing: false }; // a busy or cancelled probe says nothing: let the next one through
+    if (after.status === before.status && after.failures === before.failures && after.probing === before.probing) return;
+    if (after.status !== before.status) this.#log.info("breaker", { sidecarId, from: before.status, to: after.status });
+    await this.#sidecars.setBreaker(sidecarId, after);
+  }
+
+  #send(ws: WebSocket, frame: WorkerFrame): void {
+    try {
+      ws.send(encodeFrame(frame));
+    } catch (err) {
+      this.#log.warn("send to sidecar failed", { error: err instanceof Error ? err.message : String(err) });
+    }
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * In-flight local requests inside the hub: each is a byte stream back to the Worker, fed by the frames
+ * its sidecar sends. The hub owns the first-token deadline, so "home is too slow" is decided next to
+ * the socket and the home generation is cancelled the moment it is.
+ */
+import { encodeFrame, type SidecarFrame, type TunnelErrorCode } from "@hearth/shared";
+
+const encoder = new TextEncoder();
+
+export type Outcome = "success" | "failure" | "neutral";
+
+export interface RelayEntry {
+  id: string;
+  sidecarId: string;
+  ws: WebSocket;
+  controller: ReadableStreamDefaultController<Uint8Array>;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  /** Content has reached the Worker: the deadline no longer applies. */
+  started: boolean;
+  /** The outcome was told to the breaker (exactly once per request). */
+  reported: boolean;
+}
+
+export interface RelayHooks {
+  /** Tell the breaker how the attempt went, once per request ("neutral": busy, cancelled — says nothing about health). */
+  onOutcome(sidecarId: string, outcome: Outcome): void;
+  /** Ask the sidecar to stop generating. */
+  cancelAtHome(ws: WebSocket, id: string): void;
+}
+
+/** Errors that say the home machine is unwell, as opposed to busy or told to stop. */
+const UNHEALTHY: ReadonlySet<TunnelErrorCode> = new Set(["backend_error", "timeout"]);
+
+export class Relay {
+  readonly #entries = new Map<string, RelayEntry>();
+  readonly #hooks: RelayHooks;
+
+  constructor(hooks: RelayHooks) {
+    this.#hooks = hooks;
+  }
+
+  inflightOn(sidecarId: string): number {
+    let n = 0;
+    for (const e of this.#entries.values()) if (e.sidecarId === sidecarId) n++;
+    return n;
+  }
+
+  /** Registers a request and returns the stream the Worker reads. */
+  open(id: string, sidecarId: string, ws: WebSocket, firstTokenMs: number): ReadableStream<Uint8Array> {
+    return new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        const entry: RelayEntry = { id, sidecarId, ws, controller, timer: undefined, started: false, reported: false };
+        entry.timer = setTimeout(() => this.#timeout(entry, firstTokenMs), firstTokenMs);
+        this.#entries.set(id, entry);
+      },
+      cancel: () => this.cancel(id),
+    });
+  }
+
+  /** A frame from a sidecar. Frames for requests it was not sent are dropped. */
+  deliver(ws: WebSocket, frame: Extract<SidecarFrame, { id: string }>): void {
+    const entry = this.#entries.get(frame.id);
+    if (!entry || entry.ws !== ws) return;
+    if (frame.t === "delta" && !entry.started) {
+      entry.started = true;
+      clearTimeout(entry.timer);
+      this.#report(entry, "success");
+    }
+    this.#push(entry, frame);
+    if (frame.t === "end") this.#finish(entry, "success");
+    else if (frame.t === "error") this.#finish(entry, !entry.started && UNHEALTHY.has(frame.code) ? "failure" : "neutral");
+  }
+
+  /** The Worker went away (client disconnected or it gave up): stop the home generation. */
+  cancel(id: string): void {
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    this.#hooks.cancelAtHome(entry.ws, id);
+    this.#finish(entry, "neutral", false);
+  }
+
+  /** A sidecar's socket closed: every request on it ends with an error the Worker can act on. */
+  disconnected(ws: WebSocket): void {
+    for (const entry of [...this.#entries.values()]) {
+      if (entry.ws !== ws) continue;
+      this.#push(entry, { t: "error", id: entry.id, code: "disconnected", message: "the sidecar disconnected" });
+      this.#finish(entry, "neutral");
+    }
+  }
+
+  #timeout(entry: RelayEntry, ms: number): void {
+    if (entry.started || !this.#entries.has(entry.id)) return;
+    this.#hooks.cancelAtHome(entry.ws, entry.id);
+    this.#push(entry, { t: "error", id: entry.id, code: "timeout", message: `no first token within ${ms} ms` });
+    this.#finish(entry, "failure");
+  }
+
+  #push(entry: RelayEntry, frame: SidecarFrame): void {
+    try {
+      entry.controller.enqueue(encoder.encode(encodeFrame(frame) + "\n"));
+    } catch {
+      // The Worker side is gone; cancel() cleans up.
+    }
+  }
+
+  #report(entry: RelayEntry, outcome: Outcome): void {
+    if (entry.reported) return;
+    entry.reported = true;
+    this.#hooks.onOutcome(entry.sidecarId, outcome);
+  }
+
+  #finish(entry: RelayEntry, outcome: Outcome, close = true): void {
+    clearTimeout(entry.timer);
+    this.#entries.delete(entry.id);
+    this.#report(entry, outcome);
+    if (!close) return;
+    try {
+      entry.controller.close();
+    } catch {
+      // already closed or cancelled
+    }
+  }
+}
