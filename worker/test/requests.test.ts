@@ -74,9 +74,9 @@ describe("chat request validation", () => {
     expect(err.message).toMatch(/OPENAI_API_KEY or ANTHROPIC_API_KEY/);
     expect(err.message).toMatch(/No sidecar is connected/);
     expect(err.attempts.map((a) => [a.target, a.reason])).toEqual([
+      ["local", "offline"],
       ["anthropic/claude-sonnet-4-5", "not_configured"],
       ["openai/gpt-4.1-mini", "not_configured"],
-      ["local", "offline"],
     ]);
     expect(r.headers.get("x-hearth-attempts")).toBe("0");
   });

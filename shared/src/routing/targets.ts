@@ -87,6 +87,8 @@ export interface RoutePlan {
   skipped: AttemptSummary[];
   /** Why this list: `auto`, `explicit`. */
   reason: "auto" | "explicit";
+  /** Every target considered, tried or skipped, in order (traces are reported in this order). */
+  order: string[];
 }
 
 /** The names to try, in order, before filtering: what the model field and the policy mode ask for. */
@@ -110,9 +112,11 @@ export function planRoute(input: RouteInput): RoutePlan {
   }
   const targets: Target[] = [];
   const skipped: AttemptSummary[] = [];
+  const order: string[] = [];
   for (const name of candidateNames(input, mode)) {
     const target = parseTarget(name);
     if (!target) continue;
+    order.push(target.id);
     const isLocal = target.provider === "local";
     const reason = !input.configured.has(target.provider)
       ? "not_configured"
@@ -124,5 +128,5 @@ export function planRoute(input: RouteInput): RoutePlan {
     if (reason) skipped.push({ target: target.id, outcome: "skipped", reason });
     else if (!targets.some((t) => t.id === target.id)) targets.push(target);
   }
-  return { targets, skipped, reason: input.model === "auto" ? "auto" : "explicit" };
+  return { targets, skipped, reason: input.model === "auto" ? "auto" : "explicit", order };
 }

@@ -38,6 +38,15 @@ export interface Served<T> {
   attempts: number;
 }
 
+/** Puts the trace in the plan's order (skips were decided up front, attempts as they happened). */
+function inPlanOrder(plan: RoutePlan, trace: AttemptSummary[]): AttemptSummary[] {
+  const rank = (t: AttemptSummary) => {
+    const i = plan.order.indexOf(t.target);
+    return i < 0 ? plan.order.length : i;
+  };
+  return trace.map((t, i) => ({ t, i })).sort((a, b) => rank(a.t) - rank(b.t) || a.i - b.i).map((x) => x.t);
+}
+
 export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts: ExecuteOptions): Promise<Served<T>> {
   const trace: AttemptSummary[] = [...plan.skipped];
   const failures: AttemptFailure[] = [];
@@ -54,7 +63,7 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
         const value = await call({ provider, config: cfg, target, deadline });
         attempts++;
         trace.push({ target: target.id, outcome: "served", reason: "ok", status: 200, ms: Date.now() - started });
-        return { value, target, trace, attempts };
+        return { value, target, trace: inPlanOrder(plan, trace), attempts };
       } catch (err) {
         if (opts.signal.aborted) throw err; // the client left: nothing to fall back for
         if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
@@ -78,14 +87,14 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
           await sleep(step.delayMs, opts.signal);
           continue;
         }
-        if (step.action === "stop") throw rejected(target, failure, trace);
+        if (step.action === "stop") throw rejected(target, failure, inPlanOrder(plan, trace));
         break;
       } finally {
         deadline.clear();
       }
     }
   }
-  throw exhausted(plan, failures, trace);
+  throw exhausted(plan, failures, inPlanOrder(plan, trace));
 }
 
 /** The upstream judged the request itself bad: pass its status and message on, marked as relayed. */

@@ -10,6 +10,7 @@ export function requestContext(): MiddlewareHandler<AppEnv> {
     c.set("requestId", requestId);
     c.set("log", createLogger(config(c.env).logLevel, { requestId }));
     await next();
-    if (!c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", requestId);
+    // A WebSocket upgrade's 101 comes from the hub with immutable headers; it needs no id.
+    if (c.res.status !== 101 && !c.res.headers.has("x-request-id")) c.res.headers.set("x-request-id", requestId);
   };
 }

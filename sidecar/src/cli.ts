@@ -1,0 +1,128 @@
+/**
+ * `pnpm sidecar --url <worker URL> --token <sidecar token> --models <dir or .gguf> [--ollama <url>]`
+ *
+ * Dials out to the Worker and serves the user's requests on local models until stopped. SIGINT or
+ * SIGTERM drains (finishes running requests, up to --drain-seconds); a second signal stops at once.
+ */
+import { defineCommand, runMain } from "citty";
+import { createHash } from "node:crypto";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { createLlamaCppBackend } from "./backends/llama-cpp/index.js";
+import { createOllamaBackend } from "./backends/ollama/index.js";
+import type { Backend } from "./backends/types.js";
+import { ConfigError, coerce, fromEnv, fromFile, parseSize, resolveConfig, type SidecarConfig } from "./config.js";
+import { createLogger, type Logger } from "./log.js";
+import { loadProgress } from "./progress.js";
+import { Sidecar } from "./sidecar.js";
+import { connectUrl } from "./tunnel/backoff.js";
+
+const FLAGS = {
+  url: { type: "string", description: "the Worker's URL, e.g. https://hearth.example.workers.dev (env HEARTH_URL)" },
+  token: { type: "string", description: "your sidecar token, hs_… — not the API key (env HEARTH_SIDECAR_TOKEN)" },
+  models: { type: "string", description: "GGUF files or directories, comma-separated (env HEARTH_MODELS)" },
+  ollama: { type: "string", description: "also serve the models of this Ollama, e.g. http://127.0.0.1:11434 (env HEARTH_OLLAMA_URL)" },
+  name: { type: "string", description: "name of this machine in Hearth (default: host name)" },
+  slots: { type: "string", description: "generations at once (default 2)" },
+  queue: { type: "string", description: "requests that may wait for a slot before new ones are refused (default 4)" },
+  threads: { type: "string", description: "llama.cpp threads (default: cores − 1)" },
+  "context-size": { type: "string", description: "context tokens per request for GGUF models (default: min(model's, 4096))" },
+  "memory-budget": { type: "string", description: "memory loaded GGUF models may use, e.g. 12GB (default: 75% of RAM)" },
+  gpu: { type: "string", description: "auto | off (default auto)" },
+  "log-level": { type: "string", description: "error | warn | info | debug | trace; trace prints prompts (default warn)" },
+  "drain-seconds": { type: "string", description: "on shutdown, how long running requests may finish (default 30)" },
+  id: { type: "string", description: "stable id of this installation (default: from host name and models)" },
+  config: { type: "string", description: "a YAML or JSON file with any of these settings (env HEARTH_SIDECAR_CONFIG)" },
+} as const;
+
+function flagsFrom(args: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const flag of Object.keys(FLAGS)) {
+    const value = args[flag];
+    if (flag === "config" || typeof value !== "string") continue;
+    const key = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+    out[key] = coerce(key, value);
+  }
+  return out;
+}
+
+function defaultId(cfg: SidecarConfig): string {
+  const basis = [hostname(), ...cfg.models.map((p) => resolve(p)), cfg.ollama ?? ""].join("\n");
+  return `sc_${createHash("sha256").update(basis).digest("hex").slice(0, 16)}`;
+}
+
+async function createBackends(cfg: SidecarConfig, log: Logger): Promise<Backend[]> {
+  const backends: Backend[] = [];
+  if (cfg.models.length > 0) {
+    backends.push(
+      await createLlamaCppBackend({
+        paths: cfg.models.map((p) => resolve(p)),
+        parallel: cfg.slots,
+        gpu: cfg.gpu === "off" ? false : "auto",
+        onProgress: loadProgress(),
+        logger: log,
+        ...(cfg.threads ? { threads: cfg.threads } : {}),
+        ...(cfg.contextSize ? { contextSize: cfg.contextSize } : {}),
+        ...(cfg.memoryBudget ? { memoryBudgetBytes: parseSize(cfg.memoryBudget) } : {}),
+      }),
+    );
+  }
+  if (cfg.ollama) backends.push(createOllamaBackend({ host: cfg.ollama, log }));
+  return backends;
+}
+
+async function run(args: Record<string, unknown>): Promise<void> {
+  const configPath = (args.config as string | undefined) ?? process.env.HEARTH_SIDECAR_CONFIG;
+  let cfg: SidecarConfig;
+  try {
+    cfg = resolveConfig({ ...(configPath ? { file: fromFile(configPath) } : {}), env: fromEnv(process.env), flags: flagsFrom(args) });
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`hearth sidecar: ${err.message}\nRun with --help for the settings.\n`);
+    process.exit(2);
+  }
+  const log = createLogger(cfg.logLevel);
+  const backends = await createBackends(cfg, log);
+  const sidecar = new Sidecar({
+    connectUrl: connectUrl(cfg.url),
+    token: cfg.token,
+    sidecarId: cfg.id ?? defaultId(cfg),
+    name: cfg.name ?? hostname(),
+    backends,
+    slots: cfg.slots,
+    queue: cfg.queue,
+    log,
+    drainTimeoutMs: cfg.drainSeconds * 1000,
+  });
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn("second signal: exiting now", { signal });
+      process.exit(130);
+    }
+    stopping = true;
+    log.warn("stopping: draining running requests", { signal });
+    void sidecar.shutdown().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error("shutdown failed", { error: err instanceof Error ? err.message : String(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
+  await sidecar.start();
+  process.stderr.write(`hearth sidecar: serving ${backends.map((b) => b.kind).join(" + ")} for ${cfg.url} (Ctrl-C drains and stops)\n`);
+}
+
+const main = defineCommand({
+  meta: {
+    name: "hearth-sidecar",
+    description: "Serve your Hearth requests on this machine's models. Settings: flags > env > --config file.",
+  },
+  args: FLAGS,
+  run: ({ args }) => run(args),
+});
+
+void runMain(main);

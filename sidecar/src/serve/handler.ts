@@ -1,0 +1,91 @@
+/**
+ * Runs one request that arrived over the tunnel: admission, the backend's generation, frames back
+ * (start, coalesced deltas, end — or one error frame), and cancellation when the Worker asks.
+ */
+import type { SidecarFrame, WorkerFrame } from "@hearth/shared";
+import { BackendError, type Backend } from "../backends/types.js";
+import type { Logger } from "../log.js";
+import type { Admission } from "./admission.js";
+import { Coalescer, DEFAULT_COALESCE, type CoalesceOptions } from "./coalesce.js";
+
+type RequestFrame = Extract<WorkerFrame, { t: "request" }>;
+
+export interface HandlerDeps {
+  admission: Admission;
+  /** The backend serving a model id, if any. */
+  backendFor(model: string): Backend | undefined;
+  send(frame: SidecarFrame): void;
+  log: Logger;
+  /** Something about the sidecar's state changed (a request started or ended). */
+  onChange(): void;
+  coalesce?: CoalesceOptions;
+}
+
+export class RequestHandler {
+  readonly #deps: HandlerDeps;
+  readonly #running = new Map<string, AbortController>();
+
+  constructor(deps: HandlerDeps) {
+    this.#deps = deps;
+  }
+
+  get inflight(): number {
+    return this.#running.size;
+  }
+
+  cancel(id: string): void {
+    this.#running.get(id)?.abort();
+  }
+
+  cancelAll(): void {
+    for (const c of this.#running.values()) c.abort();
+  }
+
+  /** Resolves when the request has finished one way or another; never rejects. */
+  async run(frame: RequestFrame): Promise<void> {
+    const { id } = frame;
+    const controller = new AbortController();
+    this.#running.set(id, controller);
+    const started = Date.now();
+    try {
+      await this.#serve(frame, controller.signal);
+      this.#deps.log.info("request served", { id, model: frame.model, ms: Date.now() - started });
+    } catch (err) {
+      const e = err instanceof BackendError ? err : new BackendError("backend_error", err instanceof Error ? err.message : String(err));
+      this.#deps.send({ t: "error", id, code: controller.signal.aborted ? "cancelled" : e.code, message: e.message.slice(0, 2000) });
+      this.#deps.log.info("request failed", { id, model: frame.model, code: e.code, ms: Date.now() - started });
+    } finally {
+      this.#running.delete(id);
+      this.#deps.onChange();
+    }
+  }
+
+  async #serve(frame: RequestFrame, signal: AbortSignal): Promise<void> {
+    const { id, model, body } = frame;
+    const backend = this.#deps.backendFor(model);
+    if (!backend) throw new BackendError("model_not_found", `no local model '${model}'`);
+    const release = await this.#deps.admission.acquire(signal);
+    this.#deps.onChange();
+    const coalescer = new Coalescer((text) => this.#deps.send({ t: "delta", id, text }), this.#deps.coalesce ?? DEFAULT_COALESCE);
+    try {
+      this.#deps.send({ t: "start", id, model });
+      if (this.#deps.log.enabled("trace")) this.#deps.log.trace("prompt", { id, messages: JSON.stringify(body.messages) });
+      for await (const ev of backend.generate(model, body, { signal })) {
+        if (ev.type === "text") coalescer.push(ev.text);
+        else if (ev.type === "tool_call") {
+          coalescer.flush();
+          this.#deps.send({ t: "delta", id, toolCalls: [{ index: ev.index, id: ev.id, name: ev.name, arguments: ev.arguments }] });
+        } else {
+          coalescer.flush();
+          this.#deps.send({ t: "end", id, finishReason: ev.finishReason, usage: ev.usage });
+          return;
+        }
+      }
+      if (signal.aborted) throw new BackendError("cancelled", "cancelled");
+      throw new BackendError("backend_error", "the backend ended without finishing the answer");
+    } finally {
+      coalescer.dispose();
+      release();
+    }
+  }
+}

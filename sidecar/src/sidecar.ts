@@ -1,0 +1,157 @@
+/**
+ * The sidecar: backends + admission + the tunnel. It says hello with its state when the Worker
+ * welcomes it, reports state on a heartbeat and on change, runs requests, and drains on shutdown.
+ */
+import { PROTOCOL_VERSION, type WorkerFrame } from "@hearth/shared";
+import type { Backend } from "./backends/types.js";
+import { BackendError } from "./backends/types.js";
+import type { Logger } from "./log.js";
+import { Admission } from "./serve/admission.js";
+import { RequestHandler } from "./serve/handler.js";
+import { buildState, collectModels } from "./state.js";
+import { TunnelClient } from "./tunnel/client.js";
+
+export interface SidecarOptions {
+  /** ws(s)://…/v1/sidecar/connect */
+  connectUrl: string;
+  token: string;
+  /** Stable per installation: a reconnect replaces its old connection instead of adding one. */
+  sidecarId: string;
+  /** Shown in the Worker's snapshot. Default: none. */
+  name?: string;
+  backends: Backend[];
+  /** Generations at once. */
+  slots: number;
+  /** Requests that may wait for a slot; beyond that they are refused as overloaded. */
+  queue: number;
+  log: Logger;
+  /** On shutdown, how long running requests may take to finish before they are cancelled. Default: 30,000 ms. */
+  drainTimeoutMs?: number;
+}
+
+/** State changes are batched for this long before a state frame goes out. */
+const STATE_DEBOUNCE_MS = 200;
+
+export class Sidecar {
+  readonly #opts: SidecarOptions;
+  readonly #admission: Admission;
+  readonly #handler: RequestHandler;
+  readonly #tunnel: TunnelClient;
+  #owner = new Map<string, Backend>();
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #stateTimer: ReturnType<typeof setTimeout> | undefined;
+  #draining = false;
+  readonly #running = new Set<Promise<void>>();
+
+  constructor(opts: SidecarOptions) {
+    this.#opts = opts;
+    this.#admission = new Admission({ slots: opts.slots, queue: opts.queue });
+    this.#handler = new RequestHandler({
+      admission: this.#admission,
+      backendFor: (model) => this.#owner.get(model),
+      send: (frame) => void this.#tunnel.send(frame),
+      log: opts.log,
+      onChange: () => this.#scheduleState(),
+    });
+    this.#tunnel = new TunnelClient({
+      url: opts.connectUrl,
+      token: opts.token,
+      log: opts.log,
+      onFrame: (frame) => this.#onFrame(frame),
+      onDisconnect: () => {
+        clearInterval(this.#heartbeat);
+        // The Worker has failed these over already; stop spending the machine on them.
+        this.#handler.cancelAll();
+      },
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.#refreshModels();
+    this.#tunnel.start();
+  }
+
+  get connected(): boolean {
+    return this.#tunnel.connected;
+  }
+
+  #onFrame(frame: WorkerFrame): void {
+    switch (frame.t) {
+      case "welcome":
+        if (frame.v !== PROTOCOL_VERSION) this.#opts.log.warn("the Worker speaks another protocol version", { worker: frame.v, sidecar: PROTOCOL_VERSION });
+        void this.#sendState("hello");
+        clearInterval(this.#heartbeat);
+        this.#heartbeat = setInterval(() => void this.#sendState("state"), frame.heartbeatMs);
+        return;
+      case "request":
+        if (this.#draining) {
+          this.#tunnel.send({ t: "error", id: frame.id, code: "draining", message: "the sidecar is shutting down" });
+          return;
+        }
+        this.#track(this.#handler.run(frame));
+        return;
+      case "cancel":
+        this.#handler.cancel(frame.id);
+        return;
+    }
+  }
+
+  #track(p: Promise<void>): void {
+    this.#running.add(p);
+    void p.finally(() => this.#running.delete(p));
+  }
+
+  async #refreshModels() {
+    const { models, owner } = await collectModels(this.#opts.backends);
+    this.#owner = owner;
+    return models;
+  }
+
+  async #sendState(kind: "hello" | "state"): Promise<void> {
+    const models = await this.#refreshModels();
+    const state = buildState(models, {
+      backends: this.#opts.backends,
+      slots: this.#opts.slots,
+      active: this.#admission.active,
+      queueMax: this.#opts.queue,
+      queueDepth: this.#admission.waiting,
+      draining: this.#draining,
+    });
+    if (kind === "hello") {
+      this.#tunnel.send({ t: "hello", v: PROTOCOL_VERSION, sidecarId: this.#opts.sidecarId, ...(this.#opts.name ? { name: this.#opts.name } : {}), state });
+      this.#opts.log.info("hello sent", { models: models.length });
+    } else {
+      this.#tunnel.send({ t: "state", state });
+    }
+  }
+
+  #scheduleState(): void {
+    this.#stateTimer ??= setTimeout(() => {
+      this.#stateTimer = undefined;
+      void this.#sendState("state");
+    }, STATE_DEBOUNCE_MS);
+  }
+
+  /**
+   * Stop taking work, tell the Worker, let running requests finish (or cancel them after the drain
+   * timeout), close the tunnel and dispose the backends. Idempotent.
+   */
+  async shutdown(): Promise<void> {
+    if (this.#draining) return;
+    this.#draining = true;
+    this.#admission.rejectWaiting(new BackendError("draining", "the sidecar is shutting down"));
+    await this.#sendState("state");
+    this.#tunnel.send({ t: "bye", reason: "shutting down" });
+    const drained = Promise.allSettled([...this.#running]);
+    const timeout = new Promise((r) => setTimeout(r, this.#opts.drainTimeoutMs ?? 30_000).unref());
+    if ((await Promise.race([drained.then(() => "drained"), timeout])) !== "drained") {
+      this.#opts.log.warn("drain timeout: cancelling running requests", { running: this.#running.size });
+      this.#handler.cancelAll();
+      await drained;
+    }
+    clearInterval(this.#heartbeat);
+    clearTimeout(this.#stateTimer);
+    await this.#tunnel.close(1001, "sidecar shutting down");
+    await Promise.allSettled(this.#opts.backends.map((b) => b.dispose()));
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * The sidecar's end of the tunnel: one outbound WebSocket to the Worker, re-dialled forever with
+ * jittered backoff (every deploy drops every socket), kept honest with application pings that the
+ * Worker's hub answers without waking up. Frames are validated on the way in.
+ */
+import { encodeFrame, parseWorkerFrame, type SidecarFrame, type WorkerFrame } from "@hearth/shared";
+import WebSocket from "ws";
+import type { Logger } from "../log.js";
+import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from "./backoff.js";
+
+export interface TunnelOptions {
+  /** ws(s)://…/v1/sidecar/connect */
+  url: string;
+  token: string;
+  log: Logger;
+  /** A validated frame from the Worker. */
+  onFrame(frame: WorkerFrame): void;
+  /** The socket closed (requests on it are lost to the Worker, which has already failed them over). */
+  onDisconnect?(): void;
+  /** Default: 500 ms doubling to 30 s. */
+  backoff?: BackoffOptions;
+  /** Application ping interval; a missing pong by the next one drops the connection. Default: 10,000 ms. */
+  pingMs?: number;
+  /** A connection that lasted this long resets the backoff. Default: 30,000 ms. */
+  stableMs?: number;
+}
+
+export class TunnelClient {
+  readonly #opts: TunnelOptions;
+  #ws: WebSocket | undefined;
+  #attempt = 0;
+  #stopped = false;
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #awaitingPong = false;
+
+  constructor(opts: TunnelOptions) {
+    this.#opts = opts;
+  }
+
+  get connected(): boolean {
+    return this.#ws?.readyState === WebSocket.OPEN;
+  }
+
+  start(): void {
+    this.#stopped = false;
+    this.#dial();
+  }
+
+  /** Sends a frame if connected; returns whether it was sent. */
+  send(frame: SidecarFrame): boolean {
+    const ws = this.#ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
+    ws.send(encodeFrame(frame));
+    return true;
+  }
+
+  /** Bytes queued on the socket, for callers that coalesce more when the link is slow. */
+  get bufferedAmount(): number {
+    return this.#ws?.bufferedAmount ?? 0;
+  }
+
+  /** Closes for good (no reconnect) and resolves once the socket is closed. */
+  async close(code = 1000, reason = "sidecar shutting down"): Promise<void> {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#pingTimer);
+    const ws = this.#ws;
+    if (!ws || ws.readyState === WebSocket.CLOSED) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        ws.terminate();
+        resolve();
+      }, 2_000);
+      ws.once("close", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      ws.close(code, reason);
+    });
+  }
+
+  #dial(): void {
+    const { url, token, log } = this.#opts;
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 10_000 });
+    this.#ws = ws;
+    let openedAt = 0;
+    ws.on("open", () => {
+      openedAt = Date.now();
+      log.info("tunnel connected", { url: redact(url) });
+      this.#startPings(ws);
+    });
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) return;
+      const text = data.toString();
+      if (text === "pong") {
+        this.#awaitingPong = false;
+        return;
+      }
+      const parsed = parseWorkerFrame(text);
+      if (!parsed.ok) return log.warn("invalid frame from the Worker", { error: parsed.error });
+      this.#opts.onFrame(parsed.frame);
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      const status = res.statusCode ?? 0;
+      if (status === 401) log.error("the Worker refused the sidecar token (401): check --token, or issue a new one");
+      else log.warn("tunnel refused", { status });
+      ws.terminate();
+    });
+    ws.on("error", (err) => log.debug("tunnel error", { error: err.message }));
+    ws.on("close", (code, reason) => {
+      clearInterval(this.#pingTimer);
+      if (this.#ws === ws) this.#ws = undefined;
+      this.#opts.onDisconnect?.();
+      if (this.#stopped) return;
+      if (openedAt && Date.now() - openedAt >= (this.#opts.stableMs ?? 30_000)) this.#attempt = 0;
+      const delay = reconnectDelay(this.#attempt++, this.#opts.backoff ?? DEFAULT_BACKOFF);
+      if (openedAt) log.warn("tunnel closed; reconnecting", { code, reason: reason.toString() || undefined, inMs: delay });
+      else log.info("tunnel unreachable; retrying", { inMs: delay });
+      this.#retryTimer = setTimeout(() => this.#dial(), delay);
+    });
+  }
+
+  #startPings(ws: WebSocket): void {
+    this.#awaitingPong = false;
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = setInterval(() => {
+      if (this.#awaitingPong) {
+        this.#opts.log.warn("no pong from the Worker; reconnecting");
+        ws.terminate();
+        return;
+      }
+      this.#awaitingPong = true;
+      ws.send("ping");
+    }, this.#opts.pingMs ?? 10_000);
+  }
+}
+
+/** URLs never carry secrets here, but keep logs free of query strings anyway. */
+function redact(url: string): string {
+  const u = new URL(url);
+  u.search = "";
+  return u.toString();
+}
