@@ -29,6 +29,8 @@ export interface RunningWorker {
   /** Create a user through the admin API; returns its id, API key and sidecar token. */
   createUser(name?: string, policy?: object): Promise<{ id: string; name: string; apiKey: string; sidecarToken: string }>;
   admin(method: string, path: string, body?: unknown): Promise<Response>;
+  /** Stop wrangler dev and start it again on the same port with the same state (a deploy, as sidecars see it). */
+  restart(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -78,6 +80,27 @@ async function waitReady(url: string, child: ChildProcess, log: () => string): P
   throw new Error(`wrangler dev did not become ready:\n${log()}`);
 }
 
+function spawnDev(config: string, dir: string, state: string, port: number, inspector: number) {
+  const child = spawn(
+    WRANGLER,
+    ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state,
+      "--inspector-port", String(inspector), "--show-interactive-dev-session=false", "--log-level", "warn"],
+    { env: QUIET_ENV, cwd: dir, stdio: ["ignore", "pipe", "pipe"], detached: true },
+  );
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  return { child, output: () => output };
+}
+
+async function killGroup(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || !child.pid) return;
+  const exited = new Promise((r) => child.once("exit", r));
+  process.kill(-child.pid, "SIGTERM");
+  await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+  if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
+}
+
 export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWorker> {
   const dir = await mkdtemp(join(tmpdir(), "hearth-e2e-"));
   const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
@@ -87,27 +110,15 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
   const state = join(dir, "state");
   await run(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", "-c", config, "--persist-to", state], { env: QUIET_ENV, cwd: dir });
   const port = await freePort();
-  const child = spawn(
-    WRANGLER,
-    ["dev", "-c", config, "--ip", "127.0.0.1", "--port", String(port), "--persist-to", state,
-      "--inspector-port", String(await freePort()), "--show-interactive-dev-session=false", "--log-level", "warn"],
-    { env: QUIET_ENV, cwd: dir, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const inspector = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  let dev = spawnDev(config, dir, state, port, inspector);
   const stop = async () => {
-    if (child.exitCode === null && child.pid) {
-      const exited = new Promise((r) => child.once("exit", r));
-      process.kill(-child.pid, "SIGTERM");
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
-      if (child.exitCode === null) process.kill(-child.pid, "SIGKILL");
-    }
+    await killGroup(dev.child);
     await rm(dir, { recursive: true, force: true });
   };
   try {
-    await waitReady(url, child, () => output);
+    await waitReady(url, dev.child, dev.output);
   } catch (err) {
     await stop();
     throw err;
@@ -126,6 +137,11 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
       const r = await admin("POST", "/users", { name, ...(policy ? { policy } : {}) });
       if (r.status !== 201) throw new Error(`create user: ${r.status} ${await r.text()}`);
       return (await r.json()) as { id: string; name: string; apiKey: string; sidecarToken: string };
+    },
+    async restart() {
+      await killGroup(dev.child);
+      dev = spawnDev(config, dir, state, port, inspector);
+      await waitReady(url, dev.child, dev.output);
     },
     stop,
   };

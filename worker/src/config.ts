@@ -2,7 +2,7 @@
  * The Worker's settings, read from its env (vars in wrangler.toml, secrets, `.dev.vars` locally).
  * Parsed once per env object: Workers hand every request the same env, so this costs nothing per request.
  */
-import { DEFAULT_RETRY, type RetryOptions } from "@hearth/shared";
+import { DEFAULT_BREAKER, DEFAULT_RETRY, type BreakerOptions, type RetryOptions } from "@hearth/shared";
 import type { LogLevel } from "./log.js";
 
 export interface HearthConfig {
@@ -17,6 +17,8 @@ export interface HearthConfig {
   /** How long home may take to the first token before the cloud is tried (ms). Default: 10,000. */
   localFirstTokenMs: number;
   retry: RetryOptions;
+  /** When home is skipped after failing, and for how long. Default: 3 failures, 30 s. */
+  breaker: BreakerOptions;
   /** Default: warn. */
   logLevel: LogLevel;
   /** The admin API is disabled while this is empty. */
@@ -50,6 +52,10 @@ export function readConfig(env: Env): HearthConfig {
       ...DEFAULT_RETRY,
       baseDelayMs: int(vars.HEARTH_RETRY_BASE_MS, DEFAULT_RETRY.baseDelayMs),
       maxRetryAfterMs: int(vars.HEARTH_MAX_RETRY_AFTER_MS, DEFAULT_RETRY.maxRetryAfterMs),
+    },
+    breaker: {
+      failureThreshold: int(vars.HEARTH_BREAKER_FAILURES, DEFAULT_BREAKER.failureThreshold),
+      cooldownMs: int(vars.HEARTH_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER.cooldownMs),
     },
     logLevel: level && LEVELS.includes(level) ? level : "warn",
     adminToken: vars.HEARTH_ADMIN_TOKEN || undefined,

@@ -8,7 +8,6 @@
  */
 import { DurableObject } from "cloudflare:workers";
 import {
-  DEFAULT_BREAKER,
   PROTOCOL_VERSION,
   admit,
   encodeFrame,
@@ -120,10 +119,11 @@ export class SidecarHub extends DurableObject<Env> {
   /** Run a request at home, or say at once why not. */
   async open(input: OpenInput): Promise<OpenResult> {
     const now = Date.now();
-    const choice = pickLocal({ ...input.features, model: input.model }, this.#sidecars.views((id) => this.#relay.inflightOn(id), now));
+    const views = this.#sidecars.views((id) => this.#relay.inflightOn(id), config(this.env).breaker, now);
+    const choice = pickLocal({ ...input.features, model: input.model }, views);
     if (!choice.ok) return choice;
     const before = this.#sidecars.breaker(choice.sidecarId);
-    const gate = admit(before, now, DEFAULT_BREAKER);
+    const gate = admit(before, now, config(this.env).breaker);
     if (!gate.allow) return { ok: false, reason: "breaker_open" };
     if (gate.state !== before) await this.#sidecars.setBreaker(choice.sidecarId, gate.state);
     const ws = this.#sidecars.socketOf(choice.sidecarId);
@@ -166,7 +166,7 @@ export class SidecarHub extends DurableObject<Env> {
       outcome === "success"
         ? recordSuccess()
         : outcome === "failure"
-          ? recordFailure(before, Date.now(), DEFAULT_BREAKER)
+          ? recordFailure(before, Date.now(), config(this.env).breaker)
           : { ...before, probing: false }; // a busy or cancelled probe says nothing: let the next one through
     if (after.status === before.status && after.failures === before.failures && after.probing === before.probing) return;
     if (after.status !== before.status) this.#log.info("breaker", { sidecarId, from: before.status, to: after.status });

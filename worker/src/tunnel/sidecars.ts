@@ -3,9 +3,9 @@
  * last reported state and breaker, kept in storage so a hibernated hub wakes up knowing them.
  */
 import {
-  DEFAULT_BREAKER,
   closedBreaker,
   wouldAdmit,
+  type BreakerOptions,
   type BreakerState,
   type SidecarState,
   type SidecarView,
@@ -96,13 +96,13 @@ export class Sidecars {
   }
 
   /** Connected, live sidecars that said hello, as the pure picker sees them. */
-  views(inflightOn: (id: string) => number, now = Date.now()): SidecarView[] {
+  views(inflightOn: (id: string) => number, breaker: BreakerOptions, now = Date.now()): SidecarView[] {
     const out: SidecarView[] = [];
     for (const { ws, attachment } of this.sockets()) {
       const id = attachment.sidecarId;
       const state = id ? this.#states.get(id) : undefined;
       if (!id || !state || !this.#alive(ws, now)) continue;
-      out.push({ sidecarId: id, state, inflight: inflightOn(id), breakerAllows: wouldAdmit(this.breaker(id), now, DEFAULT_BREAKER) });
+      out.push({ sidecarId: id, state, inflight: inflightOn(id), breakerAllows: wouldAdmit(this.breaker(id), now, breaker) });
     }
     return out;
   }
