@@ -1,14 +1,17 @@
 /**
  * `pnpm start`: Hearth on this machine. Applies the local D1 migrations, starts `wrangler dev` on
- * 127.0.0.1, makes sure a demo user exists, and prints its API key and a request to try.
+ * 127.0.0.1, makes sure a demo user exists, connects a sidecar for it, and prints its API key and
+ * requests to try.
  *
  * Settings come from `.dev.vars` (written on first run with a fresh admin token; add cloud keys there).
- * PORT picks the port (default 8787).
+ * PORT picks the port (default 8787). The sidecar serves HEARTH_MODELS (GGUF files or directories)
+ * and/or HEARTH_OLLAMA_URL when set; otherwise a generated tiny GGUF that talks nonsense.
  */
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { ensureTinyModel } from "../test/support/tiny-gguf.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
@@ -73,6 +76,29 @@ async function demoUser(adminToken: string): Promise<Demo> {
   return demo;
 }
 
+async function localModels(apiKey: string): Promise<string[]> {
+  const r = await fetch(`${URL}/v1/models`, { headers: { authorization: `Bearer ${apiKey}` } });
+  const body = (await r.json()) as { data?: { id: string }[] };
+  return (body.data ?? []).map((m) => m.id).filter((id) => id.startsWith("local/"));
+}
+
+/** Starts the sidecar for the demo user; returns the models it serves once the Worker lists them. */
+async function startSidecar(demo: Demo, children: ReturnType<typeof spawn>[]): Promise<string[]> {
+  const args = [join(ROOT, "sidecar/src/cli.ts"), "--url", URL, "--token", demo.sidecarToken];
+  if (!process.env.HEARTH_MODELS && !process.env.HEARTH_OLLAMA_URL) {
+    args.push("--models", await ensureTinyModel());
+  }
+  const sidecar = spawn(join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  children.push(sidecar);
+  for (let i = 0; i < 300; i++) {
+    const models = await localModels(demo.apiKey);
+    if (models.length > 0) return models;
+    if (sidecar.exitCode !== null) throw new Error(`the sidecar exited (${sidecar.exitCode})`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error("the sidecar did not connect within 60 s");
+}
+
 async function main(): Promise<void> {
   const vars = readDevVars();
   if (!vars.HEARTH_ADMIN_TOKEN) throw new Error(".dev.vars has no HEARTH_ADMIN_TOKEN; delete the file to regenerate it");
@@ -83,13 +109,20 @@ async function main(): Promise<void> {
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, ...QUIET },
   });
-  const stop = () => worker.kill("SIGTERM");
+  const children = [worker];
+  const stop = () => {
+    for (const child of children) child.kill("SIGTERM");
+  };
   process.on("SIGINT", stop);
   process.on("SIGTERM", stop);
-  worker.on("exit", (code) => process.exit(code ?? 0));
+  worker.on("exit", (code) => {
+    stop();
+    process.exit(code ?? 0);
+  });
 
   await waitReady();
   const demo = await demoUser(vars.HEARTH_ADMIN_TOKEN);
+  const models = await startSidecar(demo, children);
   const cloud = PASSED_ON.filter((n) => n.endsWith("_API_KEY") && vars[n]).map((n) => n.split("_")[0]?.toLowerCase());
   say();
   say(`Hearth is running on ${URL}`);
@@ -97,15 +130,20 @@ async function main(): Promise<void> {
   say(`  API key:       ${demo.apiKey}`);
   say(`  sidecar token: ${demo.sidecarToken}`);
   say(`  admin token:   in .dev.vars (HEARTH_ADMIN_TOKEN)`);
+  say(`  sidecar:       connected, serving ${models.join(", ")}`);
+  if (!process.env.HEARTH_MODELS && !process.env.HEARTH_OLLAMA_URL) {
+    say(`                 (a generated tiny model with random weights: it answers in nonsense; set HEARTH_MODELS`);
+    say(`                 to GGUF files or HEARTH_OLLAMA_URL to an Ollama for real answers)`);
+  }
   say(
     cloud.length > 0
       ? `  cloud targets: ${cloud.join(", ")}`
-      : `  cloud targets: none configured — requests answer 503 no_target_available until you add\n                 OPENAI_API_KEY and/or ANTHROPIC_API_KEY to .dev.vars and restart`,
+      : `  cloud targets: none configured — when home cannot answer, requests get 503 no_target_available;\n                 add OPENAI_API_KEY and/or ANTHROPIC_API_KEY to .dev.vars and restart for cloud fallback`,
   );
   say();
-  say("Try:");
+  say("Try (the x-hearth-target header says who answered):");
   say(`  curl -s ${URL}/v1/chat/completions -H 'authorization: Bearer ${demo.apiKey}' \\`);
-  say(`    -H 'content-type: application/json' -d '{"model":"auto","messages":[{"role":"user","content":"Hello!"}]}' -i`);
+  say(`    -H 'content-type: application/json' -d '{"model":"auto","max_tokens":32,"messages":[{"role":"user","content":"Hello!"}]}' -i`);
   say();
 }
 
