@@ -35,6 +35,12 @@ export interface FakeOllama extends FakeServer {
   models: FakeOllamaModel[];
   /** Loaded model name → when it unloads (ms since epoch). A model loads on its first chat. */
   loaded: Map<string, number>;
+  /**
+   * Script faults for the next /api/chat requests only, one each, in order. Discovery requests
+   * (/api/tags, /api/ps, /api/show), which a sidecar makes on its own schedule, never take them —
+   * unlike `enqueue`, whose faults go to whichever request comes next.
+   */
+  enqueueChat(...faults: Fault[]): void;
 }
 
 const DEFAULT_MODELS: FakeOllamaModel[] = [
@@ -128,8 +134,32 @@ function handle(ctx: FakeContext, fake: FakeOllama): Promise<void> | void {
     const m = find(name);
     return m ? show(res, m) : sendError(res, 404, `model '${String(name)}' not found`);
   }
-  if (req.method === "POST" && path === "/api/chat") return chat(ctx, fake, find);
+  if (req.method === "POST" && path === "/api/chat") {
+    const own = chatFaults.get(fake)?.shift();
+    return own ? chatWithFault(ctx, own, fake, find) : chat(ctx, fake, find);
+  }
   return sendError(res, 404, "404 page not found");
+}
+
+/** Faults scripted with enqueueChat, per fake. */
+const chatFaults = new WeakMap<FakeOllama, Fault[]>();
+
+/** A chat-only fault, applied as the harness applies the same fault to any request. */
+async function chatWithFault(ctx: FakeContext, f: Fault, fake: FakeOllama, find: (name: unknown) => FakeOllamaModel | undefined) {
+  switch (f.type) {
+    case "status":
+      return sendError(ctx.res, f.status, f.message ?? (f.status === 503 ? QUEUE_FULL : `injected ${f.status}`));
+    case "hang":
+      return;
+    case "reset":
+      return void ctx.req.socket.destroy();
+    case "delay":
+      await sleep(f.ms);
+      if (ctx.res.destroyed) return;
+      return chat(ctx, fake, find);
+    case "cut":
+      return chat({ ...ctx, fault: f }, fake, find);
+  }
 }
 
 interface ChatBody {
@@ -225,14 +255,18 @@ function ndjsonWriter(res: ServerResponse, fault: Fault | undefined, delayMs: nu
 export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const holder: { fake?: FakeOllama } = {};
   const server = await startFake((ctx) => (holder.fake ? handle(ctx, holder.fake) : undefined), opts.port);
+  const faults: Fault[] = [];
   const fake: FakeOllama = Object.assign(server, {
     models: (opts.models ?? DEFAULT_MODELS).map((m) => ({ ...m })),
     loaded: new Map<string, number>(),
+    enqueueChat: (...f: Fault[]) => void faults.push(...f),
   });
+  chatFaults.set(fake, faults);
   const resetRequests = server.reset;
   fake.reset = () => {
     resetRequests();
     fake.loaded.clear();
+    faults.length = 0;
   };
   holder.fake = fake;
   return fake;

@@ -1,0 +1,96 @@
+/**
+ * An OpenAI chat request → what to ask node-llama-cpp for, and its stop reason → an OpenAI finish
+ * reason. Pure: everything a request cannot get here is refused before a model is touched.
+ */
+import { requestedMaxTokens, type ChatRequest } from "@hearth/shared";
+import type { ChatHistoryItem, ChatModelFunctions, GbnfJsonSchema, LLamaContextualRepeatPenalty, LlamaChatResponse } from "node-llama-cpp";
+import { BackendError, type FinishReason } from "../types.js";
+import { toChatHistory, toFunctions } from "./messages.js";
+
+/**
+ * Used when the request sets no temperature. OpenAI's default is 1; llama.cpp's own OpenAI-compatible
+ * server uses 0.8, which suits small local models better, and it is what users of those models expect.
+ */
+export const DEFAULT_TEMPERATURE = 0.8;
+
+export type JsonFormat = { kind: "json" } | { kind: "json_schema"; schema: GbnfJsonSchema };
+
+export interface GenerationPlan {
+  history: ChatHistoryItem[];
+  /** Offered to the model; absent when the request has no tools or says tool_choice "none". */
+  functions: ChatModelFunctions | undefined;
+  /** 1 when the request says parallel_tool_calls: false. */
+  maxParallelFunctionCalls: number | undefined;
+  /** Constrains output to JSON (response_format); never together with functions. */
+  json: JsonFormat | undefined;
+  /** The caller's cap; the context's room caps it further at run time. */
+  maxTokens: number | undefined;
+  temperature: number;
+  topP: number | undefined;
+  seed: number | undefined;
+  stop: string[];
+  repeatPenalty: false | LLamaContextualRepeatPenalty;
+}
+
+export function planGeneration(req: ChatRequest, model: { id: string; tools: boolean }): GenerationPlan {
+  const functions = planFunctions(req, model);
+  const json = planJson(req);
+  if (functions && json) throw new BackendError("unsupported", "tools and response_format JSON together are not supported by local llama.cpp models");
+  return {
+    history: toChatHistory(req.messages),
+    functions,
+    maxParallelFunctionCalls: functions && req.parallel_tool_calls === false ? 1 : undefined,
+    json,
+    maxTokens: requestedMaxTokens(req),
+    temperature: req.temperature ?? DEFAULT_TEMPERATURE,
+    topP: req.top_p ?? undefined,
+    seed: req.seed ?? undefined,
+    stop: req.stop == null ? [] : typeof req.stop === "string" ? [req.stop] : req.stop,
+    repeatPenalty: repeatPenalty(req),
+  };
+}
+
+function planFunctions(req: ChatRequest, model: { id: string; tools: boolean }): ChatModelFunctions | undefined {
+  const tools = req.tools ?? [];
+  const choice = req.tool_choice ?? "auto";
+  if (tools.length === 0 || choice === "none") return undefined;
+  if (!model.tools) throw new BackendError("unsupported", `model '${model.id}' has no tool-calling chat template`);
+  // node-llama-cpp lets the model decide whether to call; it has no way to force a call.
+  if (choice !== "auto") throw new BackendError("unsupported", "tool_choice other than 'auto' or 'none' cannot be enforced by local llama.cpp models");
+  return toFunctions(tools);
+}
+
+function planJson(req: ChatRequest): JsonFormat | undefined {
+  const format = req.response_format;
+  if (!format || format.type === "text") return undefined;
+  if (format.type === "json_object" || format.json_schema.schema === undefined) return { kind: "json" };
+  return { kind: "json_schema", schema: format.json_schema.schema as GbnfJsonSchema };
+}
+
+/**
+ * OpenAI's penalties subtract from logits like llama.cpp's `penalty_freq` / `penalty_present`, so they
+ * map directly (negative values, which node-llama-cpp does not take, count as 0). Without them no
+ * repeat penalty applies, as with OpenAI; node-llama-cpp's own default would apply 1.1.
+ */
+function repeatPenalty(req: ChatRequest): false | LLamaContextualRepeatPenalty {
+  const frequency = Math.max(0, req.frequency_penalty ?? 0);
+  const presence = Math.max(0, req.presence_penalty ?? 0);
+  if (frequency === 0 && presence === 0) return false;
+  return { penalty: 1, frequencyPenalty: frequency, presencePenalty: presence };
+}
+
+export type StopReason = LlamaChatResponse["metadata"]["stopReason"];
+
+/** node-llama-cpp's stop reason → OpenAI's finish reason. An abort is not a finish: it is "cancelled". */
+export function finishReasonFor(stopReason: StopReason, functionCalls: number): FinishReason {
+  if (functionCalls > 0) return "tool_calls";
+  switch (stopReason) {
+    case "maxTokens":
+      return "length";
+    case "abort":
+      throw new BackendError("cancelled", "generation was cancelled");
+    default:
+      // eogToken, stopGenerationTrigger, customStopTrigger; functionCalls without calls cannot happen.
+      return "stop";
+  }
+}

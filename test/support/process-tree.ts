@@ -1,0 +1,49 @@
+/**
+ * Signals for a whole process tree. The sidecar runs under the `tsx` CLI, which starts the real Node
+ * process as its child and relays SIGINT/SIGTERM to it — but SIGKILL cannot be relayed: killing the
+ * tsx process alone leaves the sidecar running (and connected). Linux only (reads /proc).
+ */
+import { readdirSync, readFileSync } from "node:fs";
+
+/** The parent pid of every live process, from /proc/<pid>/stat. */
+function parents(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, "utf8");
+      // "pid (comm) state ppid …": comm may hold spaces and parentheses, so read after the last ')'.
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+      out.set(Number(name), ppid);
+    } catch {
+      // exited while we looked
+    }
+  }
+  return out;
+}
+
+/** Every descendant of `pid`, children before grandchildren. */
+export function descendants(pid: number): number[] {
+  const ppids = parents();
+  const found: number[] = [];
+  let frontier = [pid];
+  while (frontier.length > 0) {
+    const next = [...ppids].filter(([, ppid]) => frontier.includes(ppid)).map(([child]) => child);
+    found.push(...next);
+    frontier = next;
+  }
+  return found;
+}
+
+/** Sends `signal` to `pid` and all its descendants, deepest first; returns the pids signalled. */
+export function killTree(pid: number, signal: NodeJS.Signals = "SIGKILL"): number[] {
+  const pids = [pid, ...descendants(pid)].reverse();
+  for (const p of pids) {
+    try {
+      process.kill(p, signal);
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
