@@ -117,8 +117,13 @@ export function resolveConfig(sources: { file?: Partial; env: Partial; flags: Pa
   if (result.success) return result.data;
   const issue = result.error.issues[0];
   const key = String(issue?.path[0] ?? "");
-  const from = key in sources.flags ? `--${kebab(key)}` : key in sources.env ? envNameOf(key) : key in (sources.file ?? {}) ? "the config file" : "defaults";
-  const what = issue?.code === "unrecognized_keys" ? `unknown setting(s) ${issue.keys.join(", ")}` : `'${key}' ${issue?.message ?? "is invalid"}`;
+  const from = issue?.code === "custom" ? "the merged settings" : key in sources.flags ? `--${kebab(key)}` : key in sources.env ? envNameOf(key) : key in (sources.file ?? {}) ? "the config file" : "defaults";
+  const what =
+    issue?.code === "unrecognized_keys"
+      ? `unknown setting(s) ${issue.keys.join(", ")}`
+      : issue?.code === "custom"
+        ? (issue.message ?? "invalid settings")
+        : `'${key}' ${issue?.message ?? "is invalid"}`;
   throw new ConfigError(`${what} (from ${from})`);
 }
 
