@@ -105,6 +105,9 @@ function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): H
   });
 }
 
+/** Home reasons that mean "it broke" (a 502), not "not now" (a 503). */
+const BROKEN: ReadonlySet<string> = new Set(["error", "disconnected"]);
+
 /**
  * No target answered: 400 when no target can take this request at all, 503 when none could be tried,
  * 429/504 when all said so, else 502.
@@ -115,7 +118,8 @@ function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSu
     const detail = failures.map((f) => f.message).filter(Boolean).join("; ");
     return new HearthError("unsupported_parameter", `No target can take this request (${detail || summary}).`, { attempts: trace });
   }
-  if (!failures.some(wasContacted)) {
+  // Nothing was tried, or everything said "not now" (home offline, busy, loading): unavailable, not broken.
+  if (failures.every((f) => !wasContacted(f) || (f.kind === "unavailable" && !BROKEN.has(f.reason ?? "")))) {
     return new HearthError("no_target_available", `No target is available now (${summary || "nothing to try"}).${hints(trace)}`, {
       attempts: trace,
     });
