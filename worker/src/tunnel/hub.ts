@@ -65,10 +65,10 @@ export class SidecarHub extends DurableObject<Env> {
       this.#log.warn("invalid frame from sidecar", { error: parsed.error });
       return;
     }
-    await this.#onFrame(ws, parsed.frame);
+    await this.#onFrame(ws, parsed.frame, message);
   }
 
-  async #onFrame(ws: WebSocket, frame: SidecarFrame): Promise<void> {
+  async #onFrame(ws: WebSocket, frame: SidecarFrame, raw: string): Promise<void> {
     const sidecarId = (ws.deserializeAttachment() as SocketAttachment).sidecarId;
     switch (frame.t) {
       case "hello":
@@ -85,7 +85,7 @@ export class SidecarHub extends DurableObject<Env> {
         return;
       }
       default:
-        this.#relay.deliver(ws, frame);
+        this.#relay.deliver(ws, frame, raw);
     }
   }
 

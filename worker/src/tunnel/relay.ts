@@ -57,8 +57,11 @@ export class Relay {
     });
   }
 
-  /** A frame from a sidecar. Frames for requests it was not sent are dropped. */
-  deliver(ws: WebSocket, frame: Extract<SidecarFrame, { id: string }>): void {
+  /**
+   * A frame from a sidecar (already validated; `raw` is its text, passed on as is rather than encoded
+   * again). Frames for requests it was not sent are dropped.
+   */
+  deliver(ws: WebSocket, frame: Extract<SidecarFrame, { id: string }>, raw: string): void {
     const entry = this.#entries.get(frame.id);
     if (!entry || entry.ws !== ws) return;
     if (frame.t === "delta" && !entry.started) {
@@ -66,7 +69,7 @@ export class Relay {
       clearTimeout(entry.timer);
       this.#report(entry, "success");
     }
-    this.#push(entry, frame);
+    this.#pushRaw(entry, raw);
     if (frame.t === "end") this.#finish(entry, "success");
     else if (frame.t === "error") this.#finish(entry, !entry.started && UNHEALTHY.has(frame.code) ? "failure" : "neutral");
   }
@@ -96,8 +99,12 @@ export class Relay {
   }
 
   #push(entry: RelayEntry, frame: SidecarFrame): void {
+    this.#pushRaw(entry, encodeFrame(frame));
+  }
+
+  #pushRaw(entry: RelayEntry, text: string): void {
     try {
-      entry.controller.enqueue(encoder.encode(encodeFrame(frame) + "\n"));
+      entry.controller.enqueue(encoder.encode(text + "\n"));
     } catch {
       // The Worker side is gone; cancel() cleans up.
     }
