@@ -1,14 +1,14 @@
 /**
- * Home first, end to end: real `wrangler dev`, the real sidecar CLI as a child process dialling in
+ * Served at home, end to end: real `wrangler dev`, the real sidecar CLI as a child process dialling in
  * over its WebSocket, and behind it either real node-llama-cpp on the tiny GGUF or the fake Ollama
- * (whose timing and faults the test controls). The official `openai` client is the caller; raw fetch
- * where the wire format itself is the point. Asserted: status, body, which target served, the trace of
- * reasons, how many upstream calls, and what reached (or never reached) the home backend.
+ * (whose timing the test controls). The official `openai` client is the caller; raw fetch where the
+ * wire format itself is the point. Asserted: status, body, which target served, the trace, how many
+ * upstream calls, and what reached (or never reached) the home backend. Why home is passed over is in
+ * sidecar-fallback.test.ts; home going away and the breaker in sidecar-failover.test.ts.
  *
  * One sidecar per user, each with its own fake Ollama, so no case sees another's requests:
  *   gguf      llama.cpp, hearth-tiny.gguf
  *   home      Ollama "echo", 8 slots + 8 queued
- *   single    Ollama "slowpoke" (slow first load), 1 slot, no queue
  *   revokee   Ollama "spare", whose sidecar token is revoked
  *   nobody    no sidecar
  *   homebody  no sidecar, policy local_only
@@ -23,9 +23,9 @@ import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import type { FakeServer, RecordedRequest } from "../fakes/harness.js";
 import { startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
-import { postChat, readUntil, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
-import { killTree } from "../support/process-tree.js";
-import { localModels, startSidecar, waitFor, type SidecarProcess } from "../support/sidecar.js";
+import { postChat, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
+import { localModels, waitFor, type SidecarProcess } from "../support/sidecar.js";
+import { startSidecars, stopSidecar } from "../support/sidecars.js";
 import { ensureTinyModel } from "../support/tiny-gguf.js";
 import { startWorker, type RunningWorker } from "../support/wrangler.js";
 
@@ -42,27 +42,20 @@ let openai: FakeServer;
 let anthropic: FakeAnthropic;
 let worker: RunningWorker;
 let modelDir: string;
-const users: Record<"gguf" | "home" | "single" | "revokee" | "nobody" | "homebody", User> = {} as never;
+const users = {} as Record<"gguf" | "home" | "revokee" | "nobody" | "homebody", User>;
 let homeOllama: FakeOllama;
-let singleOllama: FakeOllama;
 let spareOllama: FakeOllama;
 let revokeeSidecar: SidecarProcess;
-const sidecars: SidecarProcess[] = [];
+let sidecars: SidecarProcess[] = [];
 
-/** The fakes copy the models they are given: these read the live ones, whose timing a case may change. */
+/** The fake copies the models it is given: this reads the live one, whose timing a case may change. */
 const echo = (): FakeOllamaModel => homeOllama.models[0] as FakeOllamaModel;
-const slowpoke = (): FakeOllamaModel => singleOllama.models[0] as FakeOllamaModel;
 
 const clientOf = (u: User) => new OpenAI({ apiKey: u.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
 const chatsOf = (o: FakeOllama): RecordedRequest[] => o.requests.filter((r) => r.path === "/api/chat");
 const lastUserText = (r: RecordedRequest) => ((r.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? "");
 const ask = (content: string) => ({ model: "auto", messages: [{ role: "user" as const, content }] });
 const cloudCalls = () => openai.requests.length + anthropic.requests.length;
-
-async function setPolicy(u: User, policy: object): Promise<void> {
-  const r = await worker.admin("PUT", `/users/${u.id}/policy`, policy);
-  if (r.status !== 200) throw new Error(`set policy: ${r.status} ${await r.text()}`);
-}
 
 /** Opens the sidecar WebSocket by hand; resolves with the upgrade's status (101 when it opened). */
 function upgrade(token: string): Promise<{ status: number; body: string }> {
@@ -85,12 +78,10 @@ function upgrade(token: string): Promise<{ status: number; body: string }> {
 }
 
 beforeAll(async () => {
-  [openai, anthropic, homeOllama, singleOllama, spareOllama] = await Promise.all([
+  [openai, anthropic, homeOllama, spareOllama] = await Promise.all([
     startFakeOpenAI(),
     startFakeAnthropic(),
     startFakeOllama({ models: [{ name: "echo", chunkDelayMs: 20 }] }),
-    // Its first chat waits, as Ollama's does while it loads a model.
-    startFakeOllama({ models: [{ name: "slowpoke", loadMs: 4_000 }] }),
     startFakeOllama({ models: [{ name: "spare" }] }),
   ]);
   modelDir = await mkdtemp(join(tmpdir(), "hearth-sidecar-e2e-"));
@@ -103,34 +94,31 @@ beforeAll(async () => {
       ANTHROPIC_BASE_URL: anthropic.url,
       HEARTH_AUTO_TARGETS: `${OPENAI},${ANTHROPIC}`,
       HEARTH_RETRY_BASE_MS: "20",
-      // The breaker has its own file; here the timeout and error cases must not open it for the next ones.
-      HEARTH_BREAKER_FAILURES: "1000",
     },
   });
-  const names = ["gguf", "home", "single", "revokee", "nobody"] as const;
+  const names = ["gguf", "home", "revokee", "nobody"] as const;
   const created = await Promise.all(names.map((n) => worker.createUser(n)));
   names.forEach((n, i) => (users[n] = created[i] as User));
   users.homebody = await worker.createUser("homebody", { mode: "local_only" });
 
-  const start = (u: User, opts: { ollama?: string; models?: string[]; args: string[] }) =>
-    startSidecar({ workerUrl: worker.url, token: u.sidecarToken, apiKey: u.apiKey, ...opts }).then((s) => (sidecars.push(s), s));
-  [, , , revokeeSidecar] = await Promise.all([
-    start(users.gguf, { models: [modelDir], args: ["--slots", "2", "--drain-seconds", "2"] }),
-    start(users.home, { ollama: homeOllama.url, args: ["--slots", "8", "--queue", "8", "--drain-seconds", "2"] }),
-    start(users.single, { ollama: singleOllama.url, args: ["--slots", "1", "--queue", "0", "--drain-seconds", "2"] }),
-    start(users.revokee, { ollama: spareOllama.url, args: ["--drain-seconds", "2"] }),
+  const sidecar = (u: User, opts: { ollama?: string; models?: string[]; args: string[] }) => ({
+    workerUrl: worker.url,
+    token: u.sidecarToken,
+    apiKey: u.apiKey,
+    ...opts,
+  });
+  sidecars = await startSidecars([
+    sidecar(users.gguf, { models: [modelDir], args: ["--slots", "2", "--drain-seconds", "2"] }),
+    sidecar(users.home, { ollama: homeOllama.url, args: ["--slots", "8", "--queue", "8", "--drain-seconds", "2"] }),
+    sidecar(users.revokee, { ollama: spareOllama.url, args: ["--drain-seconds", "2"] }),
   ]);
+  revokeeSidecar = sidecars[2] as SidecarProcess;
 }, 90_000);
 
 afterAll(async () => {
-  await Promise.all(
-    sidecars.map(async (s) => {
-      await s.stop("SIGTERM", 5_000);
-      if (s.child.pid) killTree(s.child.pid); // tsx does not pass a SIGKILL on to the sidecar itself
-    }),
-  );
+  await Promise.all(sidecars.map((s) => stopSidecar(s)));
   await worker?.stop();
-  await Promise.all([openai?.close(), anthropic?.close(), homeOllama?.close(), singleOllama?.close(), spareOllama?.close()]);
+  await Promise.all([openai?.close(), anthropic?.close(), homeOllama?.close(), spareOllama?.close()]);
   if (modelDir) await rm(modelDir, { recursive: true, force: true });
 });
 
@@ -208,151 +196,6 @@ describe("many streams on one connection", () => {
     const chats = chatsOf(homeOllama).slice(before);
     expect(chats.map(lastUserText).sort()).toEqual([...prompts].sort());
     expect(cloudCalls()).toBe(0);
-  });
-});
-
-describe("falling back from home to the cloud, with the reason", () => {
-  it("offline: no sidecar connected, the cloud serves at once and only its call counts", async () => {
-    const client = clientOf(users.nobody);
-    const started = Date.now();
-    const { data, response } = await client.chat.completions.create(ask("anyone home?")).withResponse();
-    expect(Date.now() - started).toBeLessThan(1_000);
-    expect(data.choices[0]?.message.content).toBe("Echo: anyone home?");
-    expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
-    expect(response.headers.get("x-hearth-attempts")).toBe("1");
-    expect(traceOf(response.headers)).toEqual([
-      ["local", "skipped", "offline"],
-      [OPENAI, "served", "ok"],
-    ]);
-  });
-
-  it("loading: while the home model loads, the next request goes to the cloud without reaching home", async () => {
-    const client = clientOf(users.single);
-    const first = client.chat.completions.create(ask("wake up")).withResponse();
-    await waitFor(async () => chatsOf(singleOllama).length === 1, 10_000, "the first chat to reach Ollama");
-    // The sidecar says "loading" in its next state frame (debounced ~200 ms). Until the hub has it, a
-    // second request is refused as overloaded (1 slot, no queue): neither reaches home, so poll.
-    let trace: [string, string, string][] = [];
-    const until = Date.now() + 3_000;
-    do {
-      const started = Date.now();
-      const { data, response } = await client.chat.completions.create(ask("meanwhile")).withResponse();
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expect(data.choices[0]?.message.content).toBe("Echo: meanwhile");
-      expect(response.headers.get("x-hearth-attempts")).toBe("1");
-      trace = traceOf(response.headers);
-    } while (trace[0]?.[2] === "overloaded" && Date.now() < until);
-    expect(trace).toEqual([
-      ["local", "skipped", "loading"],
-      [OPENAI, "served", "ok"],
-    ]);
-    expect(chatsOf(singleOllama)).toHaveLength(1);
-
-    const { data, response } = await first;
-    expect(response.headers.get("x-hearth-target")).toBe("local/slowpoke:latest");
-    expect(data.choices[0]?.message.content).toBe("Echo: wake up");
-    // The sidecar reports the load over once the request ends (its state frames are debounced): from
-    // then on home serves again.
-    let served: string | null = null;
-    await waitFor(
-      async () => {
-        const { response: probe } = await client.chat.completions.create(ask("loaded now?")).withResponse();
-        served = probe.headers.get("x-hearth-target");
-        return served !== OPENAI;
-      },
-      3_000,
-      "home to serve again after the load",
-    );
-    expect(served).toBe("local/slowpoke:latest");
-  });
-
-  it("overloaded: with the only slot busy, the next request goes to the cloud at once", async () => {
-    slowpoke().chunkDelayMs = 150;
-    const abort = new AbortController();
-    try {
-      const prompt = "a long and slow answer, please ".repeat(4);
-      const running = await postChat(worker.url, users.single.apiKey, { ...ask(prompt), stream: true }, abort.signal);
-      expect(running.headers.get("x-hearth-target")).toBe("local/slowpoke:latest");
-      await readUntil(running, (t) => t.includes('"content":"Echo'));
-      const chats = chatsOf(singleOllama).length;
-
-      const started = Date.now();
-      const { data, response } = await clientOf(users.single).chat.completions.create(ask("me too")).withResponse();
-      // Home's first-token deadline is 10 s: an answer well inside it did not wait for home.
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expect(data.choices[0]?.message.content).toBe("Echo: me too");
-      expect(response.headers.get("x-hearth-attempts")).toBe("1");
-      expect(traceOf(response.headers)).toEqual([
-        ["local", "skipped", "overloaded"],
-        [OPENAI, "served", "ok"],
-      ]);
-      expect(chatsOf(singleOllama)).toHaveLength(chats);
-    } finally {
-      abort.abort();
-      slowpoke().chunkDelayMs = 0;
-    }
-    const held = chatsOf(singleOllama).at(-1);
-    await waitFor(async () => held?.aborted === true, 5_000, "the held chat to be cancelled");
-  });
-
-  describe("with a first-token deadline of 800 ms", () => {
-    beforeAll(() => setPolicy(users.home, { localFirstTokenMs: 800 }));
-    afterAll(() => setPolicy(users.home, {}));
-
-    it("timeout: home that does not start in time is cancelled there, and the cloud serves", async () => {
-      homeOllama.enqueueChat({ type: "hang" });
-      const started = Date.now();
-      const { data, response } = await clientOf(users.home).chat.completions.create(ask("too slow")).withResponse();
-      const elapsed = Date.now() - started;
-      expect(data.choices[0]?.message.content).toBe("Echo: too slow");
-      expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
-      expect(response.headers.get("x-hearth-attempts")).toBe("2");
-      expect(traceOf(response.headers)).toEqual([
-        ["local", "failed", "timeout"],
-        [OPENAI, "served", "ok"],
-      ]);
-      expect(elapsed).toBeGreaterThanOrEqual(750);
-      expect(elapsed).toBeLessThan(800 + 5_000);
-      const hung = chatsOf(homeOllama).at(-1);
-      expect(hung && lastUserText(hung)).toBe("too slow");
-      await waitFor(async () => hung?.aborted === true, 5_000, "Ollama to see the home request cancelled");
-    });
-
-    it("timeout while streaming: the client gets one clean cloud stream", async () => {
-      homeOllama.enqueueChat({ type: "hang" });
-      const { data: stream, response } = await clientOf(users.home)
-        .chat.completions.create({ ...ask("stream after all"), stream: true })
-        .withResponse();
-      const chunks = [];
-      for await (const chunk of stream) chunks.push(chunk);
-      expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("Echo: stream after all");
-      // Home sent its opening (role) chunk before it hung; none of it reaches the client.
-      expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
-      expect(chunks[0]?.id).toMatch(/^chatcmpl-fake/);
-      expect(chunks.filter((c) => c.choices[0]?.delta.role !== undefined)).toHaveLength(1);
-      expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(["stop"]);
-      expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
-      expect(traceOf(response.headers)).toEqual([
-        ["local", "failed", "timeout"],
-        [OPENAI, "served", "ok"],
-      ]);
-      const hung = chatsOf(homeOllama).at(-1);
-      await waitFor(async () => hung?.aborted === true, 5_000, "Ollama to see the home request cancelled");
-    });
-  });
-
-  it("error: Ollama answers 500, the cloud serves", async () => {
-    homeOllama.enqueueChat({ type: "status", status: 500 });
-    const before = chatsOf(homeOllama).length;
-    const { data, response } = await clientOf(users.home).chat.completions.create(ask("broken home")).withResponse();
-    expect(data.choices[0]?.message.content).toBe("Echo: broken home");
-    expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
-    expect(response.headers.get("x-hearth-attempts")).toBe("2");
-    expect(traceOf(response.headers)).toEqual([
-      ["local", "failed", "error"],
-      [OPENAI, "served", "ok"],
-    ]);
-    expect(chatsOf(homeOllama)).toHaveLength(before + 1); // home is not retried
   });
 });
 

@@ -47,7 +47,8 @@ export async function startSidecar(opts: SidecarProcessOptions): Promise<Sidecar
   if (opts.models?.length) args.push("--models", opts.models.join(","));
   if (opts.ollama) args.push("--ollama", opts.ollama);
   args.push(...(opts.args ?? []));
-  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  // node --import tsx, not the tsx wrapper: signals must reach the sidecar itself, not a parent of it.
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
@@ -55,7 +56,7 @@ export async function startSidecar(opts: SidecarProcessOptions): Promise<Sidecar
     child,
     output: () => output,
     async stop(signal = "SIGTERM", timeoutMs = 15_000) {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
       const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
       child.kill(signal);
       const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);

@@ -70,7 +70,13 @@ export class RequestHandler {
     try {
       this.#deps.send({ t: "start", id, model });
       if (this.#deps.log.enabled("trace")) this.#deps.log.trace("prompt", { id, messages: JSON.stringify(body.messages) });
+      let first = true;
       for await (const ev of backend.generate(model, body, { signal })) {
+        // The first output means a cold model has finished loading: report it now, not at the end.
+        if (first) {
+          first = false;
+          this.#deps.onChange();
+        }
         if (ev.type === "text") coalescer.push(ev.text);
         else if (ev.type === "tool_call") {
           coalescer.flush();

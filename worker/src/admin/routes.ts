@@ -16,6 +16,7 @@ import { timingSafeEqual } from "../auth/keys.js";
 import { config } from "../config.js";
 import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";
+import { hubFor } from "../tunnel/connect.js";
 import type { AppEnv } from "../http/types.js";
 
 const createUserBody = z.object({
@@ -91,6 +92,8 @@ export function adminRoutes(): Hono<AppEnv> {
     const cred = await db.revokeCredential(c.env.DB, id, c.req.param("cid"));
     if (!cred) throw new HearthError("not_found", `User '${id}' has no credential '${c.req.param("cid")}'.`, { param: "cid" });
     forgetUser(id);
+    // A revoked sidecar token also loses the connections it already opened.
+    if (cred.kind === "sidecar") await hubFor(c.env, id).revokeCredential(cred.id);
     return c.json(cred);
   });
 

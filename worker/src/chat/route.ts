@@ -51,6 +51,7 @@ export async function chatCompletions(c: Context<AppEnv>): Promise<Response> {
     env: c.env,
     userId: c.get("principal").user.id,
     localFirstTokenMs,
+    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
   });
   // Home's deadline is enforced by its hub (which cancels the generation there); ours is a backstop.
   const deadlineFor = (cloudMs: number) => (t: Target) => (t.provider === "local" ? localFirstTokenMs + 2_000 : cloudMs);

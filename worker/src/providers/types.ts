@@ -25,6 +25,11 @@ export interface CallContext {
   userId: string;
   /** For the local provider: how long home may take to the first token (ms). */
   localFirstTokenMs: number;
+  /**
+   * Keeps work alive after the client is gone (the Worker's ctx.waitUntil): a cancel sent to the home
+   * machine must outlive the request that asked for it.
+   */
+  waitUntil: (promise: Promise<unknown>) => void;
 }
 
 export interface Provider {

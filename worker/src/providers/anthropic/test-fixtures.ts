@@ -51,6 +51,7 @@ export function callContext(c: Partial<CallContext> = {}): CallContext {
     env: {} as Env,
     userId: "usr_test",
     localFirstTokenMs: 10_000,
+    waitUntil: () => undefined,
     ...c,
   };
 }

@@ -86,7 +86,7 @@ export const localProvider: Provider = {
       }
       throw new LocalUnavailable(result.reason);
     }
-    const cancel = () => void hub.cancel(input.id).catch(() => undefined);
+    const cancel = () => ctx.waitUntil(hub.cancel(input.id).catch(() => undefined));
     if (ctx.signal.aborted) cancel();
     else ctx.signal.addEventListener("abort", cancel, { once: true });
     const meta = { id: `chatcmpl-${input.id}`, created: Math.floor(Date.now() / 1000), model: result.model };
