@@ -7,3 +7,4 @@ export * from "./routing/trace.js";
 export * from "./tunnel/protocol.js";
 export * from "./routing/breaker.js";
 export * from "./routing/local.js";
+export * from "./classify/index.js";

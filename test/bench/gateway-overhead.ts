@@ -73,7 +73,7 @@ async function main(): Promise<void> {
     await Promise.all(pending);
 
     const s = Object.fromEntries(names.map((n) => [n, summarize(samples[n] ?? [])]));
-    const rows = names.map((n) => [n, s[n]?.n ?? 0, s[n]?.p50 ?? 0, s[n]?.p90 ?? 0, s[n]?.p99 ?? 0, s[n]?.mean ?? 0]);
+    const rows = names.map((n) => [n, String(s[n]?.n ?? 0), s[n]?.p50 ?? 0, s[n]?.p90 ?? 0, s[n]?.p99 ?? 0, s[n]?.mean ?? 0]);
     const diff = (a: string, b: string) => [`${a} − ${b}`, "", (s[a]?.p50 ?? 0) - (s[b]?.p50 ?? 0), (s[a]?.p90 ?? 0) - (s[b]?.p90 ?? 0), (s[a]?.p99 ?? 0) - (s[b]?.p99 ?? 0), (s[a]?.mean ?? 0) - (s[b]?.mean ?? 0)];
     process.stdout.write(`\nNon-streaming chat completion, ${N} requests per variant at ${RATE}/s each, interleaved (ms)\n\n`);
     process.stdout.write(table(["variant", "n", "p50", "p90", "p99", "mean"], [...rows, diff("hearth", "passthrough"), diff("hearth", "direct"), diff("passthrough", "direct")]) + "\n\n");

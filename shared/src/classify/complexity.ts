@@ -12,7 +12,7 @@
  * The kind term uses the model's probabilities, not the argmax, so a prompt the model is unsure
  * about does not jump between levels. A greeting lands near 0.05–0.1, a proof request near 0.6.
  */
-import type { TaskKind } from "./kinds.js";
+import { TASK_KINDS, type TaskKind } from "./kinds.js";
 
 export const KIND_BASE: Record<TaskKind, number> = { chat: 0.05, extraction: 0.15, creative: 0.2, code: 0.3, math: 0.35 };
 
@@ -33,7 +33,7 @@ const LENGTH_FULL = Math.log2(1 + 16384 / 64);
 
 export function complexity(c: ComplexityInput): number {
   let base = 0;
-  for (const kind of Object.keys(KIND_BASE) as TaskKind[]) base += c.kindScores[kind] * KIND_BASE[kind];
+  for (const kind of TASK_KINDS) base += c.kindScores[kind] * KIND_BASE[kind];
   const length = 0.25 * Math.min(1, Math.log2(1 + c.promptTokens / 64) / LENGTH_FULL);
   const turns = 0.1 * Math.min(1, Math.max(0, c.userTurns - 1) / 5);
   const reasoning = c.reasoningCues > 0 ? 0.2 + 0.05 * (c.reasoningCues - 1) : 0;

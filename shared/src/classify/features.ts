@@ -1,7 +1,9 @@
 /**
  * Deterministic features: what the request asks of the target (tools, images, JSON) and cheap
  * signals in the text of the last user message (code, math notation, asks and constraints).
- * Everything here is exact or a documented heuristic; the learned part lives in model.ts.
+ * Everything here is exact or a documented heuristic; the learned part lives in model.ts. The
+ * phrase lists (reasoning cues, constraints) are English: in other languages only the char-level
+ * signals (fences, symbols, digits, math notation) fire, and the n-gram model carries the rest.
  */
 import type { ChatMessage, ChatRequest } from "../openai/request.js";
 import { estimateTextTokens } from "./tokens.js";
@@ -84,7 +86,8 @@ export interface TextSignals {
 
 const CODE_LINE = /^[ \t]*(?:def |class |import |from \S+ import |function\b|const |let |var |return\b|#include|select\b|fn |func |public |private |package |if \(|for \(|while \()|[;{}][ \t]*$/gim;
 const INLINE_CODE = /`[^`\n]+`/g;
-const MATH = /\\(?:frac|int|sum|sqrt|lim|cdot|infty|mathbb|binom)\b|\$[^$\n]{1,80}\$|[∫∑∏√π≤≥≠∞∈∀∃∂×÷±]|[a-z0-9)]\s*\^\s*[a-z0-9(]|\b\d+(?:\.\d+)?\s*[-+*/=]\s*\d|\b\d*[a-z]\s*[-+=]\s*\d+\b/i;
+// Each branch starts with a rare char (\\, $, a math symbol, ^, a digit), so the scan skips fast.
+const MATH = /\\(?:frac|int|sum|sqrt|lim|cdot|infty|mathbb|binom)\b|\$[^$\n]{1,80}\$|[∫∑∏√π≤≥≠∞∈∀∃∂×÷±^]|\d\s*[-+*/=]\s*[\d(]|\d[a-z]\b\s*[-+=]/i;
 const REASONING = /\b(prove|proof|show that|step[- ]by[- ]step|derive|justify|rigorous(?:ly)?|explain why|trade-?offs?|optimi[sz]e|analy[sz]e|compare|design)\b/gi;
 const LIST_ITEM = /^[ \t]*(?:\d{1,2}[.)]|[-*•])[ \t]+\S/gm;
 const CONSTRAINT = /\b(must|exactly|at least|at most|no more than|fewer than|less than|without|only|don'?t|do not|avoid|under \d+|in \d+ words)\b/gi;
@@ -106,35 +109,80 @@ function reasoningCues(text: string): string[] {
   return cues;
 }
 
-export function textSignals(text: string): TextSignals {
-  let lines = 1;
-  let symbols = 0;
-  let digits = 0;
-  let questions = 0;
-  let fences = 0;
+// ASCII chars the signal scan counts; everything else is 0.
+const NEWLINE = 1;
+const DIGIT = 2;
+const QUESTION = 3;
+const SYMBOL = 4;
+const BACKTICK = 5;
+const ASCII = new Uint8Array(128);
+ASCII[10] = NEWLINE;
+ASCII[63] = QUESTION;
+ASCII[96] = BACKTICK;
+for (let c = 48; c <= 57; c++) ASCII[c] = DIGIT;
+for (const c of "{}()[];=<>") ASCII[c.charCodeAt(0)] = SYMBOL;
+
+interface Counts {
+  lines: number;
+  symbols: number;
+  digits: number;
+  questions: number;
+  fences: number;
+}
+
+function countChars(text: string, into: Counts): void {
   let ticks = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 10) lines++;
-    else if (c >= 48 && c <= 57) digits++;
-    else if (c === 63 || c === 0xff1f) questions++;
-    else if (c === 123 || c === 125 || c === 40 || c === 41 || c === 91 || c === 93 || c === 59 || c === 61 || c === 60 || c === 62) symbols++;
-    if (c === 96) {
-      if (++ticks === 3) fences++;
-    } else ticks = 0;
+    const k = c < 128 ? (ASCII[c] ?? 0) : c === 0xff1f ? QUESTION : 0;
+    if (k === 0) {
+      ticks = 0;
+      continue;
+    }
+    if (k === BACKTICK) {
+      if (++ticks === 3) into.fences++;
+      continue;
+    }
+    ticks = 0;
+    if (k === NEWLINE) into.lines++;
+    else if (k === DIGIT) into.digits++;
+    else if (k === QUESTION) into.questions++;
+    else into.symbols++;
   }
-  const n = Math.max(1, text.length);
+}
+
+/** Signals of the last user message, read as the window's pieces of it (whole, or head and tail). */
+export function textSignals(pieces: readonly string[]): TextSignals {
+  const counts: Counts = { lines: 1, symbols: 0, digits: 0, questions: 0, fences: 0 };
+  let chars = 0;
+  let inlineCode = 0;
+  let codeLines = 0;
+  let mathNotation = false;
+  let cues: string[] = [];
+  let listItems = 0;
+  let constraints = 0;
+  for (const text of pieces) {
+    chars += text.length;
+    countChars(text, counts);
+    inlineCode += countMatches(INLINE_CODE, text);
+    codeLines += countMatches(CODE_LINE, text);
+    mathNotation ||= MATH.test(text);
+    if (cues.length < 3) cues = [...new Set([...cues, ...reasoningCues(text)])].slice(0, 3);
+    listItems += countMatches(LIST_ITEM, text);
+    constraints += countMatches(CONSTRAINT, text);
+  }
+  const n = Math.max(1, chars);
   return {
-    chars: text.length,
-    lines,
-    fences,
-    inlineCode: countMatches(INLINE_CODE, text),
-    codeLines: countMatches(CODE_LINE, text),
-    symbolRatio: symbols / n,
-    digitRatio: digits / n,
-    mathNotation: MATH.test(text),
-    reasoningCues: reasoningCues(text),
-    parts: Math.max(countMatches(LIST_ITEM, text), questions),
-    constraints: countMatches(CONSTRAINT, text),
+    chars,
+    lines: counts.lines,
+    fences: counts.fences,
+    inlineCode,
+    codeLines,
+    symbolRatio: counts.symbols / n,
+    digitRatio: counts.digits / n,
+    mathNotation,
+    reasoningCues: cues,
+    parts: Math.max(listItems, counts.questions),
+    constraints,
   };
 }

@@ -30,7 +30,7 @@ export function fmix32(h: number): number {
   return h >>> 0;
 }
 
-/** Order-dependent combination of two hashes (a bigram from two word hashes). */
+/** Order-dependent combination of two values (a feature name's hash and its bucket). */
 export function combine(a: number, b: number): number {
   return fmix32(Math.imul(a, 0x9e3779b1) ^ b);
 }

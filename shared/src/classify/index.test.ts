@@ -1,0 +1,108 @@
+import { describe, expect, it } from "vitest";
+import prompts from "../../../test/data/prompts.jsonl?raw";
+import type { ChatRequest } from "../openai/request.js";
+import { isHeldOut, parsePrompts } from "./dataset.js";
+import { TASK_KINDS, classify, type TaskKind } from "./index.js";
+
+const ask = (content: string, over: Partial<ChatRequest> = {}): ChatRequest => ({ model: "m", messages: [{ role: "user", content }], ...over });
+
+describe("classify: cases", () => {
+  it("code in prose is code", () => {
+    const c = classify(ask("why does my python loop print None? ```for i in range(3): print(print(i))```"));
+    expect(c.kind).toBe("code");
+    expect(c.evidence).toContain("code fence");
+  });
+  it("code without a fence is code", () => {
+    expect(classify(ask("can you help me fix this: for i in range(10) print(i)")).kind).toBe("code");
+  });
+  it("a poem about Python is creative", () => {
+    expect(classify(ask("write a poem about Python")).kind).toBe("creative");
+    expect(classify(ask("Write a haiku about a database migration")).kind).toBe("creative");
+  });
+  it("summarise this: <text> is extraction", () => {
+    const text = "The committee met on Monday and agreed to extend the deadline for grant applications by two weeks. Applicants who already submitted can revise their proposals. The budget is unchanged.";
+    expect(classify(ask(`summarise this: ${text}`)).kind).toBe("extraction");
+  });
+  it("a greeting is chat, and easy", () => {
+    const c = classify(ask("hi!"));
+    expect(c.kind).toBe("chat");
+    expect(c.complexity).toBeLessThan(0.15);
+    expect(c.promptTokens).toBeLessThan(15);
+  });
+  it("a proof request is math, and hard", () => {
+    const c = classify(ask("Prove that for every integer n ≥ 1, 3 divides 4^n − 1."));
+    expect(c.kind).toBe("math");
+    expect(c.complexity).toBeGreaterThan(0.5);
+    expect(c.evidence).toContain("cue: prove");
+  });
+  it("chat about maths is chat", () => {
+    expect(classify(ask("Who was Pythagoras?")).kind).toBe("chat");
+  });
+  it("a follow-up takes its kind from the earlier turns", () => {
+    const c = classify({
+      model: "m",
+      messages: [
+        { role: "user", content: "write a function to check if a number is prime in python" },
+        { role: "assistant", content: "```python\ndef is_prime(n):\n    return n > 1 and all(n % d for d in range(2, int(n**0.5) + 1))\n```" },
+        { role: "user", content: "now make it faster" },
+      ],
+    });
+    expect(c.kind).toBe("code");
+    expect(c.evidence).toContain("2 turns");
+  });
+  it("reports the request's asks in the evidence and the complexity", () => {
+    const tools = [{ type: "function" as const, function: { name: "search" } }];
+    const plain = classify(ask("What is the weather in Oslo?"));
+    const c = classify(ask("What is the weather in Oslo?", { tools, tool_choice: "required", response_format: { type: "json_object" } }));
+    expect(c).toMatchObject({ hasTools: true, toolChoiceForced: true, wantsJson: true, hasImages: false });
+    expect(c.evidence).toEqual(expect.arrayContaining(["1 tool", "tool choice forced", "JSON output"]));
+    expect(c.complexity).toBeGreaterThan(plain.complexity);
+  });
+  it("says when a long message was read in part", () => {
+    const c = classify(ask(`Summarise the following report.\n${"Revenue grew in every region this quarter. ".repeat(3000)}`));
+    expect(c.evidence.some((e) => e.startsWith("read 3072 of"))).toBe(true);
+    expect(c.promptTokens).toBeGreaterThan(20000);
+  });
+});
+
+describe("classify: shape", () => {
+  const samples = ["hi", "Solve 2x + 3 = 7", "Write a story about a fox", "", "```\n```"];
+  it("is deterministic", () => {
+    for (const s of samples) expect(classify(ask(s))).toEqual(classify(ask(s)));
+  });
+  it("returns a distribution over every kind and a complexity in [0, 1]", () => {
+    for (const s of samples) {
+      const c = classify(ask(s));
+      expect(Object.keys(c.kindScores)).toEqual([...TASK_KINDS]);
+      expect(Object.values(c.kindScores).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 9);
+      expect(c.kindScores[c.kind]).toBe(Math.max(...Object.values(c.kindScores)));
+      expect(c.complexity).toBeGreaterThanOrEqual(0);
+      expect(c.complexity).toBeLessThanOrEqual(1);
+      expect(c.evidence[0]).toMatch(/^n-gram model: \w+ \d\.\d\d$/);
+    }
+  });
+});
+
+describe("classify: held-out accuracy", () => {
+  // The test split of test/data/prompts.jsonl (never trained on). Measured with the committed
+  // weights: chat 100%, code 85.3%, math 92.0%, creative 100%, extraction 90.3%, overall 93.3%
+  // (149 prompts). Floors sit about 5 points below, so a retrain may move a prompt or two.
+  const FLOOR: Record<TaskKind, number> = { chat: 0.95, code: 0.8, math: 0.87, creative: 0.95, extraction: 0.85 };
+  const OVERALL_FLOOR = 0.88;
+  const held = parsePrompts(prompts).filter((p) => isHeldOut(p.id));
+  const right = new Map<TaskKind, number>();
+  const total = new Map<TaskKind, number>();
+  for (const p of held) {
+    total.set(p.kind, (total.get(p.kind) ?? 0) + 1);
+    if (classify({ model: "m", messages: p.messages }).kind === p.kind) right.set(p.kind, (right.get(p.kind) ?? 0) + 1);
+  }
+  it.each(TASK_KINDS.map((k) => [k]))("%s", (kind) => {
+    const n = total.get(kind) ?? 0;
+    expect(n).toBeGreaterThanOrEqual(19);
+    expect((right.get(kind) ?? 0) / n).toBeGreaterThanOrEqual(FLOOR[kind]);
+  });
+  it("overall", () => {
+    const all = [...right.values()].reduce((a, b) => a + b, 0);
+    expect(all / held.length).toBeGreaterThanOrEqual(OVERALL_FLOOR);
+  });
+});

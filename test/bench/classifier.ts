@@ -1,0 +1,130 @@
+/**
+ * `pnpm tsx test/bench/classifier.ts`: what the request classifier costs and what it buys.
+ *
+ * Latency of classify() per call (µs) for a typical chat request, a 4k-token and a 32k-token prompt,
+ * each timed --runs times (default 10,000) after --warmup calls (default 2,000), beside a keyword-list
+ * classifier of the kind the systems Hearth replaces used (it reads the whole last message, so it is
+ * slower than the windowed model on long prompts). Then accuracy per kind of both on the held-out
+ * split of test/data/prompts.jsonl. On a shared VM, expect p99 to move by 2× between runs.
+ */
+import { readFileSync, statSync } from "node:fs";
+import { cpus } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { TASK_KINDS, classify, contentText, estimateTextTokens, type ChatRequest, type TaskKind } from "@hearth/shared";
+import { isHeldOut, parsePrompts } from "../../shared/src/classify/dataset.js";
+import { ROOT } from "../support/wrangler.js";
+import { percentile, summarize, table } from "./stats.js";
+
+const { values } = parseArgs({ options: { runs: { type: "string", default: "10000" }, warmup: { type: "string", default: "2000" } } });
+const RUNS = Number(values.runs);
+const WARMUP = Number(values.warmup);
+
+// The keyword baseline: count listed words in the last user message, most hits wins, chat if none.
+const KEYWORDS: Record<Exclude<TaskKind, "chat">, string[]> = {
+  code: ["code", "function", "python", "javascript", "typescript", "java", "bug", "error", "debug", "compile", "sql", "regex", "api", "script", "git", "docker", "```", "react", "npm", "variable", "loop", "array", "exception", "class"],
+  math: ["solve", "equation", "calculate", "compute", "integral", "derivative", "prove", "probability", "math", "algebra", "theorem", "percent", "how many", "area", "formula", "matrix"],
+  creative: ["poem", "story", "song", "lyrics", "haiku", "limerick", "fiction", "character", "novel", "joke", "sonnet", "verse", "tale"],
+  extraction: ["summarize", "summarise", "summary", "extract", "tl;dr", "tldr", "key points", "bullet", "classify", "translate", "convert", "json", "table", "sentiment", "action items"],
+};
+
+function keywordKind(req: ChatRequest): TaskKind {
+  const last = [...req.messages].reverse().find((m) => m.role === "user");
+  const text = last ? contentText(last.content).toLowerCase() : "";
+  let best: TaskKind = "chat";
+  let bestHits = 0;
+  for (const [kind, words] of Object.entries(KEYWORDS) as [TaskKind, string[]][]) {
+    let hits = 0;
+    for (const w of words) if (text.includes(w)) hits++;
+    if (hits > bestHits) [best, bestHits] = [kind, hits];
+  }
+  return best;
+}
+
+const prompts = parsePrompts(readFileSync(join(ROOT, "test/data/prompts.jsonl"), "utf8"));
+const corpus = prompts.flatMap((p) => p.messages.map((m) => contentText(m.content))).join("\n\n");
+
+/** A pasted document of about `tokens` tokens (cut from the prompt corpus) with an ask at the end. */
+function longPrompt(tokens: number): ChatRequest {
+  let text = "";
+  while (estimateTextTokens(text) < tokens) text += corpus.slice(0, Math.min(corpus.length, (tokens - estimateTextTokens(text)) * 4 + 16));
+  return { model: "m", messages: [{ role: "system", content: "You are a careful assistant." }, { role: "user", content: `${text}\n\nSummarise the text above in ten bullet points.` }] };
+}
+
+const chat: ChatRequest = {
+  model: "m",
+  messages: [
+    { role: "system", content: "You are a helpful assistant. Answer briefly." },
+    { role: "user", content: "I'm planning a weekend in Lisbon with my partner in October." },
+    { role: "assistant", content: "Lovely! October is a great time: warm days, fewer crowds. What do you enjoy?" },
+    { role: "user", content: "Food and walking, not museums. Where should we stay and what should we not miss?" },
+  ],
+};
+// Through JSON, as a request body arrives: flat strings, not the concatenations built above.
+const asReceived = (req: ChatRequest): ChatRequest => JSON.parse(JSON.stringify(req)) as ChatRequest;
+const cases: [string, ChatRequest][] = [
+  ["typical chat", asReceived(chat)],
+  ["4k-token prompt", asReceived(longPrompt(4_000))],
+  ["32k-token prompt", asReceived(longPrompt(32_000))],
+];
+
+/**
+ * Times a and b in alternating blocks of BLOCK calls, so both see the same spells of machine noise
+ * while neither pays for the other's garbage (the keyword baseline lower-cases the whole prompt).
+ */
+const BLOCK = 500;
+function timePair(a: () => unknown, b: () => unknown): [number[], number[]] {
+  const block = (fn: () => unknown, n: number, into: number[] | null): void => {
+    for (let i = 0; i < n; i++) {
+      const t0 = performance.now();
+      fn();
+      into?.push((performance.now() - t0) * 1000);
+    }
+  };
+  block(a, WARMUP, null);
+  block(b, WARMUP, null);
+  const sa: number[] = [];
+  const sb: number[] = [];
+  for (let done = 0; done < RUNS; done += BLOCK) {
+    block(a, Math.min(BLOCK, RUNS - done), sa);
+    block(b, Math.min(BLOCK, RUNS - done), sb);
+  }
+  return [sa, sb];
+}
+
+const row = (name: string, who: string, samples: number[]): (string | number)[] => {
+  const s = summarize(samples);
+  return [name, who, s.p50, s.p90, s.p99, percentile([...samples].sort((x, y) => x - y), 100), s.mean];
+};
+const rows: (string | number)[][] = [];
+for (const [name, req] of cases) {
+  const [model, keywords] = timePair(() => classify(req), () => keywordKind(req));
+  const label = `${name} (~${classify(req).promptTokens} tok)`;
+  rows.push(row(label, "model", model), row(label, "keywords", keywords));
+}
+console.log(`classify() latency, µs per call, ${RUNS} runs after ${WARMUP} warm-up (Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? "?"})\n`);
+console.log(table(["request", "classifier", "p50", "p90", "p99", "max", "mean"], rows));
+
+const held = prompts.filter((p) => isHeldOut(p.id));
+const acc = (pick: (req: ChatRequest) => TaskKind) =>
+  Object.fromEntries(
+    TASK_KINDS.map((k) => {
+      const ofKind = held.filter((p) => p.kind === k);
+      return [k, ofKind.filter((p) => pick({ model: "m", messages: p.messages }) === k).length / ofKind.length];
+    }),
+  ) as Record<TaskKind, number>;
+const overall = (pick: (req: ChatRequest) => TaskKind) => held.filter((p) => pick({ model: "m", messages: p.messages }) === p.kind).length / held.length;
+const model = acc((r) => classify(r).kind);
+const keywords = acc(keywordKind);
+console.log(`\nheld-out accuracy, % (${held.length} prompts never trained on)\n`);
+console.log(
+  table(
+    ["kind", "n", "model", "keywords"],
+    [
+      ...TASK_KINDS.map((k) => [k, String(held.filter((p) => p.kind === k).length), 100 * model[k], 100 * keywords[k]]),
+      ["overall", String(held.length), 100 * overall((r) => classify(r).kind), 100 * overall(keywordKind)],
+    ],
+  ),
+);
+const weights = statSync(join(ROOT, "shared/src/classify/weights.ts")).size;
+console.log(`\nweights.ts: ${(weights / 1024).toFixed(1)} KiB on disk`);
