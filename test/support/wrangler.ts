@@ -29,6 +29,8 @@ export interface RunningWorker {
   /** Create a user through the admin API; returns its id, API key and sidecar token. */
   createUser(name?: string, policy?: object): Promise<{ id: string; name: string; apiKey: string; sidecarToken: string }>;
   admin(method: string, path: string, body?: unknown): Promise<Response>;
+  /** What wrangler dev printed so far (for debugging a failing test). */
+  output(): string;
   /** Stop wrangler dev and start it again on the same port with the same state (a deploy, as sidecars see it). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -155,6 +157,7 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
       if (r.status !== 201) throw new Error(`create user: ${r.status} ${await r.text()}`);
       return (await r.json()) as { id: string; name: string; apiKey: string; sidecarToken: string };
     },
+    output: () => dev.output(),
     async restart() {
       await killGroup(dev.child);
       dev = spawnDev(config, dir, state, port, inspector);
