@@ -21,6 +21,7 @@ import { isHeldOut, parsePrompts, type LabelledPrompt } from "../shared/src/clas
 import { TASK_KINDS, type TaskKind } from "../shared/src/classify/kinds.js";
 import { encodeBase64, ngramNorm, type LinearModel } from "../shared/src/classify/model.js";
 import { FEATURE_VERSION, type FeatureSink } from "../shared/src/classify/ngrams.js";
+import { mulberry32 } from "../test/support/prng.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const K = TASK_KINDS.length;
@@ -79,17 +80,6 @@ function vectorize(p: LabelledPrompt, bits: number): Example {
   return { index: Int32Array.from(entries, (e) => e[0]), value: Float64Array.from(entries, (e) => e[1]), label: TASK_KINDS.indexOf(p.kind) };
 }
 
-/** mulberry32: a small seeded PRNG, so the shuffle (and so the weights) are reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function logits(w: Float64Array, bias: Float64Array, ex: Example, out: Float64Array): void {
   for (let k = 0; k < K; k++) out[k] = bias[k] ?? 0;
@@ -113,7 +103,7 @@ function train(examples: Example[], o: typeof opts): { weights: Float64Array; bi
   const v = new Float64Array(n);
   const [b1, b2, eps] = [0.9, 0.999, 1e-8];
   const biasAt = n - K;
-  const random = rng(o.seed);
+  const random = mulberry32(o.seed);
   const order = examples.map((_, i) => i);
   const p = new Float64Array(K);
   let step = 0;

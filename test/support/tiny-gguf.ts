@@ -8,6 +8,7 @@
  */
 import { mkdir, rename, stat, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
+import { mulberry32 } from "./prng.js";
 
 export interface TinyGgufOptions {
   /** `llama.context_length`: the context the model says it was trained on. Default: 256. */
@@ -179,17 +180,6 @@ function tensorShapes(vocab: number, shape: ModelShape): [string, number[]][] {
   return out;
 }
 
-/** mulberry32: a tiny seeded PRNG, so the same seed writes the same bytes. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The whole file as bytes. */
 export function tinyGgufBytes(opts: TinyGgufOptions = {}): Buffer {
@@ -243,7 +233,7 @@ function writeTensorInfo(out: Sink, tensors: [string, number[]][]): void {
 }
 
 function writeTensorData(out: Sink, tensors: [string, number[]][], seed: number): void {
-  const rand = prng(seed);
+  const rand = mulberry32(seed);
   for (const [name, dims] of tensors) {
     // Norm weights of 1 keep activations in range; matrices small and centred on 0.
     const isNorm = name.endsWith("norm.weight");
