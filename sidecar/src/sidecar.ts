@@ -85,7 +85,7 @@ export class Sidecar {
         return;
       case "request":
         if (this.#draining) {
-          this.#tunnel.send({ t: "error", id: frame.id, code: "draining", message: "the sidecar is shutting down" });
+          this.#tunnel.send({ t: "error", id: frame.id, seq: 0, code: "draining", message: "the sidecar is shutting down" });
           return;
         }
         this.#track(this.#handler.run(frame));

@@ -129,10 +129,10 @@ describe("sidecar connections", () => {
     const pending = chat(a.apiKey, { model: "local/qwen", messages: [{ role: "user", content: "for a only" }] });
     const req = (await sockA.next("request")) as Extract<WorkerFrame, { t: "request" }>;
     expect(req.body.messages[0]?.content).toBe("for a only");
-    sockA.send({ t: "start", id: req.id, model: "qwen" });
-    sockA.send({ t: "delta", id: req.id, text: "hello " });
-    sockA.send({ t: "delta", id: req.id, text: "a" });
-    sockA.send({ t: "end", id: req.id, finishReason: "stop", usage: { prompt_tokens: 3, completion_tokens: 2 } });
+    sockA.send({ t: "start", id: req.id, seq: 0, model: "qwen" });
+    sockA.send({ t: "delta", id: req.id, seq: 1, text: "hello " });
+    sockA.send({ t: "delta", id: req.id, seq: 2, text: "a" });
+    sockA.send({ t: "end", id: req.id, seq: 3, finishReason: "stop", usage: { prompt_tokens: 3, completion_tokens: 2 } });
     const r = await pending;
     expect(r.status).toBe(200);
     expect(r.headers.get("x-hearth-target")).toBe("local/qwen");
@@ -152,13 +152,30 @@ describe("sidecar connections", () => {
     const pending = chat(a.apiKey, { model: "local/m1", stream: true, messages: [{ role: "user", content: "x" }] });
     const req = (await sock1.next("request")) as Extract<WorkerFrame, { t: "request" }>;
     // The other machine tries to answer it: ignored.
-    sock2.send({ t: "delta", id: req.id, text: "INJECTED" });
-    sock1.send({ t: "delta", id: req.id, text: "real" });
-    sock1.send({ t: "end", id: req.id, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    sock2.send({ t: "delta", id: req.id, seq: 0, text: "INJECTED" });
+    sock1.send({ t: "delta", id: req.id, seq: 0, text: "real" });
+    sock1.send({ t: "end", id: req.id, seq: 1, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
     const text = await (await pending).text();
     expect(text).toContain('"content":"real"');
     expect(text).not.toContain("INJECTED");
     expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+  });
+
+  it("puts a request's frames back in order when they arrive out of order", async () => {
+    const a = await newUser();
+    const sock = await connect(a.sidecarToken);
+    await hello(sock, "pc", "qwen");
+    await until(() => snapshot(a.id), (s) => s.sidecars.length === 1);
+    const pending = chat(a.apiKey, { model: "local/qwen", messages: [{ role: "user", content: "x" }] });
+    const req = (await sock.next("request")) as Extract<WorkerFrame, { t: "request" }>;
+    sock.send({ t: "end", id: req.id, seq: 4, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 3 } });
+    sock.send({ t: "delta", id: req.id, seq: 2, text: "two " });
+    sock.send({ t: "start", id: req.id, seq: 0, model: "qwen" });
+    sock.send({ t: "delta", id: req.id, seq: 3, text: "three" });
+    sock.send({ t: "delta", id: req.id, seq: 1, text: "one " });
+    sock.send({ t: "delta", id: req.id, seq: 1, text: "DUPLICATE " });
+    const body = (await (await pending).json()) as { choices: { message: { content: string } }[] };
+    expect(body.choices[0]?.message.content).toBe("one two three");
   });
 
   it("refuses an overloaded sidecar's request at once and falls through (503 without cloud keys)", async () => {
@@ -168,7 +185,7 @@ describe("sidecar connections", () => {
     await until(() => snapshot(a.id), (s) => s.sidecars.length === 1);
     const pending = chat(a.apiKey, { model: "auto", messages: [{ role: "user", content: "x" }] });
     const req = (await sock.next("request")) as Extract<WorkerFrame, { t: "request" }>;
-    sock.send({ t: "error", id: req.id, code: "overloaded", message: "busy" });
+    sock.send({ t: "error", id: req.id, seq: 0, code: "overloaded", message: "busy" });
     const r = await pending;
     expect(r.status).toBe(503);
     expect(r.headers.get("x-hearth-trace")).toMatch(/^local;outcome=failed;reason=overloaded/);

@@ -8,7 +8,8 @@
  *   sidecar → Worker: hello, state, start, delta, end, error, bye
  *
  * A request's life: request → start → delta* → end, or request → error at any point, or
- * request → cancel (Worker) → error{cancelled} / end. Deltas may be coalesced: one frame can carry many
+ * request → cancel (Worker) → error{cancelled} / end. Request frames from the sidecar carry `seq`
+ * (0, 1, 2…) and are delivered in that order. Deltas may be coalesced: one frame can carry many
  * tokens' worth of text, so a fast model does not cost one frame per token.
  */
 import { z } from "zod";
@@ -74,6 +75,12 @@ export const TUNNEL_ERROR_CODES = [
 export type TunnelErrorCode = (typeof TUNNEL_ERROR_CODES)[number];
 
 const id = z.string().min(1).max(64);
+/**
+ * Per-request frame number from the sidecar, from 0. The hub delivers a request's frames in this
+ * order: WebSocket events can reach a Durable Object's handler out of order (seen in workerd), and an
+ * answer must never lose or swap pieces.
+ */
+const seq = z.number().int().nonnegative();
 
 export const sidecarFrameSchema = z.discriminatedUnion("t", [
   z.object({
@@ -85,10 +92,11 @@ export const sidecarFrameSchema = z.discriminatedUnion("t", [
     state: sidecarStateSchema,
   }),
   z.object({ t: z.literal("state"), state: sidecarStateSchema }),
-  z.object({ t: z.literal("start"), id, model: z.string() }),
+  z.object({ t: z.literal("start"), id, seq, model: z.string() }),
   z.object({
     t: z.literal("delta"),
     id,
+    seq,
     text: z.string().optional(),
     toolCalls: z
       .array(
@@ -104,10 +112,12 @@ export const sidecarFrameSchema = z.discriminatedUnion("t", [
   z.object({
     t: z.literal("end"),
     id,
+    seq,
     finishReason: z.enum(["stop", "length", "tool_calls", "content_filter"]),
     usage: usageSchema,
   }),
-  z.object({ t: z.literal("error"), id, code: z.enum(TUNNEL_ERROR_CODES), message: z.string().max(2000) }),
+  // seq is absent only on errors the hub itself adds (timeout, disconnected).
+  z.object({ t: z.literal("error"), id, seq: seq.optional(), code: z.enum(TUNNEL_ERROR_CODES), message: z.string().max(2000) }),
   z.object({ t: z.literal("bye"), reason: z.string().max(200) }),
 ]);
 export type SidecarFrame = z.infer<typeof sidecarFrameSchema>;

@@ -9,6 +9,8 @@ import type { Admission } from "./admission.js";
 import { Coalescer, DEFAULT_COALESCE, type CoalesceOptions } from "./coalesce.js";
 
 type RequestFrame = Extract<WorkerFrame, { t: "request" }>;
+type RequestScopedFrame = Extract<SidecarFrame, { t: "start" | "delta" | "end" | "error" }>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface HandlerDeps {
   admission: Admission;
@@ -44,15 +46,18 @@ export class RequestHandler {
   /** Resolves when the request has finished one way or another; never rejects. */
   async run(frame: RequestFrame): Promise<void> {
     const { id } = frame;
+    let seq = 0;
+    // Every frame of this request is numbered, so the hub can put them back in order.
+    const send = (f: DistributiveOmit<RequestScopedFrame, "seq">) => this.#deps.send({ ...f, seq: seq++ } as SidecarFrame);
     const controller = new AbortController();
     this.#running.set(id, controller);
     const started = Date.now();
     try {
-      await this.#serve(frame, controller.signal);
+      await this.#serve(frame, controller.signal, send);
       this.#deps.log.info("request served", { id, model: frame.model, ms: Date.now() - started });
     } catch (err) {
       const e = err instanceof BackendError ? err : new BackendError("backend_error", err instanceof Error ? err.message : String(err));
-      this.#deps.send({ t: "error", id, code: controller.signal.aborted ? "cancelled" : e.code, message: e.message.slice(0, 2000) });
+      send({ t: "error", id, code: controller.signal.aborted ? "cancelled" : e.code, message: e.message.slice(0, 2000) });
       this.#deps.log.info("request failed", { id, model: frame.model, code: e.code, ms: Date.now() - started });
     } finally {
       this.#running.delete(id);
@@ -60,15 +65,15 @@ export class RequestHandler {
     }
   }
 
-  async #serve(frame: RequestFrame, signal: AbortSignal): Promise<void> {
+  async #serve(frame: RequestFrame, signal: AbortSignal, send: (f: DistributiveOmit<RequestScopedFrame, "seq">) => void): Promise<void> {
     const { id, model, body } = frame;
     const backend = this.#deps.backendFor(model);
     if (!backend) throw new BackendError("model_not_found", `no local model '${model}'`);
     const release = await this.#deps.admission.acquire(signal);
     this.#deps.onChange();
-    const coalescer = new Coalescer((text) => this.#deps.send({ t: "delta", id, text }), this.#deps.coalesce ?? DEFAULT_COALESCE);
+    const coalescer = new Coalescer((text) => send({ t: "delta", id, text }), this.#deps.coalesce ?? DEFAULT_COALESCE);
     try {
-      this.#deps.send({ t: "start", id, model });
+      send({ t: "start", id, model });
       if (this.#deps.log.enabled("trace")) this.#deps.log.trace("prompt", { id, messages: JSON.stringify(body.messages) });
       let first = true;
       for await (const ev of backend.generate(model, body, { signal })) {
@@ -80,10 +85,10 @@ export class RequestHandler {
         if (ev.type === "text") coalescer.push(ev.text);
         else if (ev.type === "tool_call") {
           coalescer.flush();
-          this.#deps.send({ t: "delta", id, toolCalls: [{ index: ev.index, id: ev.id, name: ev.name, arguments: ev.arguments }] });
+          send({ t: "delta", id, toolCalls: [{ index: ev.index, id: ev.id, name: ev.name, arguments: ev.arguments }] });
         } else {
           coalescer.flush();
-          this.#deps.send({ t: "end", id, finishReason: ev.finishReason, usage: ev.usage });
+          send({ t: "end", id, finishReason: ev.finishReason, usage: ev.usage });
           return;
         }
       }

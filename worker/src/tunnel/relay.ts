@@ -19,7 +19,15 @@ export interface RelayEntry {
   started: boolean;
   /** The outcome was told to the breaker (exactly once per request). */
   reported: boolean;
+  /** The seq of the frame to deliver next, and frames that arrived ahead of it. */
+  nextSeq: number;
+  early: Map<number, { frame: RequestFrame; raw: string }>;
 }
+
+type RequestFrame = Extract<SidecarFrame, { id: string }>;
+
+/** Frames held while waiting for a missing earlier one; past this the request is failed, not grown. */
+const MAX_EARLY = 1_000;
 
 export interface RelayHooks {
   /** Tell the breaker how the attempt went, once per request ("neutral": busy, cancelled — says nothing about health). */
@@ -49,7 +57,17 @@ export class Relay {
   open(id: string, sidecarId: string, ws: WebSocket, firstTokenMs: number): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
-        const entry: RelayEntry = { id, sidecarId, ws, controller, timer: undefined, started: false, reported: false };
+        const entry: RelayEntry = {
+          id,
+          sidecarId,
+          ws,
+          controller,
+          timer: undefined,
+          started: false,
+          reported: false,
+          nextSeq: 0,
+          early: new Map(),
+        };
         entry.timer = setTimeout(() => this.#timeout(entry, firstTokenMs), firstTokenMs);
         this.#entries.set(id, entry);
       },
@@ -61,9 +79,30 @@ export class Relay {
    * A frame from a sidecar (already validated; `raw` is its text, passed on as is rather than encoded
    * again). Frames for requests it was not sent are dropped.
    */
-  deliver(ws: WebSocket, frame: Extract<SidecarFrame, { id: string }>, raw: string): void {
+  deliver(ws: WebSocket, frame: RequestFrame, raw: string): void {
     const entry = this.#entries.get(frame.id);
     if (!entry || entry.ws !== ws) return;
+    const seq = "seq" in frame ? frame.seq : undefined;
+    if (seq === undefined || seq === entry.nextSeq) {
+      this.#apply(entry, frame, raw);
+      // Frames that had overtaken this one can go now, in order.
+      for (let next = entry.early.get(entry.nextSeq); next && this.#entries.has(entry.id); next = entry.early.get(entry.nextSeq)) {
+        entry.early.delete(entry.nextSeq);
+        this.#apply(entry, next.frame, next.raw);
+      }
+    } else if (seq > entry.nextSeq) {
+      entry.early.set(seq, { frame, raw });
+      if (entry.early.size > MAX_EARLY) {
+        this.#hooks.cancelAtHome(entry.ws, entry.id);
+        this.#push(entry, { t: "error", id: entry.id, code: "backend_error", message: `frame ${entry.nextSeq} never arrived` });
+        this.#finish(entry, "failure");
+      }
+    }
+    // seq below nextSeq: a duplicate; already delivered.
+  }
+
+  #apply(entry: RelayEntry, frame: RequestFrame, raw: string): void {
+    entry.nextSeq++;
     if (frame.t === "delta" && !entry.started) {
       entry.started = true;
       clearTimeout(entry.timer);
