@@ -9,6 +9,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseTrace } from "@hearth/shared";
 import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { postChat } from "../support/chat.js";
 
 let fake: FakeAnthropic;
 let worker: RunningWorker;
@@ -30,13 +31,7 @@ const tools: ChatCompletionTool[] = [
   { type: "function", function: { name: "lookup", parameters: { type: "object", properties: { query: { type: "string" } } } } },
 ];
 
-function post(body: object): Promise<Response> {
-  return fetch(`${worker.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${client.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+const post = (body: object) => postChat(worker.url, client.apiKey, body);
 
 beforeAll(async () => {
   fake = await startFakeAnthropic();

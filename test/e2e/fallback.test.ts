@@ -11,6 +11,7 @@ import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import type { Fault, FakeServer } from "../fakes/harness.js";
 import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { postChat, traceOf } from "../support/chat.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const ANTHROPIC = "anthropic/claude-x";
@@ -30,16 +31,8 @@ interface ErrorJson {
 }
 
 const times = (n: number, fault: Fault): Fault[] => Array.from({ length: n }, () => fault);
-const traceOf = (r: Response) =>
-  parseTrace(r.headers.get("x-hearth-trace")).map((t) => [t.target, t.outcome, t.reason]);
 
-function post(body: object): Promise<Response> {
-  return fetch(`${worker.url}/v1/chat/completions`, {
-    method: "POST",
-    headers: { authorization: `Bearer ${client.apiKey}`, "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-}
+const post = (body: object) => postChat(worker.url, client.apiKey, body);
 
 beforeAll(async () => {
   [openai, anthropic] = await Promise.all([startFakeOpenAI(), startFakeAnthropic()]);
@@ -88,7 +81,7 @@ describe("fallback from OpenAI to Anthropic", () => {
     expect(data.choices[0]?.message.content).toBe("Echo: five hundred");
     expect(response.headers.get("x-hearth-target")).toBe(ANTHROPIC);
     expect(response.headers.get("x-hearth-attempts")).toBe("4");
-    expect(traceOf(response)).toEqual([
+    expect(traceOf(response.headers)).toEqual([
       [OPENAI, "failed", "http_500"],
       [OPENAI, "failed", "http_500"],
       [OPENAI, "failed", "http_500"],
@@ -107,7 +100,7 @@ describe("fallback from OpenAI to Anthropic", () => {
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(response.headers.get("x-hearth-target")).toBe(ANTHROPIC);
     expect(response.headers.get("x-hearth-attempts")).toBe("2");
-    expect(traceOf(response)).toEqual([
+    expect(traceOf(response.headers)).toEqual([
       [OPENAI, "failed", "retry_after_too_long"],
       [ANTHROPIC, "served", "ok"],
     ]);
@@ -121,7 +114,7 @@ describe("fallback from OpenAI to Anthropic", () => {
       .withResponse();
     expect(response.headers.get("x-hearth-target")).toBe(ANTHROPIC);
     expect(response.headers.get("x-hearth-attempts")).toBe("2");
-    expect(traceOf(response)).toEqual([
+    expect(traceOf(response.headers)).toEqual([
       [OPENAI, "failed", "http_401"],
       [ANTHROPIC, "served", "ok"],
     ]);
@@ -136,7 +129,7 @@ describe("fallback from OpenAI to Anthropic", () => {
     expect(data.choices[0]?.message.content).toBe("Echo: reset");
     expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
     expect(response.headers.get("x-hearth-attempts")).toBe("2");
-    expect(traceOf(response)).toEqual([
+    expect(traceOf(response.headers)).toEqual([
       [OPENAI, "failed", "connection"],
       [OPENAI, "served", "ok"],
     ]);
@@ -177,7 +170,7 @@ describe("fallback from OpenAI to Anthropic", () => {
     expect(elapsed).toBeLessThan(FIRST_CHUNK_TIMEOUT_MS + 8_000);
     expect(response.headers.get("x-hearth-target")).toBe(ANTHROPIC);
     expect(response.headers.get("x-hearth-attempts")).toBe("2");
-    expect(traceOf(response)).toEqual([
+    expect(traceOf(response.headers)).toEqual([
       [OPENAI, "failed", "timeout"],
       [ANTHROPIC, "served", "ok"],
     ]);

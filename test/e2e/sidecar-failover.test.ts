@@ -8,8 +8,8 @@
  */
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import type { FakeServer, RecordedRequest } from "../fakes/harness.js";
-import { startFakeOllama, type FakeOllama } from "../fakes/ollama.js";
+import type { FakeServer } from "../fakes/harness.js";
+import { chatRequests, startFakeOllama, type FakeOllama } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, readRest, readUntil, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
 import { killTree } from "../support/process-tree.js";
@@ -31,7 +31,6 @@ const ollamas = {} as Record<Name, FakeOllama>;
 const sidecars = {} as Record<Name, SidecarProcess>;
 
 const clientOf = (u: User) => new OpenAI({ apiKey: u.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
-const chatsOf = (o: FakeOllama): RecordedRequest[] => o.requests.filter((r) => r.path === "/api/chat");
 const ask = (content: string) => ({ model: "auto", messages: [{ role: "user" as const, content }] });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -124,7 +123,7 @@ describe("the circuit breaker", () => {
       ]);
     }
     const openedAt = Date.now();
-    expect(chatsOf(ollama)).toHaveLength(2);
+    expect(chatRequests(ollama)).toHaveLength(2);
 
     // Open: home is passed over without being called, at once.
     const started = Date.now();
@@ -135,14 +134,14 @@ describe("the circuit breaker", () => {
       ["local", "skipped", "breaker_open"],
       [OPENAI, "served", "ok"],
     ]);
-    expect(chatsOf(ollama)).toHaveLength(2);
+    expect(chatRequests(ollama)).toHaveLength(2);
 
     // After the cool-down (Ollama healthy again): one probe goes home. While it is out (Ollama takes 1 s
     // to its first token), nothing else is let through.
     await sleep(Math.max(0, openedAt + BREAKER_COOLDOWN_MS + 200 - Date.now()));
     ollama.enqueueChat({ type: "delay", ms: 1_000 });
     const probe = client.chat.completions.create(ask("probe")).withResponse();
-    await waitFor(async () => chatsOf(ollama).length === 3, 5_000, "the probe to reach Ollama");
+    await waitFor(async () => chatRequests(ollama).length === 3, 5_000, "the probe to reach Ollama");
     const { response: besideProbe } = await client.chat.completions.create(ask("beside the probe")).withResponse();
     expect(traceOf(besideProbe.headers)).toEqual([
       ["local", "skipped", "breaker_open"],
@@ -157,7 +156,7 @@ describe("the circuit breaker", () => {
     expect(response.headers.get("x-hearth-target")).toBe("local/flaky:latest");
     expect(traceOf(response.headers)).toEqual([["local/flaky:latest", "served", "ok"]]);
     expect(data.choices[0]?.message.content).toBe("Echo: home again");
-    expect(chatsOf(ollama)).toHaveLength(4);
+    expect(chatRequests(ollama)).toHaveLength(4);
   });
 });
 
@@ -179,13 +178,13 @@ describe("SIGTERM", () => {
     expect(home?.[0]).toBe("local");
     expect(["draining", "offline"]).toContain(home?.[2]);
     expect(cloud).toEqual([OPENAI, "served", "ok"]);
-    expect(chatsOf(ollamas.draining)).toHaveLength(1);
+    expect(chatRequests(ollamas.draining)).toHaveLength(1);
 
     const wire = head + (await readRest(reader));
     expect(sseData(wire).at(-1)).toBe("[DONE]");
     expect(streamText(sseChunks(wire))).toBe(`Echo: ${prompt}`);
     expect(await exited).toBe(0);
-    expect(chatsOf(ollamas.draining)[0]?.aborted).toBe(false);
+    expect(chatRequests(ollamas.draining)[0]?.aborted).toBe(false);
   });
 });
 

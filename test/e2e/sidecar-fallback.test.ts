@@ -13,8 +13,8 @@
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
-import type { FakeServer, RecordedRequest } from "../fakes/harness.js";
-import { startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
+import type { FakeServer } from "../fakes/harness.js";
+import { chatRequests, lastUserText, startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, readRest, readUntil, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
 import { waitFor, type SidecarProcess } from "../support/sidecar.js";
@@ -38,8 +38,6 @@ let sidecars: SidecarProcess[] = [];
 const slowpoke = (): FakeOllamaModel => singleOllama.models[0] as FakeOllamaModel;
 
 const clientOf = (u: User) => new OpenAI({ apiKey: u.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
-const chatsOf = (o: FakeOllama): RecordedRequest[] => o.requests.filter((r) => r.path === "/api/chat");
-const lastUserText = (r: RecordedRequest) => ((r.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? "");
 const ask = (content: string) => ({ model: "auto", messages: [{ role: "user" as const, content }] });
 
 async function setPolicy(u: User, policy: object): Promise<void> {
@@ -108,7 +106,7 @@ describe("falling back from home to the cloud, with the reason", () => {
   it("loading: while the home model loads, the next request goes to the cloud without reaching home", async () => {
     const client = clientOf(users.single);
     const first = client.chat.completions.create(ask("wake up")).withResponse();
-    await waitFor(async () => chatsOf(singleOllama).length === 1, 10_000, "the first chat to reach Ollama");
+    await waitFor(async () => chatRequests(singleOllama).length === 1, 10_000, "the first chat to reach Ollama");
     // The sidecar says "loading" in its next state frame (debounced ~200 ms). Until the hub has it, a
     // second request is refused as overloaded (1 slot, no queue): neither reaches home, so poll.
     let trace: [string, string, string][] = [];
@@ -125,7 +123,7 @@ describe("falling back from home to the cloud, with the reason", () => {
       ["local", "skipped", "loading"],
       [OPENAI, "served", "ok"],
     ]);
-    expect(chatsOf(singleOllama)).toHaveLength(1);
+    expect(chatRequests(singleOllama)).toHaveLength(1);
 
     const { data, response } = await first;
     expect(response.headers.get("x-hearth-target")).toBe("local/slowpoke:latest");
@@ -152,7 +150,7 @@ describe("falling back from home to the cloud, with the reason", () => {
       const running = await postChat(worker.url, users.single.apiKey, { ...ask(prompt), stream: true });
       expect(running.headers.get("x-hearth-target")).toBe("local/slowpoke:latest");
       const { text: head, reader } = await readUntil(running, (t) => t.includes('"content":"Echo'));
-      const chats = chatsOf(singleOllama).length;
+      const chats = chatRequests(singleOllama).length;
 
       const started = Date.now();
       const { data, response } = await clientOf(users.single).chat.completions.create(ask("me too")).withResponse();
@@ -164,7 +162,7 @@ describe("falling back from home to the cloud, with the reason", () => {
         ["local", "skipped", "overloaded"],
         [OPENAI, "served", "ok"],
       ]);
-      expect(chatsOf(singleOllama)).toHaveLength(chats);
+      expect(chatRequests(singleOllama)).toHaveLength(chats);
 
       // The request holding the slot is untouched by the refusal beside it.
       const wire = head + (await readRest(reader));
@@ -193,7 +191,7 @@ describe("falling back from home to the cloud, with the reason", () => {
       ]);
       expect(elapsed).toBeGreaterThanOrEqual(750);
       expect(elapsed).toBeLessThan(800 + 5_000);
-      const hung = chatsOf(homeOllama).at(-1);
+      const hung = chatRequests(homeOllama).at(-1);
       expect(hung && lastUserText(hung)).toBe("too slow");
       await waitFor(async () => hung?.aborted === true, 5_000, "Ollama to see the home request cancelled");
     });
@@ -216,14 +214,14 @@ describe("falling back from home to the cloud, with the reason", () => {
         ["local", "failed", "timeout"],
         [OPENAI, "served", "ok"],
       ]);
-      const hung = chatsOf(homeOllama).at(-1);
+      const hung = chatRequests(homeOllama).at(-1);
       await waitFor(async () => hung?.aborted === true, 5_000, "Ollama to see the home request cancelled");
     });
   });
 
   it("error: Ollama answers 500, the cloud serves", async () => {
     homeOllama.enqueueChat({ type: "status", status: 500 });
-    const before = chatsOf(homeOllama).length;
+    const before = chatRequests(homeOllama).length;
     const { data, response } = await clientOf(users.home).chat.completions.create(ask("broken home")).withResponse();
     expect(data.choices[0]?.message.content).toBe("Echo: broken home");
     expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
@@ -232,6 +230,6 @@ describe("falling back from home to the cloud, with the reason", () => {
       ["local", "failed", "error"],
       [OPENAI, "served", "ok"],
     ]);
-    expect(chatsOf(homeOllama)).toHaveLength(before + 1); // home is not retried
+    expect(chatRequests(homeOllama)).toHaveLength(before + 1); // home is not retried
   });
 });

@@ -20,8 +20,8 @@ import OpenAI from "openai";
 import WebSocket from "ws";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
-import type { FakeServer, RecordedRequest } from "../fakes/harness.js";
-import { startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
+import type { FakeServer } from "../fakes/harness.js";
+import { chatRequests, lastUserText, startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
 import { localModels, waitFor, type SidecarProcess } from "../support/sidecar.js";
@@ -52,8 +52,6 @@ let sidecars: SidecarProcess[] = [];
 const echo = (): FakeOllamaModel => homeOllama.models[0] as FakeOllamaModel;
 
 const clientOf = (u: User) => new OpenAI({ apiKey: u.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
-const chatsOf = (o: FakeOllama): RecordedRequest[] => o.requests.filter((r) => r.path === "/api/chat");
-const lastUserText = (r: RecordedRequest) => ((r.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? "");
 const ask = (content: string) => ({ model: "auto", messages: [{ role: "user" as const, content }] });
 const cloudCalls = () => openai.requests.length + anthropic.requests.length;
 
@@ -177,7 +175,7 @@ describe("served at home by llama.cpp (the tiny GGUF)", () => {
 describe("many streams on one connection", () => {
   it("runs 12 streams at once at home, each with its own whole answer", async () => {
     const prompts = Array.from({ length: 12 }, (_, i) => `stream ${i}: ${"abcdefgh".repeat(2 + (i % 5))}`);
-    const before = chatsOf(homeOllama).length;
+    const before = chatRequests(homeOllama).length;
     const results = await Promise.all(
       prompts.map(async (p) => {
         const { data: stream, response } = await clientOf(users.home)
@@ -193,7 +191,7 @@ describe("many streams on one connection", () => {
       }),
     );
     expect(results).toEqual(prompts.map((p) => ({ text: `Echo: ${p}`, finish: "stop", target: "local/echo:latest", attempts: "1" })));
-    const chats = chatsOf(homeOllama).slice(before);
+    const chats = chatRequests(homeOllama).slice(before);
     expect(chats.map(lastUserText).sort()).toEqual([...prompts].sort());
     expect(cloudCalls()).toBe(0);
   });
@@ -220,7 +218,7 @@ describe("cancellation", () => {
     expect(got.length).toBeGreaterThan(0);
     expect(got.length).toBeLessThan(`Echo: ${prompt}`.length);
     expect(finish).toBeUndefined();
-    const chat = chatsOf(homeOllama).at(-1);
+    const chat = chatRequests(homeOllama).at(-1);
     expect(chat && lastUserText(chat)).toBe(prompt);
     await waitFor(async () => chat?.aborted === true, 5_000, "Ollama to see the generation cancelled");
   });
@@ -278,7 +276,7 @@ describe("users are isolated", () => {
     const { home: a, nobody: b } = users;
     expect(await localModels(worker.url, a.apiKey)).toEqual(["local/echo:latest"]);
     expect(await localModels(worker.url, b.apiKey)).toEqual([]);
-    const before = chatsOf(homeOllama).length;
+    const before = chatRequests(homeOllama).length;
 
     const { response } = await clientOf(b).chat.completions.create(ask("for B")).withResponse();
     expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
@@ -294,6 +292,6 @@ describe("users are isolated", () => {
     expect(body.error.code).toBe("no_target_available");
     expect(body.error.attempts?.map((x) => [x.target, x.outcome, x.reason])).toEqual([["local/echo:latest", "skipped", "offline"]]);
 
-    expect(chatsOf(homeOllama)).toHaveLength(before);
+    expect(chatRequests(homeOllama)).toHaveLength(before);
   });
 });

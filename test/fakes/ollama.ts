@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { fakeReply, pieces, startFake, type Fault, type FakeContext, type FakeServer } from "./harness.js";
+import { fakeReply, pieces, startFake, type Fault, type FakeContext, type FakeServer, type RecordedRequest } from "./harness.js";
 
 export interface FakeOllamaModel {
   /** As `ollama list` shows it; a name without a tag means `:latest`. */
@@ -271,3 +271,9 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
   holder.fake = fake;
   return fake;
 }
+
+/** The /api/chat requests a fake Ollama received, in order. */
+export const chatRequests = (o: FakeOllama): RecordedRequest[] => o.requests.filter((r) => r.path === "/api/chat");
+
+/** The text of the last message of a recorded /api/chat request. */
+export const lastUserText = (r: RecordedRequest): string => (r.body as { messages: { content: string }[] }).messages.at(-1)?.content ?? "";

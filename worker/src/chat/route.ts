@@ -28,7 +28,7 @@ function routeHeaders<T>(served: Served<T>, requestId: string, model?: string): 
   };
 }
 
-export function planFor(c: Context<AppEnv>, req: ChatRequest): RoutePlan {
+function planFor(c: Context<AppEnv>, req: ChatRequest): RoutePlan {
   return planRoute({
     model: req.model,
     policy: c.get("principal").user.policy,

@@ -2,7 +2,7 @@
  * The one place errors become responses. HearthErrors keep their status and code; anything else is a
  * 500 with a generic message (the detail goes to the log, never to the client).
  */
-import { HearthError, errorBody, formatTrace } from "@hearth/shared";
+import { HearthError, formatTrace } from "@hearth/shared";
 import type { Context } from "hono";
 import type { AppEnv } from "./types.js";
 
@@ -37,4 +37,3 @@ export function notFound(c: Context<AppEnv>): Response {
   );
 }
 
-export { errorBody };
