@@ -38,20 +38,30 @@ export interface Served<T> {
   attempts: number;
 }
 
-/** Puts the trace in the plan's order (skips were decided up front, attempts as they happened). */
-function inPlanOrder(plan: RoutePlan, trace: AttemptSummary[]): AttemptSummary[] {
-  const rank = (t: AttemptSummary) => {
-    const i = plan.order.indexOf(t.target);
-    return i < 0 ? plan.order.length : i;
-  };
-  return trace.map((t, i) => ({ t, i })).sort((a, b) => rank(a.t) - rank(b.t) || a.i - b.i).map((x) => x.t);
+/** The plan's steps in its order: each target to try, or the reason it was left out up front. */
+function* steps(plan: RoutePlan): Generator<{ target: Target } | { skipped: AttemptSummary }> {
+  const seen = new Set<string>();
+  for (const id of plan.order) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const skipped = plan.skipped.find((s) => s.target === id);
+    const target = plan.targets.find((t) => t.id === id);
+    if (skipped) yield { skipped };
+    else if (target) yield { target };
+  }
 }
 
 export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts: ExecuteOptions): Promise<Served<T>> {
-  const trace: AttemptSummary[] = [...plan.skipped];
+  // The trace follows the plan's order: skips decided up front sit where their target stood.
+  const trace: AttemptSummary[] = [];
   const failures: AttemptFailure[] = [];
   let attempts = 0;
-  for (const target of plan.targets) {
+  for (const step of steps(plan)) {
+    if ("skipped" in step) {
+      trace.push(step.skipped);
+      continue;
+    }
+    const { target } = step;
     const provider = providers[target.provider];
     const cfg = provider.config(opts.env);
     if (!cfg) continue; // planRoute already skipped unconfigured providers; this satisfies the types.
@@ -63,7 +73,7 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
         const value = await call({ provider, config: cfg, target, deadline });
         attempts++;
         trace.push({ target: target.id, outcome: "served", reason: "ok", status: 200, ms: Date.now() - started });
-        return { value, target, trace: inPlanOrder(plan, trace), attempts };
+        return { value, target, trace, attempts };
       } catch (err) {
         if (opts.signal.aborted) throw err; // the client left: nothing to fall back for
         if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
@@ -72,29 +82,29 @@ export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts
           : err instanceof StreamEndedEarly
             ? { kind: "connection" as const, message: err.message }
             : provider.classifyError(err);
-        const step = nextStep(failure, attempt, opts.retry);
+        const next = nextStep(failure, attempt, opts.retry);
         const contacted = wasContacted(failure);
         if (contacted) attempts++;
         trace.push({
           target: target.id,
           outcome: contacted ? "failed" : "skipped",
-          reason: step.reason,
+          reason: next.reason,
           ...(failure.status !== undefined ? { status: failure.status } : {}),
           ms: Date.now() - started,
         });
         failures.push(failure);
-        if (step.action === "retry") {
-          await sleep(step.delayMs, opts.signal);
+        if (next.action === "retry") {
+          await sleep(next.delayMs, opts.signal);
           continue;
         }
-        if (step.action === "stop") throw rejected(target, failure, inPlanOrder(plan, trace));
+        if (next.action === "stop") throw rejected(target, failure, trace);
         break;
       } finally {
         deadline.clear();
       }
     }
   }
-  throw exhausted(plan, failures, inPlanOrder(plan, trace));
+  throw exhausted(plan, failures, trace);
 }
 
 /** The upstream judged the request itself bad: pass its status and message on, marked as relayed. */
