@@ -44,6 +44,16 @@ export async function openStream(stream: AsyncIterable<ChatCompletionChunk>): Pr
   }
 }
 
+function concat(parts: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
 export interface SseOptions {
   /** Pass the usage-only chunk on (the client set stream_options.include_usage). */
   includeUsage: boolean;
@@ -61,7 +71,7 @@ export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint
     controller.enqueue(frame(JSON.stringify(errorBody(code, message))));
     controller.close();
   };
-  const emit = (controller: ReadableStreamDefaultController<Uint8Array>, chunk: ChatCompletionChunk) => {
+  const emit = (controller: { enqueue(bytes: Uint8Array): void }, chunk: ChatCompletionChunk) => {
     if (chunk.choices.some((ch) => ch.finish_reason != null)) finished = true;
     if (!opts.includeUsage) {
       // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
@@ -73,8 +83,13 @@ export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint
   };
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
-      const next = buffered.shift();
-      if (next) return emit(controller, next);
+      if (buffered.length > 0) {
+        // What was held until the answer began (the role opener, the first content) goes out as one
+        // write: enqueued one by one, they reach the client one network write apart.
+        const parts: Uint8Array[] = [];
+        for (const chunk of buffered.splice(0)) emit({ enqueue: (bytes) => parts.push(bytes) }, chunk);
+        if (parts.length > 0) return controller.enqueue(concat(parts));
+      }
       let r: IteratorResult<ChatCompletionChunk>;
       try {
         r = await iterator.next();

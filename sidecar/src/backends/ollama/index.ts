@@ -6,7 +6,7 @@
 import type { ChatRequest } from "@hearth/shared";
 import { createLogger, type Logger } from "../../log.js";
 import { BackendError, type Backend, type GenerateOptions, type GenerationEvent } from "../types.js";
-import { discoveryClient, ollamaClient } from "./client.js";
+import { discoveryClient, ollamaClient, type ChatClient } from "./client.js";
 import { toBackendError } from "./errors.js";
 import { createModelCatalog } from "./models.js";
 import { toOllamaChatBody } from "./request.js";
@@ -40,6 +40,18 @@ interface Flight {
 }
 
 const NS_PER_S = 1e9;
+/** After the final line, how long the rest of a response (its terminator) may take before the request is aborted. */
+const DRAIN_MS = 1_000;
+
+/**
+ * The answer is complete: read the response to its end instead of aborting it, so the connection is
+ * reused (aborting a response that is not fully read destroys its socket). Off the answer's path.
+ */
+function keepConnection(chat: ChatClient, controller: AbortController): void {
+  const timer = setTimeout(() => controller.abort(), DRAIN_MS);
+  timer.unref();
+  void chat.drain().finally(() => clearTimeout(timer));
+}
 
 export function createOllamaBackend(options: OllamaBackendOptions): Backend {
   const { host, keepAlive, numCtx } = options;
@@ -69,14 +81,19 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     const abort = () => flight.controller.abort();
     opts.signal.addEventListener("abort", abort, { once: true });
     flights.add(flight);
+    const chat = ollamaClient(host, baseFetch, flight.controller.signal);
+    let finished = false;
     try {
-      const stream = await ollamaClient(host, baseFetch, flight.controller.signal).chat({ ...body, stream: true });
+      const stream = await chat.client.chat({ ...body, stream: true });
       const hooks = {
         onFirstChunk: () => {
           flight.streaming = true;
           catalog.invalidate();
         },
-        onDone: onDone(model),
+        onDone: (final: ChatChunk) => {
+          finished = true;
+          onDone(model)(final);
+        },
       };
       yield* toGenerationEvents(stream, hooks);
     } catch (err) {
@@ -88,8 +105,9 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     } finally {
       opts.signal.removeEventListener("abort", abort);
       flights.delete(flight);
+      if (finished) keepConnection(chat, flight.controller);
       // Also ends the HTTP request when the consumer stopped iterating early.
-      flight.controller.abort();
+      else flight.controller.abort();
     }
   }
 
