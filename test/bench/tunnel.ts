@@ -3,25 +3,29 @@
  *
  *  1. Tunnel overhead — time to first token and total, streaming, for a short answer:
  *       direct      the sidecar's Ollama backend called in this process (no Hearth at all)
- *       floor       an empty Worker under the same wrangler dev forwarding to the same upstream
+ *       floor       an empty Worker forwarding to the same upstream, in the same runtime as Hearth
  *       tunnel      client → Hearth Worker → user's Durable Object → WebSocket → sidecar → backend
- *     Hearth's own share is tunnel − floor (the floor is wrangler dev's HTTP hop, not Hearth's).
+ *     Hearth's own share is tunnel − floor. Two views, interleaved in the same loop: under wrangler dev
+ *     (its proxy Worker is in front of every request and of the sidecar's WebSocket) and in Miniflare
+ *     directly (the same workerd and bundle, no proxy). See tunnel-stacks.ts.
  *  2. Tunnel throughput — tokens/s one connection carries from a backend producing as fast as it can.
  *  3. Failover — a cloud answer for a local_first user whose sidecar is offline, against a
  *     cloud_only user (no home in the plan at all). The difference is what "home is offline" costs.
+ *  2 and 3 run under wrangler dev.
  *
- * The upstreams (fake Ollama, fake OpenAI) run in their own process. Options: --requests N (default 200).
+ * The upstreams (fake Ollama, fake OpenAI) run in their own process.
+ * Options: --requests N (default 200); --wrangler-only (skip the Miniflare view).
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createOllamaBackend } from "../../sidecar/src/backends/ollama/index.js";
 import { silentLogger } from "../../sidecar/src/log.js";
-import { startSidecar, type SidecarProcess } from "../support/sidecar.js";
-import { ROOT, freePort, startWorker, type RunningWorker } from "../support/wrangler.js";
+import { ROOT, freePort } from "../support/wrangler.js";
 import { summarize, table, type Summary } from "./stats.js";
+import { startStack, type Stack } from "./tunnel-stacks.js";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "200" } } });
+const { values } = parseArgs({ options: { requests: { type: "string", default: "200" }, "wrangler-only": { type: "boolean", default: false } } });
 const N = Number(values.requests);
 const MODEL = "bench:latest";
 
@@ -101,56 +105,63 @@ async function cloudCall(url: string, key: string): Promise<number> {
 const row = (name: string, s: Summary) => [name, String(s.n), s.p50, s.p90, s.p99];
 const diff = (name: string, a: Summary, b: Summary) => [name, "", a.p50 - b.p50, a.p90 - b.p90, a.p99 - b.p99];
 
+type Variant = "direct" | "floor" | "tunnel";
+
+/** One request of each variant, on each stack (direct is the same on both: it has no Worker). */
+async function overheadRound(up: { ollama: string }, stacks: Stack[], prompt: string): Promise<{ direct: Timing; per: Record<"floor" | "tunnel", Timing>[] }> {
+  const d = await direct(up.ollama, prompt);
+  const per: Record<"floor" | "tunnel", Timing>[] = [];
+  for (const st of stacks) {
+    const floor = await floorCall(`${st.floor}/api/chat`, prompt);
+    const tunnel = await sse(`${st.hearth}/v1/chat/completions`, st.users.home.apiKey, { model: `local/${MODEL}`, messages: [{ role: "user", content: prompt }] });
+    per.push({ floor, tunnel });
+  }
+  return { direct: d, per };
+}
+
+/** Rows of variant percentiles and differences; one column group per stack. */
+function overheadTable(title: string, field: keyof Timing, stacks: Stack[], t: Record<Variant, Timing[]>[]): string {
+  const s = (i: number, k: Variant) => summarize((t[i]?.[k] ?? []).map((x) => x[field]));
+  const groups = stacks.map((_, i) => [
+    row("direct (in-process backend)", s(i, "direct")),
+    row("floor (empty Worker hop)", s(i, "floor")),
+    row("tunnel (Hearth)", s(i, "tunnel")),
+    diff("tunnel − floor", s(i, "tunnel"), s(i, "floor")),
+    diff("tunnel − direct", s(i, "tunnel"), s(i, "direct")),
+  ]);
+  const rows = (groups[0] ?? []).map((r, j) => [...r, ...groups.slice(1).flatMap((g) => (g[j] ?? []).slice(2))]);
+  const head = [title, "n", ...stacks.flatMap((st, i) => ["p50", "p90", "p99"].map((p) => (i === 0 && stacks.length === 1 ? p : `${p} ${short(st)}`)))];
+  return table(head, rows);
+}
+
+const short = (st: Stack) => (st.name.startsWith("wrangler") ? "wd" : "mf");
+
 async function main(): Promise<void> {
   const up = await startUpstreams();
-  let hearth: RunningWorker | undefined;
-  let floor: RunningWorker | undefined;
-  let sidecar: SidecarProcess | undefined;
+  const stacks: Stack[] = [];
   try {
-    hearth = await startWorker({
-      vars: { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${up.openai}/v1`, HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" },
-      rateLimitPerMinute: 1_000_000,
-    });
-    floor = await startWorker({ vars: { OPENAI_BASE_URL: `${up.ollama}/v1` }, main: join(ROOT, "test/bench/passthrough-worker.ts") });
-    const home = await hearth.createUser("home");
-    const offline = await hearth.createUser("offline");
-    const cloudOnly = await hearth.createUser("cloud-only", { mode: "cloud_only" });
-    sidecar = await startSidecar({ workerUrl: hearth.url, token: home.sidecarToken, apiKey: home.apiKey, ollama: up.ollama, args: ["--slots", "4", "--queue", "16"] });
-    const chat = `${hearth.url}/v1/chat/completions`;
+    stacks.push(await startStack("wrangler", up));
+    if (!values["wrangler-only"]) stacks.push(await startStack("miniflare", up));
+    const [wd] = stacks;
+    if (!wd) throw new Error("no stack");
+    const chat = `${wd.hearth}/v1/chat/completions`;
     const prompt = "Say hello in a few words.";
 
-    // 1. Tunnel overhead, interleaved.
-    for (let i = 0; i < 20; i++) {
-      await direct(up.ollama, prompt);
-      await floorCall(`${floor.url}/api/chat`, prompt);
-      await sse(chat, home.apiKey, { model: `local/${MODEL}`, messages: [{ role: "user", content: prompt }] });
-    }
-    const t: Record<"direct" | "floor" | "tunnel", Timing[]> = { direct: [], floor: [], tunnel: [] };
+    // 1. Tunnel overhead, interleaved across variants and stacks.
+    for (let i = 0; i < 20; i++) await overheadRound(up, stacks, prompt);
+    const t: Record<Variant, Timing[]>[] = stacks.map(() => ({ direct: [], floor: [], tunnel: [] }));
     for (let i = 0; i < N; i++) {
-      t.direct.push(await direct(up.ollama, prompt));
-      t.floor.push(await floorCall(`${floor.url}/api/chat`, prompt));
-      t.tunnel.push(await sse(chat, home.apiKey, { model: `local/${MODEL}`, messages: [{ role: "user", content: prompt }] }));
+      const r = await overheadRound(up, stacks, prompt);
+      r.per.forEach((p, k) => {
+        t[k]?.direct.push(r.direct);
+        t[k]?.floor.push(p.floor);
+        t[k]?.tunnel.push(p.tunnel);
+      });
     }
-    const s = (k: keyof typeof t, f: keyof Timing) => summarize(t[k].map((x) => x[f]));
-    process.stdout.write(`\n1. Tunnel overhead, streaming, ${N} requests per variant, interleaved (ms)\n\n`);
-    process.stdout.write(
-      table(["time to first token", "n", "p50", "p90", "p99"], [
-        row("direct (in-process backend)", s("direct", "ttft")),
-        row("floor (empty Worker hop)", s("floor", "ttft")),
-        row("tunnel (Hearth)", s("tunnel", "ttft")),
-        diff("tunnel − floor", s("tunnel", "ttft"), s("floor", "ttft")),
-        diff("tunnel − direct", s("tunnel", "ttft"), s("direct", "ttft")),
-      ]) + "\n\n",
-    );
-    process.stdout.write(
-      table(["total time", "n", "p50", "p90", "p99"], [
-        row("direct (in-process backend)", s("direct", "total")),
-        row("floor (empty Worker hop)", s("floor", "total")),
-        row("tunnel (Hearth)", s("tunnel", "total")),
-        diff("tunnel − floor", s("tunnel", "total"), s("floor", "total")),
-        diff("tunnel − direct", s("tunnel", "total"), s("direct", "total")),
-      ]) + "\n\n",
-    );
+    process.stdout.write(`\n1. Tunnel overhead, streaming, ${N} requests per variant, interleaved (ms)\n`);
+    process.stdout.write(`   ${stacks.map((st) => `${short(st)} = ${st.name}`).join("; ")}\n\n`);
+    process.stdout.write(overheadTable("time to first token", "ttft", stacks, t) + "\n\n");
+    process.stdout.write(overheadTable("total time", "total", stacks, t) + "\n\n");
 
     // 2. Throughput: ~20,000 tokens as fast as the backend makes them.
     const long = "x".repeat(80_000);
@@ -158,7 +169,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 5; i++) {
       const d = await direct(up.ollama, long);
       rates.direct.push(d.tokens / ((d.total - d.ttft) / 1000));
-      const tu = await sse(chat, home.apiKey, { model: `local/${MODEL}`, messages: [{ role: "user", content: long }] });
+      const tu = await sse(chat, wd.users.home.apiKey, { model: `local/${MODEL}`, messages: [{ role: "user", content: long }] });
       rates.tunnel.push(tu.tokens / ((tu.total - tu.ttft) / 1000));
     }
     const r = (k: keyof typeof rates) => summarize(rates[k]);
@@ -170,13 +181,13 @@ async function main(): Promise<void> {
 
     // 3. Failover cost when home is offline.
     for (let i = 0; i < 20; i++) {
-      await cloudCall(chat, offline.apiKey);
-      await cloudCall(chat, cloudOnly.apiKey);
+      await cloudCall(chat, wd.users.offline.apiKey);
+      await cloudCall(chat, wd.users.cloudOnly.apiKey);
     }
     const f: Record<"offline" | "cloudOnly", number[]> = { offline: [], cloudOnly: [] };
     for (let i = 0; i < N; i++) {
-      f.offline.push(await cloudCall(chat, offline.apiKey));
-      f.cloudOnly.push(await cloudCall(chat, cloudOnly.apiKey));
+      f.offline.push(await cloudCall(chat, wd.users.offline.apiKey));
+      f.cloudOnly.push(await cloudCall(chat, wd.users.cloudOnly.apiKey));
     }
     const fo = summarize(f.offline);
     const co = summarize(f.cloudOnly);
@@ -188,9 +199,7 @@ async function main(): Promise<void> {
     ]) + "\n\n");
     process.stdout.write("Targets: tunnel − direct ≤ 2 ms at p50 (see tunnel − floor for Hearth's own share); ≥ 20,000 tokens/s; offline − cloud_only ≤ 1 ms.\n");
   } finally {
-    await sidecar?.stop("SIGTERM");
-    await hearth?.stop();
-    await floor?.stop();
+    for (const st of stacks) await st.stop();
     up.stop();
   }
 }
