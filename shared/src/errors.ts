@@ -28,7 +28,8 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** One line of "what happened to this target", carried in 5xx bodies and the trace header. */
 export interface AttemptSummary {
   target: string;
-  outcome: "served" | "failed" | "skipped";
+  /** `cancelled`: it lost a hedge race and was stopped. */
+  outcome: "served" | "failed" | "skipped" | "cancelled";
   reason: string;
   status?: number;
   ms?: number;

@@ -53,14 +53,22 @@ beforeAll(async () => {
   ]);
   client = new OpenAI({ apiKey: a.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
   reversed = new OpenAI({ apiKey: b.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
+  keys = [a.apiKey, b.apiKey];
 });
 afterAll(async () => {
   await worker?.stop();
   await Promise.all([openai?.close(), anthropic?.close()]);
 });
-beforeEach(() => {
+let keys: string[] = [];
+beforeEach(async () => {
   openai.reset();
   anthropic.reset();
+  // Each case starts from a clean history: a run of failures here would otherwise (rightly) open the
+  // failing target's breaker and reorder the next case's targets.
+  for (const key of keys) {
+    const r = await fetch(`${worker.url}/v1/stats`, { method: "DELETE", headers: { authorization: `Bearer ${key}` } });
+    expect(r.status).toBe(204);
+  }
 });
 
 describe("fallback from OpenAI to Anthropic", () => {

@@ -118,7 +118,7 @@ describe("the circuit breaker", () => {
       expect(data.choices[0]?.message.content).toBe(`Echo: failing ${n}`);
       expect(response.headers.get("x-hearth-attempts")).toBe("2");
       expect(traceOf(response.headers)).toEqual([
-        ["local", "failed", "error"],
+        ["local/flaky:latest", "failed", "error"],
         [OPENAI, "served", "ok"],
       ]);
     }

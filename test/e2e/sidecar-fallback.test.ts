@@ -186,7 +186,7 @@ describe("falling back from home to the cloud, with the reason", () => {
       expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
       expect(response.headers.get("x-hearth-attempts")).toBe("2");
       expect(traceOf(response.headers)).toEqual([
-        ["local", "failed", "timeout"],
+        ["local/echo:latest", "failed", "timeout"],
         [OPENAI, "served", "ok"],
       ]);
       expect(elapsed).toBeGreaterThanOrEqual(750);
@@ -211,7 +211,7 @@ describe("falling back from home to the cloud, with the reason", () => {
       expect(chunks.map((c) => c.choices[0]?.finish_reason).filter(Boolean)).toEqual(["stop"]);
       expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
       expect(traceOf(response.headers)).toEqual([
-        ["local", "failed", "timeout"],
+        ["local/echo:latest", "failed", "timeout"],
         [OPENAI, "served", "ok"],
       ]);
       const hung = chatRequests(homeOllama).at(-1);
@@ -227,7 +227,7 @@ describe("falling back from home to the cloud, with the reason", () => {
     expect(response.headers.get("x-hearth-target")).toBe(OPENAI);
     expect(response.headers.get("x-hearth-attempts")).toBe("2");
     expect(traceOf(response.headers)).toEqual([
-      ["local", "failed", "error"],
+      ["local/echo:latest", "failed", "error"],
       [OPENAI, "served", "ok"],
     ]);
     expect(chatRequests(homeOllama)).toHaveLength(before + 1); // home is not retried

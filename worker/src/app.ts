@@ -2,6 +2,9 @@
  * The Worker's routes:
  *   GET  /healthz                 liveness, no auth
  *   POST /v1/chat/completions     OpenAI-compatible chat (API key)
+ *   POST /v1/code                 the same, routed as a code task
+ *   POST /v1/route/explain        the plan a chat body would get now, not run
+ *   GET  /v1/stats                the caller's routing stats (DELETE resets them)
  *   GET  /v1/models               models this key can use (API key)
  *   GET  /v1/me                   the key's own user (API key)
  *   GET  /v1/sidecar/connect      the sidecar's WebSocket (sidecar token)
@@ -10,11 +13,13 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.js";
 import { rateLimit, requireApiKey } from "./auth/middleware.js";
-import { chatCompletions } from "./chat/route.js";
+import { chatRoute } from "./chat/route.js";
 import { requestContext } from "./http/context.js";
 import { notFound, onError } from "./http/errors.js";
 import type { AppEnv } from "./http/types.js";
 import { listModels } from "./models/route.js";
+import { explainRoute } from "./routing/explain.js";
+import { getStats, resetStats } from "./routing/stats.js";
 import { sidecarConnect } from "./tunnel/connect.js";
 
 export function createApp(): Hono<AppEnv> {
@@ -27,7 +32,11 @@ export function createApp(): Hono<AppEnv> {
 
   const v1 = new Hono<AppEnv>();
   v1.use("*", requireApiKey(), rateLimit());
-  v1.post("/chat/completions", chatCompletions);
+  v1.post("/chat/completions", chatRoute());
+  v1.post("/code", chatRoute({ forceKind: "code", defaultAuto: true }));
+  v1.post("/route/explain", explainRoute());
+  v1.get("/stats", getStats);
+  v1.delete("/stats", resetStats);
   v1.get("/models", listModels);
   v1.get("/me", (c) => {
     const { user } = c.get("principal");

@@ -2,7 +2,17 @@
  * The Worker's settings, read from its env (vars in wrangler.toml, secrets, `.dev.vars` locally).
  * Parsed once per env object: Workers hand every request the same env, so this costs nothing per request.
  */
-import { DEFAULT_BREAKER, DEFAULT_RETRY, type BreakerOptions, type RetryOptions } from "@hearth/shared";
+import {
+  DEFAULT_BREAKER,
+  DEFAULT_PERF,
+  DEFAULT_PRICES,
+  DEFAULT_RETRY,
+  priceTableSchema,
+  type BreakerOptions,
+  type PerfOptions,
+  type PriceTable,
+  type RetryOptions,
+} from "@hearth/shared";
 import type { LogLevel } from "./log.js";
 
 export interface HearthConfig {
@@ -19,6 +29,10 @@ export interface HearthConfig {
   retry: RetryOptions;
   /** When home is skipped after failing, and for how long. Default: 3 failures, 30 s. */
   breaker: BreakerOptions;
+  /** Samples kept per target, and needed before they steer routing. Default: 100 and 20. */
+  perf: PerfOptions;
+  /** Cloud prices (USD per million tokens) for the cost estimates in /v1/stats. Default: DEFAULT_PRICES, extended by HEARTH_PRICES. */
+  prices: PriceTable;
   /** Default: warn. */
   logLevel: LogLevel;
   /** The admin API is disabled while this is empty. */
@@ -35,6 +49,17 @@ function list(value: string | undefined): string[] {
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+/** HEARTH_PRICES extends (and overrides) the built-in table; a malformed value is ignored as a whole rather than half-applied. */
+function prices(value: string | undefined): PriceTable {
+  if (!value) return DEFAULT_PRICES;
+  try {
+    const parsed = priceTableSchema.safeParse(JSON.parse(value));
+    return parsed.success ? { ...DEFAULT_PRICES, ...parsed.data } : DEFAULT_PRICES;
+  } catch {
+    return DEFAULT_PRICES;
+  }
 }
 
 const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
@@ -57,6 +82,11 @@ export function readConfig(env: Env): HearthConfig {
       failureThreshold: int(vars.HEARTH_BREAKER_FAILURES, DEFAULT_BREAKER.failureThreshold),
       cooldownMs: int(vars.HEARTH_BREAKER_COOLDOWN_MS, DEFAULT_BREAKER.cooldownMs),
     },
+    perf: {
+      windowSize: int(vars.HEARTH_LEARN_WINDOW, DEFAULT_PERF.windowSize),
+      minSamples: int(vars.HEARTH_LEARN_MIN_SAMPLES, DEFAULT_PERF.minSamples),
+    },
+    prices: prices(vars.HEARTH_PRICES),
     logLevel: level && LEVELS.includes(level) ? level : "warn",
     adminToken: vars.HEARTH_ADMIN_TOKEN || undefined,
   };

@@ -187,6 +187,6 @@ describe("sidecar connections", () => {
     sock.send({ t: "error", id: req.id, seq: 0, code: "overloaded", message: "busy" });
     const r = await pending;
     expect(r.status).toBe(503);
-    expect(r.headers.get("x-hearth-trace")).toMatch(/^local;outcome=failed;reason=overloaded/);
+    expect(r.headers.get("x-hearth-trace")).toMatch(/^local\/qwen;outcome=failed;reason=overloaded/);
   });
 });

@@ -67,14 +67,53 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
   if (candidates.length === 0) {
     return { ok: false, reason: PRIORITY.find((r) => refusals.has(r)) ?? "offline" };
   }
-  // Loaded beats cold (no load wait), then free capacity, then the larger (usually stronger) model.
+  // Loaded beats cold (no load wait); a cold model that fits free memory beats one that would evict
+  // others; then free capacity; then the larger (usually stronger) model.
+  const roomy = (c: { s: SidecarView; m: LocalModel }) => Number(c.m.loaded || (c.m.sizeBytes ?? 0) <= c.s.state.freeMemoryBytes);
   candidates.sort(
     (a, b) =>
       Number(b.m.loaded) - Number(a.m.loaded) ||
+      roomy(b) - roomy(a) ||
       (b.s.state.slots.total - b.s.inflight) - (a.s.state.slots.total - a.s.inflight) ||
       (b.m.sizeBytes ?? 0) - (a.m.sizeBytes ?? 0) ||
       a.m.id.localeCompare(b.m.id),
   );
   const best = candidates[0];
   return best ? { ok: true, sidecarId: best.s.sidecarId, model: best.m } : { ok: false, reason: "offline" };
+}
+
+// Names that say what a model is for, as model publishers spell them.
+const NAME_TAGS: ReadonlyArray<[RegExp, string]> = [
+  [/cod(e|er|estral|ellama)|starcoder|devstral|deepseek-coder/i, "code"],
+  [/llava|vision|[-_.]vl\b|moondream|minicpm-v|pixtral/i, "vision"],
+];
+
+/** A model's tags: what its sidecar declared, else what its name says (`code`, `vision`). */
+export function modelTags(m: Pick<LocalModel, "id" | "tags">): string[] {
+  if (m.tags && m.tags.length > 0) return m.tags;
+  return NAME_TAGS.filter(([re]) => re.test(m.id)).map(([, tag]) => tag);
+}
+
+/** Whether a model matches a preference: its id, or `tag:<tag>`, or `*`. */
+export function matchesPreference(m: Pick<LocalModel, "id" | "tags">, pref: string): boolean {
+  if (pref === "*") return true;
+  if (pref.startsWith("tag:")) return modelTags(m).includes(pref.slice(4));
+  return m.id === pref;
+}
+
+/**
+ * pickLocal over each preference in turn (ids or `tag:<tag>`): the first preference some sidecar can
+ * serve now wins. With no preferences, any model. The refusal reported is the first preference's.
+ */
+export function pickPreferred(f: LocalFeatures, sidecars: readonly SidecarView[], prefs: readonly string[] | undefined): LocalChoice {
+  if (!prefs || prefs.length === 0) return pickLocal(f, sidecars);
+  let first: LocalChoice | undefined;
+  for (const pref of prefs) {
+    const narrowed = sidecars.map((s) => ({ ...s, state: { ...s.state, models: s.state.models.filter((m) => matchesPreference(m, pref)) } }));
+    if (narrowed.every((s) => s.state.models.length === 0)) continue;
+    const choice = pickLocal(f, narrowed);
+    if (choice.ok) return choice;
+    first ??= choice;
+  }
+  return first ?? { ok: false, reason: sidecars.length === 0 ? "offline" : "no_such_model" };
 }

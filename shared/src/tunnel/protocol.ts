@@ -30,6 +30,8 @@ export const localModelSchema = z.object({
   tools: z.boolean(),
   /** Measured or estimated generation speed, tokens/s (0 = unknown). */
   tokensPerSecond: z.number().nonnegative().default(0),
+  /** What the model is for (`code`, `vision`, …), for routing rules. Default: inferred from its name by the Worker. */
+  tags: z.array(z.string().min(1).max(32)).max(16).optional(),
 });
 export type LocalModel = z.infer<typeof localModelSchema>;
 

@@ -12,6 +12,8 @@ export class AttemptTimeout extends Error {
 }
 
 export interface Deadline {
+  /** The deadline's length (ms). */
+  readonly ms: number;
   /** Aborts when the client goes away or the deadline passes. */
   signal: AbortSignal;
   /** True once the deadline (not the client) aborted. */
@@ -31,6 +33,7 @@ export function startDeadline(ms: number, parent: AbortSignal): Deadline {
     controller.abort(new AttemptTimeout(ms));
   }, ms);
   return {
+    ms,
     signal: controller.signal,
     get timedOut() {
       return timedOut;

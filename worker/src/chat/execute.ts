@@ -1,6 +1,7 @@
 /**
  * Runs a route plan: each target in order, retries per the shared decision function, until one
- * answers. Returns the answer with the trace of every attempt; throws a HearthError naming every
+ * answers — with an optional hedge (a backup started beside a slow first target, first to answer
+ * wins). Returns the answer with the trace of every attempt; throws a HearthError naming every
  * target's reason when none could.
  */
 import {
@@ -9,37 +10,100 @@ import {
   wasContacted,
   type AttemptFailure,
   type AttemptSummary,
+  type PlannedTarget,
   type RetryOptions,
   type RoutePlan,
-  type Target,
 } from "@hearth/shared";
 import { providers } from "../providers/registry.js";
 import type { Provider, ProviderConfig } from "../providers/types.js";
 import { sleep, startDeadline, timeoutFailure, type Deadline } from "./attempt.js";
+import { exhausted, rejected } from "./exhausted.js";
+import { runHedge } from "./hedge.js";
 import { StreamEndedEarly } from "./sse.js";
 
-export interface ExecuteOptions {
+export interface ExecuteOptions<T> {
   retry: RetryOptions;
   /** Per-attempt deadline (ms) until `call` resolves, per target. */
-  timeoutMs: (target: Target) => number;
+  timeoutMs: (target: PlannedTarget) => number;
   /** The client's signal: when it aborts, everything stops. */
   signal: AbortSignal;
   env: Env;
+  /** Releases an answer nobody will read (a hedge's loser that started anyway). */
+  discard?: (value: T) => void;
 }
 
 /** Given a target, start the work; resolve once it has *started answering* (then the attempt counts as served). */
-export type AttemptCall<T> = (p: { provider: Provider; config: ProviderConfig; target: Target; deadline: Deadline }) => Promise<T>;
+export type AttemptCall<T> = (p: { provider: Provider; config: ProviderConfig; target: PlannedTarget; deadline: Deadline }) => Promise<T>;
 
 export interface Served<T> {
   value: T;
-  target: Target;
+  target: PlannedTarget;
   trace: AttemptSummary[];
   /** Upstream calls made, retries included. */
   attempts: number;
 }
 
+export type AttemptResult<T> = { ok: true; value: T; ms: number } | { ok: false; failure: AttemptFailure; ms: number };
+
+/** One run of a plan: what the attempts so far left behind. */
+export interface Run<T> {
+  call: AttemptCall<T>;
+  opts: ExecuteOptions<T>;
+  trace: AttemptSummary[];
+  failures: AttemptFailure[];
+  attempts: number;
+}
+
+/** One attempt on one target, its failure reduced to what the retry decision needs. `signal` may end it early. */
+export async function attempt<T>(run: Run<T>, target: PlannedTarget, signal: AbortSignal): Promise<AttemptResult<T>> {
+  const provider = providers[target.provider];
+  const cfg = provider.config(run.opts.env);
+  // The planner already skipped unconfigured providers; this satisfies the types.
+  if (!cfg) return { ok: false, failure: { kind: "unavailable", reason: "not_configured" }, ms: 0 };
+  const started = Date.now();
+  const timeoutMs = run.opts.timeoutMs(target);
+  const deadline = startDeadline(timeoutMs, signal);
+  try {
+    const value = await run.call({ provider, config: cfg, target, deadline });
+    return { ok: true, value, ms: Date.now() - started };
+  } catch (err) {
+    if (run.opts.signal.aborted) throw err; // the client left: nothing to fall back for
+    if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
+    const failure = deadline.timedOut
+      ? timeoutFailure(timeoutMs)
+      : err instanceof StreamEndedEarly
+        ? { kind: "connection" as const, message: err.message }
+        : provider.classifyError(err);
+    return { ok: false, failure, ms: Date.now() - started };
+  } finally {
+    deadline.clear();
+  }
+}
+
+/** Writes a failed attempt into the run and says what to do next. */
+export function noteFailure<T>(run: Run<T>, target: PlannedTarget, r: Extract<AttemptResult<T>, { ok: false }>, attemptNo: number) {
+  const next = nextStep(r.failure, attemptNo, run.opts.retry);
+  const contacted = wasContacted(r.failure);
+  if (contacted) run.attempts++;
+  run.trace.push({
+    target: target.id,
+    outcome: contacted ? "failed" : "skipped",
+    reason: next.reason,
+    ...(r.failure.status !== undefined ? { status: r.failure.status } : {}),
+    ms: r.ms,
+  });
+  run.failures.push(r.failure);
+  return next;
+}
+
+export function served<T>(run: Run<T>, target: PlannedTarget, value: T, ms: number): Served<T> {
+  run.attempts++;
+  run.trace.push({ target: target.id, outcome: "served", reason: "ok", status: 200, ms });
+  return { value, target, trace: run.trace, attempts: run.attempts };
+}
+
 /** The plan's steps in its order: each target to try, or the reason it was left out up front. */
-function* steps(plan: RoutePlan): Generator<{ target: Target } | { skipped: AttemptSummary }> {
+function* steps(plan: RoutePlan): Generator<{ target: PlannedTarget } | { skipped: AttemptSummary }> {
   const seen = new Set<string>();
   for (const id of plan.order) {
     if (seen.has(id)) continue;
@@ -51,110 +115,41 @@ function* steps(plan: RoutePlan): Generator<{ target: Target } | { skipped: Atte
   }
 }
 
-export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts: ExecuteOptions): Promise<Served<T>> {
+/** Tries one target, retrying as the decision function says; returns the answer, or undefined to move on. */
+async function runTarget<T>(run: Run<T>, target: PlannedTarget): Promise<Served<T> | undefined> {
+  for (let n = 1; ; n++) {
+    const r = await attempt(run, target, run.opts.signal);
+    if (r.ok) return served(run, target, r.value, r.ms);
+    const next = noteFailure(run, target, r, n);
+    if (next.action === "retry") {
+      await sleep(next.delayMs, run.opts.signal);
+      continue;
+    }
+    if (next.action === "stop") throw rejected(target, r.failure, run.trace);
+    return undefined;
+  }
+}
+
+export async function executePlan<T>(plan: RoutePlan, call: AttemptCall<T>, opts: ExecuteOptions<T>): Promise<Served<T>> {
   // The trace follows the plan's order: skips decided up front sit where their target stood.
-  const trace: AttemptSummary[] = [];
-  const failures: AttemptFailure[] = [];
-  let attempts = 0;
+  const run: Run<T> = { call, opts, trace: [], failures: [], attempts: 0 };
+  const done = new Set<string>();
   for (const step of steps(plan)) {
     if ("skipped" in step) {
-      trace.push(step.skipped);
+      run.trace.push(step.skipped);
       continue;
     }
     const { target } = step;
-    const provider = providers[target.provider];
-    const cfg = provider.config(opts.env);
-    if (!cfg) continue; // planRoute already skipped unconfigured providers; this satisfies the types.
-    for (let attempt = 1; ; attempt++) {
-      const started = Date.now();
-      const timeoutMs = opts.timeoutMs(target);
-      const deadline = startDeadline(timeoutMs, opts.signal);
-      try {
-        const value = await call({ provider, config: cfg, target, deadline });
-        attempts++;
-        trace.push({ target: target.id, outcome: "served", reason: "ok", status: 200, ms: Date.now() - started });
-        return { value, target, trace, attempts };
-      } catch (err) {
-        if (opts.signal.aborted) throw err; // the client left: nothing to fall back for
-        if (err instanceof HearthError) throw err; // Hearth's own verdict on the request (e.g. bad tool arguments)
-        const failure = deadline.timedOut
-          ? timeoutFailure(timeoutMs)
-          : err instanceof StreamEndedEarly
-            ? { kind: "connection" as const, message: err.message }
-            : provider.classifyError(err);
-        const next = nextStep(failure, attempt, opts.retry);
-        const contacted = wasContacted(failure);
-        if (contacted) attempts++;
-        trace.push({
-          target: target.id,
-          outcome: contacted ? "failed" : "skipped",
-          reason: next.reason,
-          ...(failure.status !== undefined ? { status: failure.status } : {}),
-          ms: Date.now() - started,
-        });
-        failures.push(failure);
-        if (next.action === "retry") {
-          await sleep(next.delayMs, opts.signal);
-          continue;
-        }
-        if (next.action === "stop") throw rejected(target, failure, trace);
-        break;
-      } finally {
-        deadline.clear();
-      }
+    if (done.has(target.id)) continue;
+    const hedge = plan.hedge?.primary === target.id ? plan.targets.find((t) => t.id === plan.hedge?.backup) : undefined;
+    if (hedge && plan.hedge) {
+      const h = await runHedge(run, target, hedge, plan.hedge.afterMs);
+      if (h.served) return h.served;
+      if (h.backupTried) done.add(hedge.id);
+      continue;
     }
+    const answer = await runTarget(run, target);
+    if (answer) return answer;
   }
-  throw exhausted(plan, failures, trace);
-}
-
-/** The upstream judged the request itself bad: pass its status and message on, marked as relayed. */
-function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): HearthError {
-  return new HearthError("upstream_error", `${target.id} rejected the request: ${f.message ?? "no message"}`, {
-    status: f.status ?? 502,
-    attempts: trace,
-  });
-}
-
-/** Home reasons that mean "it broke" (a 502), not "not now" (a 503). */
-const BROKEN: ReadonlySet<string> = new Set(["error", "disconnected"]);
-
-/**
- * No target answered: 400 when no target can take this request at all, 503 when none could be tried,
- * 429/504 when all said so, else 502.
- */
-function exhausted(plan: RoutePlan, failures: AttemptFailure[], trace: AttemptSummary[]): HearthError {
-  const summary = trace.filter((t) => t.outcome !== "served").map((t) => `${t.target}: ${t.reason}`).join("; ");
-  if (failures.length > 0 && failures.every((f) => f.kind === "unsupported")) {
-    const detail = failures.map((f) => f.message).filter(Boolean).join("; ");
-    return new HearthError("unsupported_parameter", `No target can take this request (${detail || summary}).`, { attempts: trace });
-  }
-  // Nothing was tried, or everything said "not now" (home offline, busy, loading): unavailable, not broken.
-  if (failures.every((f) => !wasContacted(f) || (f.kind === "unavailable" && !BROKEN.has(f.reason ?? "")))) {
-    return new HearthError("no_target_available", `No target is available now (${summary || "nothing to try"}).${hints(trace)}`, {
-      attempts: trace,
-    });
-  }
-  if (failures.every((f) => f.kind === "http" && f.status === 429)) {
-    const waits = failures.map((f) => f.retryAfterMs ?? 1000);
-    return new HearthError("upstream_rate_limited", `Every target is rate limited (${summary}).`, {
-      attempts: trace,
-      retryAfterSeconds: Math.max(1, Math.min(...waits) / 1000),
-    });
-  }
-  if (failures.every((f) => f.kind === "timeout")) {
-    return new HearthError("upstream_timeout", `Every target timed out (${summary}).`, { attempts: trace });
-  }
-  return new HearthError("upstream_error", `No target could answer (${summary}).`, { attempts: trace });
-}
-
-/** What an operator or user can do about targets that were passed over. */
-function hints(trace: AttemptSummary[]): string {
-  const reasons = new Set(trace.map((t) => t.reason));
-  let out = "";
-  if (reasons.has("not_configured")) {
-    out += " Set OPENAI_API_KEY or ANTHROPIC_API_KEY (wrangler secret put) to enable cloud targets, or the user's autoTargets policy.";
-  }
-  if (reasons.has("offline")) out += " No sidecar is connected: start it on your machine to answer at home.";
-  if (reasons.has("policy_local_only")) out += " The user's policy is local_only: the cloud is never used.";
-  return out;
+  throw exhausted(run.failures, run.trace);
 }

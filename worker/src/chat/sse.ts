@@ -60,19 +60,36 @@ export interface SseOptions {
   /** Names the target in the error event. */
   targetId: string;
   log: Logger;
+  /** Called once when the stream ends: finished, broken (with the error code), or cancelled by the client. */
+  onEnd?: (end: StreamEnd) => void;
+}
+
+export interface StreamEnd {
+  /** Undefined when the answer finished. */
+  error: ErrorCode | "client_closed" | undefined;
+  usage: { prompt_tokens: number; completion_tokens: number } | undefined;
 }
 
 export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint8Array> {
   const { iterator, buffered } = open;
   let finished = false;
   let sent = 0;
+  let usage: StreamEnd["usage"];
+  let ended = false;
+  const end = (error: StreamEnd["error"]) => {
+    if (ended) return;
+    ended = true;
+    opts.onEnd?.({ error, usage });
+  };
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, code: ErrorCode, message: string) => {
+    end(code);
     opts.log.warn("stream broke after commit", { code, target: opts.targetId, chunks: sent });
     controller.enqueue(frame(JSON.stringify(errorBody(code, message))));
     controller.close();
   };
   const emit = (controller: { enqueue(bytes: Uint8Array): void }, chunk: ChatCompletionChunk) => {
     if (chunk.choices.some((ch) => ch.finish_reason != null)) finished = true;
+    if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
     if (!opts.includeUsage) {
       // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
       if (chunk.choices.length === 0) return;
@@ -103,8 +120,10 @@ export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint
       }
       controller.enqueue(frame("[DONE]"));
       controller.close();
+      end(undefined);
     },
     async cancel() {
+      end("client_closed");
       // The client went away: stop the upstream generation too.
       await iterator.return?.();
     },

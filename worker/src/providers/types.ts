@@ -2,7 +2,8 @@
  * What a cloud provider is to Hearth: data (its id, where its key lives) plus transforms between the
  * OpenAI shape Hearth speaks and the provider's own API, called through the provider's official SDK.
  */
-import type { AttemptFailure, ChatRequest, ProviderId } from "@hearth/shared";
+import type { AttemptFailure, ChatRequest, LocalFeatures, ProviderId } from "@hearth/shared";
+import type { OpenResult } from "../tunnel/types.js";
 import type { ChatCompletion, ChatCompletionChunk } from "openai/resources/chat/completions";
 
 export type { ChatCompletion, ChatCompletionChunk };
@@ -23,8 +24,12 @@ export interface CallContext {
   /** The Worker's env and the caller's user: the local provider reaches that user's hub with them. */
   env: Env;
   userId: string;
-  /** For the local provider: how long home may take to the first token (ms). */
+  /** For the local provider: how long home may take to the first token (ms), from the plan. */
   localFirstTokenMs: number;
+  /** For the local provider: what the hub's model picker needs to know of the request. */
+  localFeatures: LocalFeatures;
+  /** For the local provider: home's attempt for this model if the hub already started it while planning (taken once). */
+  takeOpened: (model: string) => { id: string; result: OpenResult } | undefined;
   /**
    * Keeps work alive after the client is gone (the Worker's ctx.waitUntil): a cancel sent to the home
    * machine must outlive the request that asked for it.

@@ -12,7 +12,9 @@ import {
   admit,
   encodeFrame,
   parseSidecarFrame,
+  buildReport,
   pickLocal,
+  plan as planTargets,
   recordFailure,
   recordSuccess,
   type SidecarFrame,
@@ -20,9 +22,10 @@ import {
 } from "@hearth/shared";
 import { createLogger } from "../log.js";
 import { config } from "../config.js";
+import { PerfStore } from "../learn/store.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
-import type { HubSnapshot, OpenInput, OpenResult, SocketAttachment } from "./types.js";
+import type { HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
 
 /** How often the sidecar should report its state. */
 export const HEARTBEAT_MS = 15_000;
@@ -30,19 +33,25 @@ export const HEARTBEAT_MS = 15_000;
 export class SidecarHub extends DurableObject<Env> {
   readonly #sidecars: Sidecars;
   readonly #relay: Relay;
+  readonly #perf: PerfStore;
   readonly #log;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     this.#log = createLogger(config(env).logLevel, { component: "hub" });
     this.#sidecars = new Sidecars(ctx);
+    this.#perf = new PerfStore(ctx.storage, config(env).perf);
     this.#relay = new Relay({
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
+      onSample: (model, sample) => void this.#perf.addLocalSample(model, sample),
     });
     // Application-level keepalive: answered by the runtime, the hub stays hibernated.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
-    void ctx.blockConcurrencyWhile(() => this.#sidecars.load());
+    void ctx.blockConcurrencyWhile(async () => {
+      await this.#sidecars.load();
+      await this.#perf.load();
+    });
   }
 
   /** The WebSocket upgrade, already authenticated by the Worker (it passes the credential id). */
@@ -116,10 +125,58 @@ export class SidecarHub extends DurableObject<Env> {
     }
   }
 
+  /**
+   * Plan a request with what this hub knows (sidecars, performance, breakers) and, when home goes
+   * first and the Worker asked, start it at once: one round trip for the common case.
+   */
+  async route(call: RouteCall): Promise<RouteResult> {
+    const now = Date.now();
+    const cfg = config(this.env);
+    const breakers = this.#perf.breakers(now, cfg.breaker);
+    const plan = planTargets({
+      ...call,
+      configured: new Set(call.configured),
+      sidecars: this.#views(now),
+      perf: this.#perf.summaries(),
+      openBreakers: new Set(Object.keys(breakers).filter((t) => breakers[t] === "open")),
+    });
+    const first = plan.targets[0];
+    if (!call.open || first?.provider !== "local") return { plan };
+    const opened = await this.open({ ...call.open, model: first.model, firstTokenMs: first.deadlineMs });
+    return { plan, opened };
+  }
+
+  /** A finished request, for the counters and the cloud targets' windows. */
+  async record(record: RequestRecord): Promise<void> {
+    await this.#perf.addRecord(record, config(this.env).prices);
+  }
+
+  async stats(): Promise<StatsReport> {
+    const now = Date.now();
+    const breakers = this.#perf.breakers(now, config(this.env).breaker);
+    const { sidecars } = await this.snapshot();
+    return buildReport({
+      counters: this.#perf.counters(),
+      windows: this.#perf.windows(),
+      breakers,
+      sidecars: sidecars.map((s) => ({ sidecarId: s.sidecarId, name: s.name, connectedAt: s.connectedAt, models: s.models.map((m) => m.id), breaker: s.breaker })),
+      minSamples: config(this.env).perf.minSamples,
+      now,
+    });
+  }
+
+  async resetStats(): Promise<void> {
+    await this.#perf.reset(Date.now());
+  }
+
+  #views(now: number) {
+    return this.#sidecars.views((id) => this.#relay.inflightOn(id), config(this.env).breaker, now);
+  }
+
   /** Run a request at home, or say at once why not. */
   async open(input: OpenInput): Promise<OpenResult> {
     const now = Date.now();
-    const views = this.#sidecars.views((id) => this.#relay.inflightOn(id), config(this.env).breaker, now);
+    const views = this.#views(now);
     const choice = pickLocal({ ...input.features, model: input.model }, views);
     if (!choice.ok) return choice;
     const before = this.#sidecars.breaker(choice.sidecarId);
@@ -128,7 +185,7 @@ export class SidecarHub extends DurableObject<Env> {
     if (gate.state !== before) await this.#sidecars.setBreaker(choice.sidecarId, gate.state);
     const ws = this.#sidecars.socketOf(choice.sidecarId);
     if (!ws) return { ok: false, reason: "offline" };
-    const frames = this.#relay.open(input.id, choice.sidecarId, ws, input.firstTokenMs);
+    const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, input.firstTokenMs);
     this.#send(ws, { t: "request", id: input.id, model: choice.model.id, body: input.body });
     return { ok: true, model: choice.model.id, sidecarId: choice.sidecarId, frames };
   }

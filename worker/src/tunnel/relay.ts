@@ -3,7 +3,7 @@
  * its sidecar sends. The hub owns the first-token deadline, so "home is too slow" is decided next to
  * the socket and the home generation is cancelled the moment it is.
  */
-import { encodeFrame, type SidecarFrame, type TunnelErrorCode } from "@hearth/shared";
+import { encodeFrame, type PerfSample, type SidecarFrame, type TunnelErrorCode } from "@hearth/shared";
 
 const encoder = new TextEncoder();
 
@@ -12,6 +12,11 @@ export type Outcome = "success" | "failure" | "neutral";
 export interface RelayEntry {
   id: string;
   sidecarId: string;
+  /** The local model serving it (for the performance window). */
+  model: string;
+  openedAt: number;
+  /** When the first content arrived (0 until then). */
+  firstAt: number;
   ws: WebSocket;
   controller: ReadableStreamDefaultController<Uint8Array>;
   timer: ReturnType<typeof setTimeout> | undefined;
@@ -34,6 +39,8 @@ export interface RelayHooks {
   onOutcome(sidecarId: string, outcome: Outcome): void;
   /** Ask the sidecar to stop generating. */
   cancelAtHome(ws: WebSocket, id: string): void;
+  /** How the attempt performed, for the model's window (not called for busy/loading refusals, which say nothing of speed). */
+  onSample(model: string, sample: PerfSample): void;
 }
 
 /** Errors that say the home machine is unwell, as opposed to busy or told to stop. */
@@ -54,12 +61,15 @@ export class Relay {
   }
 
   /** Registers a request and returns the stream the Worker reads. */
-  open(id: string, sidecarId: string, ws: WebSocket, firstTokenMs: number): ReadableStream<Uint8Array> {
+  open(id: string, sidecarId: string, model: string, ws: WebSocket, firstTokenMs: number): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const entry: RelayEntry = {
           id,
           sidecarId,
+          model,
+          openedAt: Date.now(),
+          firstAt: 0,
           ws,
           controller,
           timer: undefined,
@@ -105,12 +115,29 @@ export class Relay {
     entry.nextSeq++;
     if (frame.t === "delta" && !entry.started) {
       entry.started = true;
+      entry.firstAt = Date.now();
       clearTimeout(entry.timer);
       this.#report(entry, "success");
     }
     this.#pushRaw(entry, raw);
-    if (frame.t === "end") this.#finish(entry, "success");
-    else if (frame.t === "error") this.#finish(entry, !entry.started && UNHEALTHY.has(frame.code) ? "failure" : "neutral");
+    if (frame.t === "end") {
+      this.#sample(entry, true, undefined, frame.usage.completion_tokens);
+      this.#finish(entry, "success");
+    } else if (frame.t === "error") {
+      const unhealthy = !entry.started && UNHEALTHY.has(frame.code);
+      if (unhealthy || entry.started) this.#sample(entry, !unhealthy, frame.code);
+      this.#finish(entry, unhealthy ? "failure" : "neutral");
+    }
+  }
+
+  /** One window sample: time to first token, and speed when the answer finished. */
+  #sample(entry: RelayEntry, ok: boolean, reason: string | undefined, completionTokens?: number): void {
+    const now = Date.now();
+    const sample: PerfSample = { at: now, ok, ...(reason ? { reason } : {}) };
+    if (entry.started) sample.ttftMs = entry.firstAt - entry.openedAt;
+    const genMs = now - entry.firstAt;
+    if (entry.started && completionTokens && genMs > 0) sample.tokensPerSecond = Math.round((completionTokens * 10_000) / genMs) / 10;
+    this.#hooks.onSample(entry.model, sample);
   }
 
   /** The Worker went away (client disconnected or it gave up): stop the home generation. */
@@ -133,6 +160,8 @@ export class Relay {
   #timeout(entry: RelayEntry, ms: number): void {
     if (entry.started || !this.#entries.has(entry.id)) return;
     this.#hooks.cancelAtHome(entry.ws, entry.id);
+    // A timeout is a sample at its deadline: a machine that got slower raises its own next deadline.
+    this.#hooks.onSample(entry.model, { at: Date.now(), ok: false, reason: "timeout", ttftMs: ms });
     this.#push(entry, { t: "error", id: entry.id, code: "timeout", message: `no first token within ${ms} ms` });
     this.#finish(entry, "failure");
   }

@@ -2,7 +2,7 @@
  * What crosses the RPC boundary between the Worker and a user's SidecarHub. Failures are values,
  * never exceptions: workerd logs an exception thrown from an RPC method as uncaught even when caught.
  */
-import type { ChatRequest, LocalFeatures, LocalModel, LocalRefusal } from "@hearth/shared";
+import type { ChatRequest, LocalFeatures, LocalModel, LocalRefusal, ProviderId, RequestRecord, RouteFeatures, RoutePlan, RoutingPolicy, StatsReport } from "@hearth/shared";
 
 export interface OpenInput {
   /** Unique per attempt; names the request on the tunnel. */
@@ -50,3 +50,24 @@ export interface SocketAttachment {
   sidecarId?: string;
   name?: string;
 }
+
+/** What the Worker asks the hub to plan: the request's features and everything the planner needs that the hub does not keep. */
+export interface RouteCall {
+  model: string;
+  features: RouteFeatures;
+  policy: RoutingPolicy;
+  privateRequest: boolean;
+  deploymentAutoTargets: string[];
+  configured: ProviderId[];
+  deadlines: { cloudMs: number; localMs: number };
+  /** Start the first target now when it is home (saves a round trip); absent for /v1/route/explain. */
+  open?: { id: string; body: ChatRequest; features: LocalFeatures };
+}
+
+export interface RouteResult {
+  plan: RoutePlan;
+  /** The first target's attempt, when it is home and `open` was asked for. */
+  opened?: OpenResult;
+}
+
+export type { RequestRecord, StatsReport };

@@ -51,6 +51,8 @@ export function callContext(c: Partial<CallContext> = {}): CallContext {
     env: {} as Env,
     userId: "usr_test",
     localFirstTokenMs: 10_000,
+    localFeatures: { promptTokens: 10, reserveTokens: 256, needsTools: false },
+    takeOpened: () => undefined,
     waitUntil: () => undefined,
     ...c,
   };

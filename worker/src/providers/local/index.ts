@@ -5,12 +5,7 @@
 import {
   ANY_LOCAL_MODEL,
   HearthError,
-  contentText,
-  estimateTokens,
-  requestedMaxTokens,
   type AttemptFailure,
-  type ChatRequest,
-  type LocalFeatures,
   type LocalRefusal,
   type SidecarFrame,
 } from "@hearth/shared";
@@ -27,21 +22,6 @@ export class LocalUnavailable extends Error {
     this.name = "LocalUnavailable";
     this.reason = reason;
   }
-}
-
-/** Answer room to keep free in the context: what the client asked for, capped so a generous max_tokens does not rule home out. */
-const RESERVE_DEFAULT = 256;
-const RESERVE_CAP = 1024;
-
-export function localFeatures(req: ChatRequest): LocalFeatures {
-  let chars = 0;
-  for (const m of req.messages) chars += contentText(m.content).length + (m.role === "assistant" ? JSON.stringify(m.tool_calls ?? "").length : 0);
-  if (req.tools) chars += JSON.stringify(req.tools).length;
-  return {
-    promptTokens: estimateTokens(chars),
-    reserveTokens: Math.min(requestedMaxTokens(req) ?? RESERVE_DEFAULT, RESERVE_CAP),
-    needsTools: (req.tools?.length ?? 0) > 0 && req.tool_choice !== "none",
-  };
 }
 
 async function* relayChunks(
@@ -72,14 +52,15 @@ export const localProvider: Provider = {
 
   async stream(req, model, _cfg, ctx) {
     const hub = hubFor(ctx.env, ctx.userId);
+    const pre = ctx.takeOpened(model);
     const input: OpenInput = {
-      id: crypto.randomUUID(),
+      id: pre?.id ?? crypto.randomUUID(),
       model: model === ANY_LOCAL_MODEL ? undefined : model,
       body: req,
-      features: localFeatures(req),
+      features: ctx.localFeatures,
       firstTokenMs: ctx.localFirstTokenMs,
     };
-    const result = await hub.open(input);
+    const result = pre?.result ?? (await hub.open(input));
     if (!result.ok) {
       if (result.reason === "no_such_model") {
         throw new HearthError("model_not_found", `Your sidecar has no model '${model}'.`, { param: "model" });

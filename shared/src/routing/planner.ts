@@ -1,0 +1,221 @@
+/**
+ * The planner: from the request's features, the user's policy, the sidecars' last reported state and
+ * the recorded performance, the ordered targets to try — each with its deadline and why — plus every
+ * target left out and why, the rule that decided, and whether to hedge. Pure: no I/O, no clock.
+ * The Durable Object runs it next to the state it reads; /v1/route/explain returns it unexecuted.
+ */
+import type { AttemptSummary } from "../errors.js";
+import type { TaskKind } from "../classify/kinds.js";
+import { pickPreferred, modelTags, type LocalChoice, type SidecarView } from "./local.js";
+import { adaptiveDeadline, DEFAULT_DEADLINE, type PerfSummary } from "./perf.js";
+import type { RoutingMode, RoutingPolicy } from "./policy.js";
+import { DEFAULT_RULES, firstMatch, type Rule, type RuleAction, type RuleFacts } from "./rules.js";
+import { ANY_LOCAL_MODEL, parseTarget, requireTarget, type ProviderId, type Target } from "./targets.js";
+
+/** What the planner needs to know about the request (from the classifier and the body). */
+export interface RouteFeatures {
+  kind: TaskKind;
+  complexity: number;
+  promptTokens: number;
+  /** Room to leave in a local context for the answer. */
+  reserveTokens: number;
+  /** Tools offered and tool_choice is not "none". */
+  tools: boolean;
+  images: boolean;
+  json: boolean;
+  /** The request body's `metadata`. */
+  metadata: Readonly<Record<string, string>>;
+}
+
+export interface PlanInput {
+  /** The request's `model` field. */
+  model: string;
+  features: RouteFeatures;
+  policy: RoutingPolicy;
+  /** The request is marked private (`x-hearth-privacy: local-only`). */
+  privateRequest: boolean;
+  deploymentAutoTargets: readonly string[];
+  /** Providers that can be used: cloud ones with a key, `local` when the tunnel is deployed. */
+  configured: ReadonlySet<ProviderId>;
+  /** Connected sidecars as the hub sees them; empty when none is (or home was not consulted). */
+  sidecars: readonly SidecarView[];
+  /** Observed performance by target id (`openai/gpt-4o-mini`, `local/<model>`, and `local` for all of home). */
+  perf: Readonly<Record<string, PerfSummary>>;
+  /** Cloud targets whose window breaker is open (see perf.ts windowBreaker). */
+  openBreakers: ReadonlySet<string>;
+  deadlines: {
+    /** Cloud deadline to the first chunk (streams) or the answer (ms). */
+    cloudMs: number;
+    /** The deployment's home first-token deadline (the policy's wins). */
+    localMs: number;
+  };
+}
+
+export interface PlannedTarget extends Target {
+  /** First-token deadline for this target (ms). */
+  deadlineMs: number;
+  /** Why it is here, in words. */
+  why: string;
+}
+
+export interface RoutePlan {
+  mode: RoutingMode;
+  /** `auto` or an explicit model name. */
+  reason: "auto" | "explicit";
+  /** The hybrid rule that decided (hybrid, `auto` only). */
+  rule: { name: string; why: string[] } | undefined;
+  targets: PlannedTarget[];
+  /** Targets left out before any attempt. */
+  skipped: AttemptSummary[];
+  /** Every target considered, in order: traces are reported in this order. */
+  order: string[];
+  /** Start `backup` beside `primary` when it has not answered after `afterMs`. */
+  hedge: { primary: string; backup: string; afterMs: number } | undefined;
+  /** The request may not leave home (header or policy). */
+  private: boolean;
+  /** Other decisions worth reading: deadlines, reordering. */
+  notes: string[];
+}
+
+/** What home can do, for rules; undefined while no sidecar is connected. */
+export function localFacts(sidecars: readonly SidecarView[], f: RouteFeatures): RuleFacts["local"] {
+  const models = sidecars.flatMap((s) => s.state.models);
+  if (sidecars.length === 0) return undefined;
+  const tags = new Set(models.flatMap((m) => modelTags(m)));
+  return {
+    fits: models.some((m) => m.contextLength >= f.promptTokens + f.reserveTokens),
+    tools: models.some((m) => m.tools),
+    vision: tags.has("vision"),
+    tags,
+  };
+}
+
+function decide(input: PlanInput, mode: RoutingMode): { sides: ("local" | "cloud")[]; rule?: { rule: Rule; why: string[] } } {
+  if (mode === "cloud_only") return { sides: ["cloud"] };
+  if (mode === "local_only") return { sides: ["local"] };
+  if (mode === "local_first") return { sides: ["local", "cloud"] };
+  const rules = [...(input.policy.rules ?? []), ...(input.policy.defaultRules === false ? [] : DEFAULT_RULES)];
+  const f = input.features;
+  const match = firstMatch(rules, {
+    kind: f.kind,
+    complexity: f.complexity,
+    promptTokens: f.promptTokens,
+    tools: f.tools,
+    images: f.images,
+    json: f.json,
+    model: input.model,
+    metadata: f.metadata,
+    local: localFacts(input.sidecars, f),
+  });
+  // No rule matched (the user dropped the defaults): behave as local_first.
+  if (!match) return { sides: ["local", "cloud"] };
+  const { route, fallback = true } = match.rule.then;
+  const other = route === "local" ? "cloud" : "local";
+  return { sides: fallback ? [route, other] : [route], rule: match };
+}
+
+/** Cloud targets for `auto`: listed order or fastest first, open breakers last. */
+function orderCloud(input: PlanInput, notes: string[]): string[] {
+  const listed = [...(input.policy.autoTargets ?? input.deploymentAutoTargets)];
+  let out = listed;
+  if (input.policy.order === "fastest") {
+    const p50 = (id: string) => {
+      const s = input.perf[parseTarget(id)?.id ?? id];
+      return s?.ready && s.ttftMs ? s.ttftMs.p50 : Infinity;
+    };
+    out = [...listed].sort((a, b) => p50(a) - p50(b));
+    if (out.join() !== listed.join()) notes.push(`cloud ordered fastest first: ${out.join(", ")}`);
+  }
+  const open = out.filter((id) => input.openBreakers.has(parseTarget(id)?.id ?? id));
+  if (open.length > 0) {
+    out = [...out.filter((id) => !open.includes(id)), ...open];
+    notes.push(`breaker open, tried last: ${open.join(", ")}`);
+  }
+  return out;
+}
+
+function localDeadline(input: PlanInput, modelId: string | undefined, action: RuleAction | undefined): { ms: number; why: string } {
+  if (action?.localDeadlineMs) return { ms: action.localDeadlineMs, why: `rule deadline ${action.localDeadlineMs} ms` };
+  const perModel = modelId ? input.perf[`local/${modelId}`] : undefined;
+  const summary = perModel?.ready ? perModel : input.perf["local"];
+  const d = adaptiveDeadline(summary ?? { samples: 0, failures: 0, errorRate: 0, ready: false, ttftMs: undefined, tokensPerSecond: undefined }, {
+    ceilingMs: input.policy.localFirstTokenMs ?? input.deadlines.localMs,
+    floorMs: input.policy.localFirstTokenFloorMs ?? DEFAULT_DEADLINE.floorMs,
+    multiplier: DEFAULT_DEADLINE.multiplier,
+  });
+  return { ms: d.ms, why: `deadline ${d.why}` };
+}
+
+/** Why a target is left out before any attempt, or undefined when it may be tried. */
+function gate(t: Target, input: PlanInput, mode: RoutingMode, isPrivate: boolean): string | undefined {
+  const isLocal = t.provider === "local";
+  if (!input.configured.has(t.provider)) return "not_configured";
+  if (!isLocal && isPrivate) return "private";
+  if (!isLocal && mode === "local_only") return "policy_local_only";
+  if (isLocal && mode === "cloud_only") return "policy_cloud_only";
+  return undefined;
+}
+
+/** The home target for this request: a concrete model when one can take it now, else why not. */
+function resolveLocal(t: Target, input: PlanInput, action: RuleAction | undefined): LocalChoice {
+  const f = input.features;
+  const prefs = t.model === ANY_LOCAL_MODEL ? action?.localModels : [t.model];
+  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools }, input.sidecars, prefs);
+}
+
+export function plan(input: PlanInput): RoutePlan {
+  const mode = input.policy.mode ?? "local_first";
+  const isPrivate = input.privateRequest || input.policy.private === true;
+  const notes: string[] = [];
+  const explicit = input.model !== "auto";
+  const decided = explicit ? { sides: [] } : decide(input, mode);
+  const names = explicit
+    ? [requireTarget(input.model).id === "local" ? "local" : input.model]
+    : decided.sides.flatMap((side) => (side === "local" ? ["local"] : orderCloud(input, notes)));
+  const action = decided.rule?.rule.then;
+  const targets: PlannedTarget[] = [];
+  const skipped: AttemptSummary[] = [];
+  const order: string[] = [];
+  for (const name of names) {
+    let t = requireTarget(name);
+    const skip = (reason: string) => {
+      order.push(t.id);
+      skipped.push({ target: t.id, outcome: "skipped", reason });
+    };
+    const gated = gate(t, input, mode, isPrivate);
+    if (gated) {
+      skip(gated);
+      continue;
+    }
+    if (t.provider === "local") {
+      const choice = resolveLocal(t, input, action);
+      if (!choice.ok) {
+        skip(choice.reason);
+        continue;
+      }
+      t = { provider: "local", model: choice.model.id, id: `local/${choice.model.id}` };
+      const d = localDeadline(input, choice.model.id, action);
+      order.push(t.id);
+      targets.push({ ...t, deadlineMs: d.ms, why: `home: ${choice.model.id} on ${choice.sidecarId}; ${d.why}` });
+      continue;
+    }
+    if (order.includes(t.id)) continue;
+    order.push(t.id);
+    const ms = action?.cloudDeadlineMs ?? input.deadlines.cloudMs;
+    targets.push({ ...t, deadlineMs: ms, why: explicit ? "named by the request" : decided.rule ? `rule ${decided.rule.rule.name}` : `policy ${mode}` });
+  }
+  const rule = decided.rule ? { name: decided.rule.rule.name, why: decided.rule.why } : undefined;
+  return { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes };
+}
+
+/** Hedge when the policy asks, home goes first, a cloud target follows, and home's p95 is known (or set). */
+function hedgeFor(input: PlanInput, targets: readonly PlannedTarget[]): RoutePlan["hedge"] {
+  const h = input.policy.hedge;
+  const [first] = targets;
+  const backup = targets.find((t) => t.provider !== "local");
+  if (!h?.enabled || !first || first.provider !== "local" || !backup) return undefined;
+  const observed = input.perf[first.id]?.ready ? input.perf[first.id] : input.perf["local"];
+  const afterMs = h.afterMs ?? (observed?.ready && observed.ttftMs ? Math.round(observed.ttftMs.p95) : undefined);
+  if (afterMs === undefined || afterMs >= first.deadlineMs) return undefined;
+  return { primary: first.id, backup: backup.id, afterMs };
+}

@@ -1,0 +1,63 @@
+/**
+ * A user's routing policy: stored as JSON in D1, set through the admin API, validated here.
+ * Every field is optional; the comments name the defaults.
+ */
+import { z } from "zod";
+import { ruleSchema } from "./rules.js";
+import { parseTarget } from "./targets.js";
+
+const cloudTargetName = z.string().refine((s) => parseTarget(s)?.provider !== "local" && parseTarget(s) !== null, {
+  message: "must be provider/model with provider one of openai, anthropic",
+});
+
+/**
+ * `local_first`: home first, then the cloud targets. `local_only`: never the cloud (503 with the
+ * reason instead). `cloud_only`: never home. `hybrid`: rules decide per request which side goes first.
+ */
+export const ROUTING_MODES = ["local_first", "local_only", "cloud_only", "hybrid"] as const;
+export type RoutingMode = (typeof ROUTING_MODES)[number];
+
+export const hedgeSchema = z
+  .object({
+    /** Start the cloud beside a slow home answer and keep the first. Default: false. */
+    enabled: z.boolean(),
+    /**
+     * Start the cloud when home has not answered after this (ms). Default: home's observed p95 time to
+     * first token (no hedging until there are enough samples).
+     */
+    afterMs: z.number().int().min(10).max(120_000).optional(),
+  })
+  .strict();
+
+export const routingPolicySchema = z
+  .object({
+    /** Default: local_first. */
+    mode: z.enum(ROUTING_MODES).optional(),
+    /** Ordered cloud targets for `model: "auto"`. Default: the deployment's HEARTH_AUTO_TARGETS. */
+    autoTargets: z.array(cloudTargetName).min(1).max(8).optional(),
+    /**
+     * The most home may take to the first token before Hearth goes to the cloud (ms), and the deadline
+     * used until enough answers were seen to adapt it. Default: the deployment's (10,000).
+     */
+    localFirstTokenMs: z.number().int().min(100).max(120_000).optional(),
+    /** The least the adaptive home deadline may shrink to (ms). Default: 1,000. */
+    localFirstTokenFloorMs: z.number().int().min(50).max(120_000).optional(),
+    /** Upstream attempts per target, retries included. Default: 3. */
+    maxAttemptsPerTarget: z.number().int().min(1).max(5).optional(),
+    /** Never send this user's requests to the cloud, whatever the mode or rules say. Default: false. */
+    private: z.boolean().optional(),
+    /** Hybrid rules, tried before the defaults (first match wins). Default: none. */
+    rules: z.array(ruleSchema).max(50).optional(),
+    /** Keep Hearth's default rules after the user's. Default: true. */
+    defaultRules: z.boolean().optional(),
+    /**
+     * Cloud targets for `auto` in the listed order (`listed`), or fastest observed first (`fastest`).
+     * Either way a target whose breaker is open moves to the end. Default: listed.
+     */
+    order: z.enum(["listed", "fastest"]).optional(),
+    /** Default: off. */
+    hedge: hedgeSchema.optional(),
+  })
+  .strict();
+
+export type RoutingPolicy = z.infer<typeof routingPolicySchema>;

@@ -1,0 +1,141 @@
+/**
+ * Per-user request counters, as pure reducers: what /v1/stats adds up. One RequestRecord per request
+ * that reached routing (answered or not). Never holds prompt text: only targets, reasons and counts.
+ */
+import type { AttemptSummary } from "../errors.js";
+import type { PerfSample } from "../routing/perf.js";
+import { costOf, type PriceTable } from "./prices.js";
+
+export interface RequestRecord {
+  at: number;
+  /** The classifier's task kind, when the request was classified. */
+  kind: string | undefined;
+  /** The hybrid rule that decided, if any. */
+  rule: string | undefined;
+  /** The target that answered (`local/<model>`, `openai/…`); undefined when none did. */
+  served: string | undefined;
+  /** The error code when none answered. */
+  error: string | undefined;
+  promptTokens: number;
+  completionTokens: number;
+  /** Every target tried or passed over, as in x-hearth-trace (served entry last). */
+  trace: AttemptSummary[];
+  /** The first cloud target of the plan: what a home answer would otherwise have cost. */
+  reference: string | undefined;
+  stream: boolean;
+  /** From the request's arrival to its last byte (ms). */
+  totalMs: number;
+}
+
+export interface TargetCounters {
+  served: number;
+  failed: number;
+  skipped: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Failures and skips by reason. */
+  reasons: Record<string, number>;
+  costUsd: number;
+}
+
+export interface Counters {
+  since: number;
+  requests: number;
+  served: number;
+  failed: number;
+  byTarget: Record<string, TargetCounters>;
+  /** Targets passed over on the way to an answer (or an error), by reason. */
+  fallbacks: Record<string, number>;
+  /** Requests answered by another target than the plan's first. */
+  fellBack: number;
+  rules: Record<string, number>;
+  kinds: Record<string, number>;
+  /** What home answers would have cost at their reference cloud target's price. */
+  costAvoidedUsd: number;
+  /** Home answers with no priced reference target (not in the cost estimate). */
+  unpricedLocal: number;
+  cloudCostUsd: number;
+}
+
+export const emptyCounters = (since: number): Counters => ({
+  since,
+  requests: 0,
+  served: 0,
+  failed: 0,
+  byTarget: {},
+  fallbacks: {},
+  fellBack: 0,
+  rules: {},
+  kinds: {},
+  costAvoidedUsd: 0,
+  unpricedLocal: 0,
+  cloudCostUsd: 0,
+});
+
+const bump = (m: Record<string, number>, k: string, by = 1) => {
+  m[k] = (m[k] ?? 0) + by;
+};
+
+function target(c: Counters, id: string): TargetCounters {
+  return (c.byTarget[id] ??= { served: 0, failed: 0, skipped: 0, promptTokens: 0, completionTokens: 0, reasons: {}, costUsd: 0 });
+}
+
+export const isLocalTarget = (id: string) => id === "local" || id.startsWith("local/");
+
+/** Counters with one more request. Mutates and returns `c` (the Durable Object owns it). */
+export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): Counters {
+  c.requests++;
+  if (r.kind) bump(c.kinds, r.kind);
+  if (r.rule) bump(c.rules, r.rule);
+  for (const a of r.trace) {
+    if (a.outcome === "served") continue;
+    const t = target(c, a.target);
+    if (a.outcome === "failed") t.failed++;
+    else t.skipped++;
+    bump(t.reasons, a.reason);
+    bump(c.fallbacks, a.reason);
+  }
+  if (!r.served) {
+    c.failed++;
+    return c;
+  }
+  c.served++;
+  if (r.trace.length > 0 && r.trace[0]?.outcome !== "served") c.fellBack++;
+  const t = target(c, r.served);
+  t.served++;
+  t.promptTokens += r.promptTokens;
+  t.completionTokens += r.completionTokens;
+  if (isLocalTarget(r.served)) {
+    const avoided = r.reference ? costOf(prices, r.reference, r.promptTokens, r.completionTokens) : undefined;
+    if (avoided === undefined) c.unpricedLocal++;
+    else c.costAvoidedUsd += avoided;
+  } else {
+    const cost = costOf(prices, r.served, r.promptTokens, r.completionTokens) ?? 0;
+    t.costUsd += cost;
+    c.cloudCostUsd += cost;
+  }
+  return c;
+}
+
+/**
+ * Window samples for the cloud targets a request tried, one per target (its last attempt: retries of
+ * one request fail together and would open a breaker on one bad request). Home's are recorded by the
+ * hub, which sees its first token itself. A timeout is a sample at its deadline; the served one
+ * carries its speed.
+ */
+export function cloudSamples(r: RequestRecord): [string, PerfSample][] {
+  const out: [string, PerfSample][] = [];
+  const last = new Map<string, AttemptSummary>();
+  for (const a of r.trace) if (!isLocalTarget(a.target) && (a.outcome === "failed" || a.outcome === "served")) last.set(a.target, a);
+  for (const a of last.values()) {
+    if (a.outcome !== "served") {
+      out.push([a.target, { at: r.at, ok: false, reason: a.reason, ...(a.reason === "timeout" && a.ms !== undefined ? { ttftMs: a.ms } : {}) }]);
+      continue;
+    }
+    const ttft = a.ms ?? r.totalMs;
+    const genMs = r.stream ? r.totalMs - ttft : r.totalMs;
+    const tps = genMs > 0 && r.completionTokens > 0 ? (r.completionTokens * 1000) / genMs : undefined;
+    out.push([a.target, { at: r.at, ok: true, ttftMs: ttft, ...(tps !== undefined ? { tokensPerSecond: Math.round(tps * 10) / 10 } : {}) }]);
+  }
+  return out;
+}

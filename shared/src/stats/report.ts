@@ -1,0 +1,79 @@
+/**
+ * The /v1/stats document, built from the counters, the performance windows, the breakers and the
+ * connected sidecars. Pure; snake_case like the rest of the API. No prompt text ever reaches it.
+ */
+import { summarize, type Percentiles, type PerfSample } from "../routing/perf.js";
+import { isLocalTarget, type Counters } from "./counters.js";
+
+export interface SidecarUptime {
+  sidecarId: string;
+  name: string | undefined;
+  connectedAt: number;
+  models: string[];
+  breaker: string;
+}
+
+export interface ReportInput {
+  counters: Counters;
+  windows: Readonly<Record<string, readonly PerfSample[]>>;
+  /** Breaker state by target id (cloud targets from their windows; home per sidecar in `sidecars`). */
+  breakers: Readonly<Record<string, string>>;
+  sidecars: readonly SidecarUptime[];
+  minSamples: number;
+  now: number;
+}
+
+const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
+const pct = (p: Percentiles | undefined) => (p ? { p50: round(p.p50), p90: round(p.p90), p99: round(p.p99) } : null);
+
+export function buildReport(r: ReportInput) {
+  const c = r.counters;
+  const ids = [...new Set([...Object.keys(c.byTarget), ...Object.keys(r.windows)])].sort();
+  const localServed = ids.filter(isLocalTarget).reduce((n, id) => n + (c.byTarget[id]?.served ?? 0), 0);
+  let prompt = 0;
+  let completion = 0;
+  const targets: Record<string, unknown> = {};
+  for (const id of ids) {
+    const t = c.byTarget[id];
+    const w = summarize(r.windows[id] ?? [], { minSamples: r.minSamples });
+    prompt += t?.promptTokens ?? 0;
+    completion += t?.completionTokens ?? 0;
+    targets[id] = {
+      served: t?.served ?? 0,
+      failed: t?.failed ?? 0,
+      skipped: t?.skipped ?? 0,
+      prompt_tokens: t?.promptTokens ?? 0,
+      completion_tokens: t?.completionTokens ?? 0,
+      reasons: t?.reasons ?? {},
+      ...(isLocalTarget(id) ? {} : { cost_usd: round(t?.costUsd ?? 0, 6) }),
+      window: { samples: w.samples, error_rate: round(w.errorRate, 3), ttft_ms: pct(w.ttftMs), tokens_per_second: pct(w.tokensPerSecond) },
+      ...(r.breakers[id] ? { breaker: r.breakers[id] } : {}),
+    };
+  }
+  return {
+    object: "hearth.stats",
+    since: new Date(c.since).toISOString(),
+    requests: { total: c.requests, served: c.served, failed: c.failed, fell_back: c.fellBack },
+    local_share: c.served ? round(localServed / c.served, 4) : 0,
+    tokens: { prompt, completion },
+    targets,
+    fallbacks: c.fallbacks,
+    rules: c.rules,
+    kinds: c.kinds,
+    cost: {
+      avoided_usd: round(c.costAvoidedUsd, 6),
+      cloud_usd: round(c.cloudCostUsd, 6),
+      unpriced_local_requests: c.unpricedLocal,
+    },
+    sidecars: r.sidecars.map((s) => ({
+      id: s.sidecarId,
+      name: s.name ?? null,
+      connected_at: new Date(s.connectedAt).toISOString(),
+      uptime_seconds: Math.max(0, Math.round((r.now - s.connectedAt) / 1000)),
+      models: s.models,
+      breaker: s.breaker,
+    })),
+  };
+}
+
+export type StatsReport = ReturnType<typeof buildReport>;

@@ -1,0 +1,45 @@
+/**
+ * POST /v1/route/explain: the plan Hearth would follow for this body now — features, the rule that
+ * matched, each target with its deadline and why, each skip with its reason, the hedge — without
+ * running it. The same planner and the same state as a real request, so it matches what happens.
+ */
+import { parseChatRequest, type Classification, type RoutePlan } from "@hearth/shared";
+import type { Context } from "hono";
+import { config } from "../config.js";
+import { parseJsonBody } from "../http/body.js";
+import type { AppEnv } from "../http/types.js";
+import { planRequest } from "./plan.js";
+
+export function explainBody(plan: RoutePlan, c: Classification, model: string) {
+  return {
+    object: "hearth.route_plan",
+    model,
+    mode: plan.mode,
+    private: plan.private,
+    features: {
+      kind: c.kind,
+      kind_scores: c.kindScores,
+      complexity: Math.round(c.complexity * 1000) / 1000,
+      prompt_tokens: c.promptTokens,
+      tools: c.hasTools,
+      tool_choice_forced: c.toolChoiceForced,
+      images: c.hasImages,
+      json: c.wantsJson,
+      evidence: c.evidence,
+    },
+    rule: plan.rule ? { name: plan.rule.name, matched: plan.rule.why } : null,
+    targets: plan.targets.map((t) => ({ target: t.id, deadline_ms: t.deadlineMs, why: t.why })),
+    skipped: plan.skipped.map((s) => ({ target: s.target, reason: s.reason })),
+    order: plan.order,
+    hedge: plan.hedge ? { primary: plan.hedge.primary, backup: plan.hedge.backup, after_ms: plan.hedge.afterMs } : null,
+    notes: plan.notes,
+  };
+}
+
+export function explainRoute(opts: { forceKind?: "code" } = {}) {
+  return async (c: Context<AppEnv>): Promise<Response> => {
+    const req = parseChatRequest(await parseJsonBody(c.req.raw, config(c.env).maxBodyBytes));
+    const planned = await planRequest(c, req, { open: false, ...opts });
+    return c.json(explainBody(planned.plan, planned.classification, req.model));
+  };
+}

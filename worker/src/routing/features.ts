@@ -1,0 +1,56 @@
+/**
+ * From a parsed request to what routing needs: the classifier's verdict (optionally with the task
+ * kind forced, for /v1/code), the planner's features, the local picker's features, and the privacy
+ * header.
+ */
+import {
+  HearthError,
+  TASK_KINDS,
+  classify,
+  requestedMaxTokens,
+  type ChatRequest,
+  type Classification,
+  type LocalFeatures,
+  type RouteFeatures,
+  type TaskKind,
+} from "@hearth/shared";
+
+/** Answer room to keep free in a local context: what the client asked for, capped so a generous max_tokens does not rule home out. */
+const RESERVE_DEFAULT = 256;
+const RESERVE_CAP = 1024;
+
+export function classifyRequest(req: ChatRequest, forceKind?: TaskKind): Classification {
+  const c = classify(req);
+  if (!forceKind || c.kind === forceKind) return c;
+  const kindScores = Object.fromEntries(TASK_KINDS.map((k) => [k, k === forceKind ? 1 : 0])) as Record<TaskKind, number>;
+  return { ...c, kind: forceKind, kindScores, evidence: [`kind forced to ${forceKind} by the route`, ...c.evidence] };
+}
+
+export function routeFeatures(req: ChatRequest, c: Classification): RouteFeatures {
+  return {
+    kind: c.kind,
+    complexity: c.complexity,
+    promptTokens: c.promptTokens,
+    reserveTokens: Math.min(requestedMaxTokens(req) ?? RESERVE_DEFAULT, RESERVE_CAP),
+    tools: c.hasTools && req.tool_choice !== "none",
+    images: c.hasImages,
+    json: c.wantsJson,
+    metadata: req.metadata ?? {},
+  };
+}
+
+export function localFeatures(f: RouteFeatures): LocalFeatures {
+  return { promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools };
+}
+
+export const PRIVACY_HEADER = "x-hearth-privacy";
+
+/** `x-hearth-privacy: local-only` keeps the request at home; `cloud-ok` (or no header) leaves it to the policy. */
+export function privacyOf(header: string | undefined): boolean {
+  const v = header?.trim().toLowerCase();
+  if (!v || v === "cloud-ok") return false;
+  if (v === "local-only") return true;
+  throw new HearthError("invalid_request", `Header ${PRIVACY_HEADER} must be 'local-only' or 'cloud-ok', not '${header}'.`, {
+    param: PRIVACY_HEADER,
+  });
+}

@@ -1,0 +1,54 @@
+/**
+ * Plans a request: classify it here (pure, microseconds), then let the user's Durable Object plan it
+ * with what it knows (sidecars, performance, breakers) — and start home at once when home goes first.
+ * A request naming a cloud model needs none of that and is planned here without the round trip.
+ */
+import { plan, requireTarget, type ChatRequest, type Classification, type RoutePlan, type TaskKind } from "@hearth/shared";
+import type { Context } from "hono";
+import { config } from "../config.js";
+import type { AppEnv } from "../http/types.js";
+import { configuredProviders } from "../providers/registry.js";
+import { hubFor } from "../tunnel/connect.js";
+import type { OpenResult, RouteCall } from "../tunnel/types.js";
+import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
+
+export interface Planned {
+  plan: RoutePlan;
+  classification: Classification;
+  /** Home's attempt, already started (the plan's first target), with its tunnel request id. */
+  opened?: { id: string; result: OpenResult };
+}
+
+export interface PlanOptions {
+  /** Set the task kind instead of classifying it (POST /v1/code). */
+  forceKind?: TaskKind;
+  /** Start the first target when it is home. False for /v1/route/explain. */
+  open: boolean;
+}
+
+/** Does planning need the hub's state? Only when home or an `auto` list is involved. */
+const needsHub = (model: string) => model === "auto" || requireTarget(model).provider === "local";
+
+export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: PlanOptions): Promise<Planned> {
+  const cfg = config(c.env);
+  const { user } = c.get("principal");
+  const classification = classifyRequest(req, opts.forceKind);
+  const features = routeFeatures(req, classification);
+  const configured = configuredProviders(c.env);
+  const call: RouteCall = {
+    model: req.model,
+    features,
+    policy: user.policy,
+    privateRequest: privacyOf(c.req.header(PRIVACY_HEADER)),
+    deploymentAutoTargets: cfg.autoTargets,
+    configured: [...configured],
+    deadlines: { cloudMs: req.stream ? cfg.firstChunkTimeoutMs : cfg.upstreamTimeoutMs, localMs: cfg.localFirstTokenMs },
+  };
+  if (!needsHub(req.model) || !configured.has("local")) {
+    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification };
+  }
+  const id = crypto.randomUUID();
+  const hub = hubFor(c.env, user.id);
+  const routed = await hub.route(opts.open ? { ...call, open: { id, body: req, features: localFeatures(features) } } : call);
+  return { plan: routed.plan, classification, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
+}
