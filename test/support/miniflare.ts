@@ -75,7 +75,10 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions = {}): P
   const dir = await mkdtemp(join(tmpdir(), "hearth-mf-"));
   const adminToken = `admin-${Math.random().toString(36).slice(2)}`;
   const { compatibilityDate, compatibilityFlags, vars } = await fromToml();
-  const scriptPath = await bundle(opts.main, dir, { compatibilityDate, compatibilityFlags });
+  const scriptPath = await bundle(opts.main, dir, { compatibilityDate, compatibilityFlags }).catch(async (err: unknown) => {
+    await rm(dir, { recursive: true, force: true });
+    throw err;
+  });
   const port = await freePort();
   const hearth = !opts.main;
   const mf = new Miniflare({
