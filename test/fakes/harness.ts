@@ -91,7 +91,7 @@ export async function startFake(handler: FakeHandler, port = 0): Promise<FakeSer
       res.end(JSON.stringify({ error: { message: String(err) } }));
     });
   });
-  server.keepAliveTimeout = 1000;
+  server.keepAliveTimeout = 5000; // Node fetch (undici) reuses only connections promised more than 1 s
   await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
   const actualPort = (server.address() as AddressInfo).port;
   return {

@@ -60,7 +60,9 @@ export class PerfStore {
       this.#windows.set(target, next);
       writes[WINDOW_PREFIX + target] = next;
     }
-    if (Object.keys(writes).length > 0) await this.#storage.put(writes);
+    // Unconfirmed: statistics must not hold back the answers being relayed (the output gate); losing
+    // the last few samples in a crash costs nothing.
+    if (Object.keys(writes).length > 0) await this.#storage.put(writes, { allowUnconfirmed: true });
   }
 
   summaries(): Record<string, PerfSummary> {

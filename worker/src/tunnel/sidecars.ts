@@ -74,7 +74,9 @@ export class Sidecars {
 
   async setState(sidecarId: string, state: SidecarState): Promise<void> {
     this.#states.set(sidecarId, state);
-    await this.#ctx.storage.put(stateKey(sidecarId), state);
+    // Advisory and re-reported every heartbeat: a confirmed write would hold back the hub's sends and
+    // RPC replies (the output gate) for every request that overlaps a state frame.
+    await this.#ctx.storage.put(stateKey(sidecarId), state, { allowUnconfirmed: true });
   }
 
   state(sidecarId: string): SidecarState | undefined {
