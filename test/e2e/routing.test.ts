@@ -182,6 +182,14 @@ describe("hybrid routing", () => {
     }
   });
 
+  it("a home model the sidecar does not have is a 404 naming the field, not a fallback", async () => {
+    const r = await postChat(worker.url, users.hybrid.apiKey, { ...ask(GREETING), model: "local/nope" });
+    expect(r.status).toBe(404);
+    const body = (await r.json()) as { error: { code: string; param: string } };
+    expect(body.error).toMatchObject({ code: "model_not_found", param: "model" });
+    expect(openai.requests).toHaveLength(0);
+  });
+
   it("explain reports features, the matched conditions, deadlines and skips", async () => {
     const plan = await explain(users.offline, ask(CODE_PROMPT));
     expect(plan.features.kind).toBe("code");

@@ -3,7 +3,7 @@
  * with what it knows (sidecars, performance, breakers) — and start home at once when home goes first.
  * A request naming a cloud model needs none of that and is planned here without the round trip.
  */
-import { plan, requireTarget, type ChatRequest, type Classification, type RoutePlan, type TaskKind } from "@hearth/shared";
+import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type RoutePlan, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
@@ -50,5 +50,8 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   const id = crypto.randomUUID();
   const hub = hubFor(c.env, user.id);
   const routed = await hub.route(opts.open ? { ...call, open: { id, body: req, features: localFeatures(features) } } : call);
+  if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
+    throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });
+  }
   return { plan: routed.plan, classification, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
 }
