@@ -22,6 +22,8 @@ export interface RequestRecord {
   trace: AttemptSummary[];
   /** The first cloud target of the plan: what a home answer would otherwise have cost. */
   reference: string | undefined;
+  /** The plan's first target (`local` when home was left out up front): an answer from another fell back. */
+  first: string | undefined;
   stream: boolean;
   /** From the request's arrival to its last byte (ms). */
   totalMs: number;
@@ -44,7 +46,7 @@ export interface Counters {
   served: number;
   failed: number;
   byTarget: Record<string, TargetCounters>;
-  /** Targets passed over on the way to an answer (or an error), by reason. */
+  /** Targets passed over on the way to an answer (or an error), by reason: once per target and request. */
   fallbacks: Record<string, number>;
   /** Requests answered by another target than the plan's first. */
   fellBack: number;
@@ -82,6 +84,20 @@ function target(c: Counters, id: string): TargetCounters {
 
 export const isLocalTarget = (id: string) => id === "local" || id.startsWith("local/");
 
+/**
+ * The targets a request moved past, each with its last reason: a target's own retries are one
+ * fallback (none when it then answered), and a hedge's cancelled backup is none (the first answered).
+ */
+function passedOver(r: RequestRecord): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of r.trace) {
+    if (a.outcome === "served" || a.target === r.served) continue;
+    if (a.outcome === "cancelled" && a.target !== r.first) continue;
+    out.set(a.target, a.reason);
+  }
+  return out;
+}
+
 /** Counters with one more request. Mutates and returns `c` (the Durable Object owns it). */
 export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): Counters {
   c.requests++;
@@ -93,14 +109,14 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
     if (a.outcome === "failed") t.failed++;
     else t.skipped++;
     bump(t.reasons, a.reason);
-    bump(c.fallbacks, a.reason);
   }
+  for (const reason of passedOver(r).values()) bump(c.fallbacks, reason);
   if (!r.served) {
     c.failed++;
     return c;
   }
   c.served++;
-  if (r.trace.length > 0 && r.trace[0]?.outcome !== "served") c.fellBack++;
+  if (r.served !== r.first) c.fellBack++;
   const t = target(c, r.served);
   t.served++;
   t.promptTokens += r.promptTokens;
@@ -115,6 +131,16 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
     c.cloudCostUsd += cost;
   }
   return c;
+}
+
+/** Time the attempts before `served` took (a hedge's cancelled loser ran alongside it: not counted). */
+function msBefore(trace: readonly AttemptSummary[], served: AttemptSummary): number {
+  let ms = 0;
+  for (const a of trace) {
+    if (a === served) break;
+    if (a.outcome !== "cancelled") ms += a.ms ?? 0;
+  }
+  return ms;
 }
 
 /**
@@ -133,7 +159,8 @@ export function cloudSamples(r: RequestRecord): [string, PerfSample][] {
       continue;
     }
     const ttft = a.ms ?? r.totalMs;
-    const genMs = r.stream ? r.totalMs - ttft : r.totalMs;
+    // Only the answering attempt's own time: what earlier attempts spent is not this target's speed.
+    const genMs = r.stream ? r.totalMs - msBefore(r.trace, a) - ttft : ttft;
     const tps = genMs > 0 && r.completionTokens > 0 ? (r.completionTokens * 1000) / genMs : undefined;
     out.push([a.target, { at: r.at, ok: true, ttftMs: ttft, ...(tps !== undefined ? { tokensPerSecond: Math.round(tps * 10) / 10 } : {}) }]);
   }

@@ -31,6 +31,7 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
     completionTokens: r.usage?.completion_tokens ?? 0,
     trace: r.trace,
     reference,
+    first: planned.plan.order[0],
     stream: req.stream === true,
     totalMs: Date.now() - startedAt,
   };
