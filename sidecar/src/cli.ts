@@ -93,6 +93,7 @@ async function run(args: Record<string, unknown>): Promise<void> {
     queue: cfg.queue,
     log,
     drainTimeoutMs: cfg.drainSeconds * 1000,
+    tags: cfg.tags,
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -37,6 +37,12 @@ export const sidecarConfigSchema = z
     logLevel: z.enum(["error", "warn", "info", "debug", "trace"]).default("warn"),
     /** Seconds running requests may take to finish on shutdown. Default: 30. */
     drainSeconds: z.number().min(0).max(3600).default(30),
+    /**
+     * What models are for, by model id, for the Worker's routing rules (`code`, `vision`, or your own
+     * tags), e.g. {"qwen2.5-7b-instruct": ["code"]}. Config file only. Default: the Worker infers
+     * `code` and `vision` from model names.
+     */
+    tags: z.record(z.string().min(1), z.array(z.string().min(1).max(32)).max(16)).default({}),
     /** Stable id of this installation. Default: derived from the host name and model paths. */
     id: z.string().min(1).max(100).optional(),
   })

@@ -27,6 +27,8 @@ export interface SidecarOptions {
   log: Logger;
   /** On shutdown, how long running requests may take to finish before they are cancelled. Default: 30,000 ms. */
   drainTimeoutMs?: number;
+  /** Routing tags by model id, advertised with the models. Default: none (the Worker infers them from names). */
+  tags?: Readonly<Record<string, string[]>>;
 }
 
 /** State changes are batched for this long before a state frame goes out. */
@@ -104,7 +106,8 @@ export class Sidecar {
   async #refreshModels() {
     const { models, owner } = await collectModels(this.#opts.backends);
     this.#owner = owner;
-    return models;
+    const tags = this.#opts.tags ?? {};
+    return models.map((m) => (tags[m.id] ? { ...m, tags: tags[m.id] } : m));
   }
 
   async #sendState(kind: "hello" | "state"): Promise<void> {

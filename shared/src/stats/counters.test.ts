@@ -224,3 +224,36 @@ describe("isLocalTarget", () => {
     ["localhost/x", false],
   ])("%s → %s", (id, local) => expect(isLocalTarget(id)).toBe(local));
 });
+
+describe("interrupted and cancelled", () => {
+  const prices = { "openai/gpt-4o-mini": { input: 1, output: 2 } };
+  const base: RequestRecord = {
+    at: 1,
+    kind: "chat",
+    rule: undefined,
+    served: "local/m",
+    error: undefined,
+    promptTokens: 10,
+    completionTokens: 5,
+    trace: [{ target: "local/m", outcome: "served", reason: "ok", ms: 5 }],
+    reference: "openai/gpt-4o-mini",
+    first: "local/m",
+    stream: true,
+    totalMs: 50,
+  };
+  it("a stream that broke after it started is served and interrupted; a client leaving is not", () => {
+    const c = emptyCounters(0);
+    applyRecord(c, { ...base, error: "stream_interrupted" }, prices);
+    applyRecord(c, { ...base, error: "client_closed" }, prices);
+    expect(c.served).toBe(2);
+    expect(c.interrupted).toBe(1);
+    expect(c.byTarget["local/m"]?.reasons).toEqual({ stream_interrupted: 1 });
+  });
+  it("a hedge's loser counts as cancelled on its target, not skipped", () => {
+    const c = applyRecord(emptyCounters(0), {
+      ...base,
+      trace: [{ target: "openai/gpt-4o-mini", outcome: "cancelled", reason: "hedge_lost", ms: 9 }, base.trace[0] as RequestRecord["trace"][number]],
+    }, prices);
+    expect(c.byTarget["openai/gpt-4o-mini"]).toMatchObject({ cancelled: 1, skipped: 0, failed: 0 });
+  });
+});

@@ -33,6 +33,8 @@ export interface TargetCounters {
   served: number;
   failed: number;
   skipped: number;
+  /** Called, then stopped because another target won a hedge. */
+  cancelled?: number;
   promptTokens: number;
   completionTokens: number;
   /** Failures and skips by reason. */
@@ -50,6 +52,8 @@ export interface Counters {
   fallbacks: Record<string, number>;
   /** Requests answered by another target than the plan's first. */
   fellBack: number;
+  /** Answers that started and then broke mid-stream (the client saw an error event). */
+  interrupted?: number;
   rules: Record<string, number>;
   kinds: Record<string, number>;
   /** What home answers would have cost at their reference cloud target's price. */
@@ -107,6 +111,7 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
     if (a.outcome === "served") continue;
     const t = target(c, a.target);
     if (a.outcome === "failed") t.failed++;
+    else if (a.outcome === "cancelled") t.cancelled = (t.cancelled ?? 0) + 1;
     else t.skipped++;
     bump(t.reasons, a.reason);
   }
@@ -119,6 +124,11 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
   if (r.served !== r.first) c.fellBack++;
   const t = target(c, r.served);
   t.served++;
+  // Served, then broke mid-stream: an answer the client saw fail (a client leaving is not the target's fault).
+  if (r.error && r.error !== "client_closed") {
+    c.interrupted = (c.interrupted ?? 0) + 1;
+    bump(t.reasons, r.error);
+  }
   t.promptTokens += r.promptTokens;
   t.completionTokens += r.completionTokens;
   if (isLocalTarget(r.served)) {

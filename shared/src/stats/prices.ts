@@ -23,6 +23,7 @@ export const DEFAULT_PRICES: PriceTable = {
   "anthropic/claude-haiku-4-5": { input: 1, output: 5 },
   "anthropic/claude-sonnet-4": { input: 3, output: 15 },
   "anthropic/claude-opus-4": { input: 15, output: 75 },
+  "anthropic/claude-opus-4-5": { input: 5, output: 25 },
 };
 
 export function priceOf(table: PriceTable, targetId: string): Price | undefined {

@@ -79,7 +79,7 @@ describe("buildReport", () => {
 
   it("adds up: served + failed = total, the targets' served = served, tokens = the targets' tokens", () => {
     const r = buildReport(input([homeAnswer, homeAnswer, fellBack, cloudAnswer, failure]));
-    expect(r.requests).toEqual({ total: 5, served: 4, failed: 1, fell_back: 1 });
+    expect(r.requests).toEqual({ total: 5, served: 4, failed: 1, fell_back: 1, interrupted: 0 });
     const targets = Object.keys(r.targets).map((id) => targetOf(r, id) as TargetJson);
     expect(targets.reduce((n, t) => n + t.served, 0)).toBe(r.requests.served);
     expect(r.tokens).toEqual({ prompt: 100 + 100 + 10 + 1, completion: 50 + 50 + 20 + 2 });

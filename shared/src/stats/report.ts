@@ -42,6 +42,7 @@ export function buildReport(r: ReportInput) {
       served: t?.served ?? 0,
       failed: t?.failed ?? 0,
       skipped: t?.skipped ?? 0,
+      cancelled: t?.cancelled ?? 0,
       prompt_tokens: t?.promptTokens ?? 0,
       completion_tokens: t?.completionTokens ?? 0,
       reasons: t?.reasons ?? {},
@@ -53,7 +54,7 @@ export function buildReport(r: ReportInput) {
   return {
     object: "hearth.stats",
     since: new Date(c.since).toISOString(),
-    requests: { total: c.requests, served: c.served, failed: c.failed, fell_back: c.fellBack },
+    requests: { total: c.requests, served: c.served, failed: c.failed, fell_back: c.fellBack, interrupted: c.interrupted ?? 0 },
     local_share: c.served ? round(localServed / c.served, 4) : 0,
     tokens: { prompt, completion },
     targets,
