@@ -184,7 +184,7 @@ describe("GET /v1/stats", () => {
 
     const s = await statsAfter(u, all.length);
     expect(s.object).toBe("hearth.stats");
-    expect(s.requests).toEqual({ total: 11, served: 10, failed: 1, fell_back: 2 });
+    expect(s.requests).toEqual({ total: 11, served: 10, failed: 1, fell_back: 2, interrupted: 0 });
     expect(s.requests.served + s.requests.failed).toBe(s.requests.total);
     expect(Object.values(s.targets).reduce((n, t) => n + t.served, 0)).toBe(s.requests.served);
     expect(s.local_share).toBe(0.5);
@@ -258,8 +258,8 @@ describe("GET /v1/stats", () => {
     expect(away.trace).toEqual([["local", "skipped", "offline"], [OPENAI, "served", "ok"]]);
 
     const [home, other] = await Promise.all([statsAfter(users.home, 2), statsAfter(users.away, 1)]);
-    expect(home.requests).toEqual({ total: 2, served: 2, failed: 0, fell_back: 0 });
-    expect(other.requests).toEqual({ total: 1, served: 1, failed: 0, fell_back: 1 });
+    expect(home.requests).toEqual({ total: 2, served: 2, failed: 0, fell_back: 0, interrupted: 0 });
+    expect(other.requests).toEqual({ total: 1, served: 1, failed: 0, fell_back: 1, interrupted: 0 });
     expect(other.fallbacks).toEqual({ offline: 1 });
     expect(other.local_share).toBe(0);
     expect(other.targets[HOME]).toBeUndefined();
@@ -280,7 +280,7 @@ describe("GET /v1/stats", () => {
     expect(r.status).toBe(204);
     expect(await r.text()).toBe("");
     const after = await readStats(u);
-    expect(after.requests).toEqual({ total: 0, served: 0, failed: 0, fell_back: 0 });
+    expect(after.requests).toEqual({ total: 0, served: 0, failed: 0, fell_back: 0, interrupted: 0 });
     expect(after.tokens).toEqual({ prompt: 0, completion: 0 });
     expect(after.targets).toEqual({});
     expect(after.fallbacks).toEqual({});
