@@ -11,7 +11,19 @@ import { readFileSync, statSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { TASK_KINDS, classify, contentText, estimateTextTokens, type ChatRequest, type TaskKind } from "@hearth/shared";
+import {
+  TASK_KINDS,
+  classify,
+  contentText,
+  estimateTextTokens,
+  plan,
+  summarize as summarizePerf,
+  type ChatRequest,
+  type PerfSample,
+  type PlanInput,
+  type SidecarView,
+  type TaskKind,
+} from "@hearth/shared";
 import { isHeldOut, parsePrompts } from "../../shared/src/classify/dataset.js";
 import { ROOT } from "../support/wrangler.js";
 import { percentile, summarize, table } from "./stats.js";
@@ -104,6 +116,42 @@ for (const [name, req] of cases) {
 }
 console.log(`classify() latency, µs per call, ${RUNS} runs after ${WARMUP} warm-up (Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? "?"})\n`);
 console.log(table(["request", "classifier", "p50", "p90", "p99", "max", "mean"], rows));
+
+// The planner runs after the classifier on every routed request (in the user's Durable Object):
+// hybrid rules over two sidecars with five models each and full 100-sample windows on four targets.
+const sidecars: SidecarView[] = ["box", "laptop"].map((id, i) => ({
+  sidecarId: id,
+  inflight: i,
+  breakerAllows: true,
+  state: {
+    models: ["llama3.1-8b", "qwen2.5-coder-7b", "phi-3-mini", "mistral-7b", "gemma-2-9b"].map((m, j) => ({
+      id: `${m}-${i}`, backend: "ollama" as const, contextLength: 8192, loaded: j < 2, tools: j === 0, tokensPerSecond: 40, sizeBytes: (j + 2) * 1e9,
+    })),
+    slots: { total: 2, free: 1 }, queue: { depth: 0, max: 4 }, loading: [], freeMemoryBytes: 8e9, draining: false,
+  },
+}));
+const windowOf = (base: number): PerfSample[] => Array.from({ length: 100 }, (_, k) => ({ at: k, ok: k % 17 !== 0, ttftMs: base + (k % 23), tokensPerSecond: 40 }));
+const perf = Object.fromEntries(["local", "local/llama3.1-8b-0", "openai/gpt-4.1-mini", "anthropic/claude-sonnet-4-5"].map((t, i) => [t, summarizePerf(windowOf(100 * (i + 1)))]));
+const planInput = (req: ChatRequest, mode: "hybrid" | "local_first"): PlanInput => {
+  const c = classify(req);
+  return {
+    model: "auto",
+    features: { kind: c.kind, complexity: c.complexity, promptTokens: c.promptTokens, reserveTokens: 256, tools: c.hasTools, images: c.hasImages, json: c.wantsJson, metadata: {} },
+    policy: { mode, hedge: { enabled: true } },
+    privateRequest: false,
+    deploymentAutoTargets: ["anthropic/claude-sonnet-4-5", "openai/gpt-4.1-mini"],
+    configured: new Set(["openai", "anthropic", "local"] as const),
+    sidecars,
+    perf,
+    openBreakers: new Set(),
+    deadlines: { cloudMs: 30_000, localMs: 10_000 },
+  };
+};
+const hybridInput = planInput(asReceived(chat), "hybrid");
+const firstInput = planInput(asReceived(chat), "local_first");
+const [hybridPlan, firstPlan] = timePair(() => plan(hybridInput), () => plan(firstInput));
+console.log(`\nplan() latency, µs per call (typical chat, after classify())\n`);
+console.log(table(["policy", "", "p50", "p90", "p99", "max", "mean"], [row("hybrid (8 rules)", "plan", hybridPlan), row("local_first", "plan", firstPlan)]));
 
 const held = prompts.filter((p) => isHeldOut(p.id));
 const acc = (pick: (req: ChatRequest) => TaskKind) =>
