@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { adaptiveDeadline, percentile, pushSample, summarize, windowBreaker, type PerfSample } from "./perf.js";
+import { adaptiveDeadline, percentile, promptScale, pushSample, summarize, windowBreaker, type PerfSample } from "./perf.js";
 
 const ok = (at: number, ttftMs: number, tokensPerSecond = 50): PerfSample => ({ at, ok: true, ttftMs, tokensPerSecond });
 const bad = (at: number, reason = "timeout"): PerfSample => ({ at, ok: false, reason });
@@ -39,6 +39,26 @@ describe("adaptiveDeadline", () => {
     expect(adaptiveDeadline(w(10), opts).ms).toBe(1_000);
     expect(adaptiveDeadline(w(8_000), opts).ms).toBe(10_000);
     expect(adaptiveDeadline(w(10), { ...opts, ceilingMs: 500 }).ms).toBe(500);
+  });
+});
+
+describe("prompt size", () => {
+  const w = summarize(Array.from({ length: 20 }, (_, i) => ({ ...ok(i, 200), promptTokens: 100 })), { minSamples: 20 });
+  const opts = { ceilingMs: 10_000, floorMs: 100, multiplier: 2 };
+  it("a prompt k times the usual size gets k times the usual deadline, never less than 1×", () => {
+    expect(w.promptTokensP50).toBe(100);
+    expect(promptScale(w, 1_000)).toBe(10);
+    expect(promptScale(w, 10)).toBe(1);
+    expect(promptScale(w, undefined)).toBe(1);
+    expect(adaptiveDeadline(w, opts, 100).ms).toBe(400);
+    expect(adaptiveDeadline(w, opts, 1_000).ms).toBe(4_000);
+    expect(adaptiveDeadline(w, opts, 1_000).why).toMatch(/larger than usual/);
+    expect(adaptiveDeadline(w, opts, 100_000).ms).toBe(10_000);
+  });
+  it("samples that do not know their prompt size do not scale", () => {
+    const plain = summarize(Array.from({ length: 20 }, (_, i) => ok(i, 200)), { minSamples: 20 });
+    expect(plain.promptTokensP50).toBeUndefined();
+    expect(adaptiveDeadline(plain, opts, 100_000).ms).toBe(400);
   });
 });
 

@@ -16,6 +16,8 @@ export interface PerfSample {
   tokensPerSecond?: number;
   /** The failure's reason token (`timeout`, `http_503`…) when not ok. */
   reason?: string;
+  /** The request's prompt size (estimated tokens): time to first token grows with it. */
+  promptTokens?: number;
 }
 
 export interface PerfOptions {
@@ -43,6 +45,8 @@ export interface PerfSummary {
   ready: boolean;
   ttftMs: Percentiles | undefined;
   tokensPerSecond: Percentiles | undefined;
+  /** Median prompt size of the samples that know it (the size the ttft percentiles are typical for). */
+  promptTokensP50: number | undefined;
 }
 
 /** The window with one more sample, oldest dropped past the size. Returns a new array. */
@@ -76,6 +80,7 @@ export function summarize(window: readonly PerfSample[], opts: Pick<PerfOptions,
     ready: window.length >= opts.minSamples,
     ttftMs: percentiles(ttft),
     tokensPerSecond: percentiles(tps),
+    promptTokensP50: percentiles(window.flatMap((s) => (s.promptTokens ? [s.promptTokens] : [])))?.p50,
   };
 }
 
@@ -97,15 +102,27 @@ export interface AdaptiveDeadline {
 }
 
 /**
- * Home's first-token deadline from what it has done lately: twice its p95, between a floor and a
- * ceiling. Timeouts are in the window at their deadline, so a machine that got slower pushes its own
- * deadline up on the next attempts instead of timing out forever.
+ * How much longer than usual this prompt should take to start: prefill time grows with the prompt, so
+ * a prompt k times the usual size gets k times the usual time (never less than 1×).
  */
-export function adaptiveDeadline(s: PerfSummary, opts: DeadlineOptions): AdaptiveDeadline {
+export function promptScale(s: PerfSummary, promptTokens: number | undefined): number {
+  if (!promptTokens || !s.promptTokensP50) return 1;
+  return Math.max(1, promptTokens / s.promptTokensP50);
+}
+
+/**
+ * Home's first-token deadline from what it has done lately: twice its p95 (scaled up for a prompt
+ * larger than usual), between a floor and a ceiling. Timeouts are in the window at their deadline, so
+ * a machine that got slower pushes its own deadline up on the next attempts instead of timing out
+ * forever.
+ */
+export function adaptiveDeadline(s: PerfSummary, opts: DeadlineOptions, promptTokens?: number): AdaptiveDeadline {
   const floor = Math.min(opts.floorMs, opts.ceilingMs);
   if (!s.ready || !s.ttftMs) return { ms: opts.ceilingMs, source: "default", why: `default ${opts.ceilingMs} ms (${s.samples} samples)` };
-  const ms = Math.round(Math.min(opts.ceilingMs, Math.max(floor, opts.multiplier * s.ttftMs.p95)));
-  return { ms, source: "observed", why: `${opts.multiplier}× p95 ${Math.round(s.ttftMs.p95)} ms over ${s.samples} samples, within ${floor}–${opts.ceilingMs} ms` };
+  const scale = promptScale(s, promptTokens);
+  const ms = Math.round(Math.min(opts.ceilingMs, Math.max(floor, opts.multiplier * s.ttftMs.p95 * scale)));
+  const scaled = scale > 1 ? ` × ${scale.toFixed(1)} for a prompt larger than usual` : "";
+  return { ms, source: "observed", why: `${opts.multiplier}× p95 ${Math.round(s.ttftMs.p95)} ms${scaled} over ${s.samples} samples, within ${floor}–${opts.ceilingMs} ms` };
 }
 
 export interface WindowBreakerOptions {

@@ -7,7 +7,7 @@
 import type { AttemptSummary } from "../errors.js";
 import type { TaskKind } from "../classify/kinds.js";
 import { pickPreferred, modelTags, type LocalChoice, type SidecarView } from "./local.js";
-import { adaptiveDeadline, DEFAULT_DEADLINE, type PerfSummary } from "./perf.js";
+import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
 import { DEFAULT_RULES, firstMatch, type Rule, type RuleAction, type RuleFacts } from "./rules.js";
 import { ANY_LOCAL_MODEL, parseTarget, requireTarget, type ProviderId, type Target } from "./targets.js";
@@ -138,11 +138,16 @@ function localDeadline(input: PlanInput, modelId: string | undefined, action: Ru
   if (action?.localDeadlineMs) return { ms: action.localDeadlineMs, why: `rule deadline ${action.localDeadlineMs} ms` };
   const perModel = modelId ? input.perf[`local/${modelId}`] : undefined;
   const summary = perModel?.ready ? perModel : input.perf["local"];
-  const d = adaptiveDeadline(summary ?? { samples: 0, failures: 0, errorRate: 0, ready: false, ttftMs: undefined, tokensPerSecond: undefined }, {
-    ceilingMs: input.policy.localFirstTokenMs ?? input.deadlines.localMs,
-    floorMs: input.policy.localFirstTokenFloorMs ?? DEFAULT_DEADLINE.floorMs,
-    multiplier: DEFAULT_DEADLINE.multiplier,
-  });
+  const empty: PerfSummary = { samples: 0, failures: 0, errorRate: 0, ready: false, ttftMs: undefined, tokensPerSecond: undefined, promptTokensP50: undefined };
+  const d = adaptiveDeadline(
+    summary ?? empty,
+    {
+      ceilingMs: input.policy.localFirstTokenMs ?? input.deadlines.localMs,
+      floorMs: input.policy.localFirstTokenFloorMs ?? DEFAULT_DEADLINE.floorMs,
+      multiplier: DEFAULT_DEADLINE.multiplier,
+    },
+    input.features.promptTokens,
+  );
   return { ms: d.ms, why: `deadline ${d.why}` };
 }
 
@@ -215,7 +220,7 @@ function hedgeFor(input: PlanInput, targets: readonly PlannedTarget[]): RoutePla
   const backup = targets.find((t) => t.provider !== "local");
   if (!h?.enabled || !first || first.provider !== "local" || !backup) return undefined;
   const observed = input.perf[first.id]?.ready ? input.perf[first.id] : input.perf["local"];
-  const afterMs = h.afterMs ?? (observed?.ready && observed.ttftMs ? Math.round(observed.ttftMs.p95) : undefined);
+  const afterMs = h.afterMs ?? (observed?.ready && observed.ttftMs ? Math.round(observed.ttftMs.p95 * promptScale(observed, input.features.promptTokens)) : undefined);
   if (afterMs === undefined || afterMs >= first.deadlineMs) return undefined;
   return { primary: first.id, backup: backup.id, afterMs };
 }
