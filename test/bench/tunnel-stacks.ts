@@ -5,10 +5,11 @@
  *              and carries the sidecar's WebSocket too
  *   miniflare  the bundled Worker in Miniflare directly, on its own port: the same workerd, no proxy
  */
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { startMiniflareWorker } from "../support/miniflare.js";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.js";
-import { ROOT, startWorker } from "../support/wrangler.js";
+import { ROOT, freePort, startWorker } from "../support/wrangler.js";
 
 export interface Stack {
   name: string;
@@ -24,6 +25,16 @@ export interface Stack {
 export interface Upstreams {
   openai: string;
   ollama: string;
+}
+
+/** The fake OpenAI and fake Ollama, in a process of their own. */
+export async function startUpstreams(): Promise<{ openai: string; ollama: string; stop: () => void }> {
+  const [openaiPort, ollamaPort] = [await freePort(), await freePort()];
+  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "test/fakes/serve.ts"), "--openai-port", String(openaiPort), "--ollama-port", String(ollamaPort)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
+  return { openai: `http://127.0.0.1:${openaiPort}`, ollama: `http://127.0.0.1:${ollamaPort}`, stop: () => child.kill() };
 }
 
 interface Pair {

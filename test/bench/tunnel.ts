@@ -16,27 +16,15 @@
  * The upstreams (fake Ollama, fake OpenAI) run in their own process.
  * Options: --requests N (default 200); --wrangler-only (skip the Miniflare view).
  */
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { createOllamaBackend } from "../../sidecar/src/backends/ollama/index.js";
 import { silentLogger } from "../../sidecar/src/log.js";
-import { ROOT, freePort } from "../support/wrangler.js";
 import { summarize, table, type Summary } from "./stats.js";
-import { startStack, type Stack } from "./tunnel-stacks.js";
+import { startStack, startUpstreams, type Stack } from "./tunnel-stacks.js";
 
 const { values } = parseArgs({ options: { requests: { type: "string", default: "200" }, "wrangler-only": { type: "boolean", default: false } } });
 const N = Number(values.requests);
 const MODEL = "bench:latest";
-
-async function startUpstreams(): Promise<{ openai: string; ollama: string; stop: () => void }> {
-  const [openaiPort, ollamaPort] = [await freePort(), await freePort()];
-  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "test/fakes/serve.ts"), "--openai-port", String(openaiPort), "--ollama-port", String(ollamaPort)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
-  return { openai: `http://127.0.0.1:${openaiPort}`, ollama: `http://127.0.0.1:${ollamaPort}`, stop: () => child.kill() };
-}
 
 interface Timing {
   ttft: number;

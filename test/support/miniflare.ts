@@ -23,10 +23,14 @@ export interface MiniflareWorkerOptions {
   rateLimitPerMinute?: number;
   /** An alternative entry without Hearth's bindings (the benchmark's pass-through floor). Default: Hearth's. */
   main?: string;
+  /** Serve the Chrome DevTools Protocol on this port (for CPU profiles). Default: none. */
+  inspectorPort?: number;
 }
 
 export interface MiniflareWorker {
   url: string;
+  /** The bundle it runs (for reading profiles against). */
+  scriptPath: string;
   adminToken: string;
   createUser(name?: string, policy?: object): Promise<{ id: string; name: string; apiKey: string; sidecarToken: string }>;
   stop(): Promise<void>;
@@ -90,6 +94,7 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions = {}): P
     compatibilityDate,
     compatibilityFlags,
     bindings: { ...vars, HEARTH_ADMIN_TOKEN: adminToken, ...opts.vars },
+    ...(opts.inspectorPort ? { inspectorPort: opts.inspectorPort } : {}),
     ...(hearth
       ? {
           d1Databases: { DB: "hearth" },
@@ -112,6 +117,7 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions = {}): P
   const url = `http://127.0.0.1:${port}`;
   return {
     url,
+    scriptPath,
     adminToken,
     async createUser(name = "bench-user", policy?: object) {
       const r = await fetch(`${url}/admin/users`, {
