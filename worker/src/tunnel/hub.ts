@@ -44,7 +44,7 @@ export class SidecarHub extends DurableObject<Env> {
     this.#relay = new Relay({
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
-      onSample: (model, sample) => void this.#perf.addLocalSample(model, sample),
+      onSample: (model, sample) => this.#perf.addLocalSample(model, sample),
     });
     // Application-level keepalive: answered by the runtime, the hub stays hibernated.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -148,10 +148,12 @@ export class SidecarHub extends DurableObject<Env> {
 
   /** A finished request, for the counters and the cloud targets' windows. */
   async record(record: RequestRecord): Promise<void> {
-    await this.#perf.addRecord(record, config(this.env).prices);
+    this.#perf.addRecord(record, config(this.env).prices);
   }
 
   async stats(): Promise<StatsReport> {
+    // Whatever the stats show is in storage too, even with a write still gathering.
+    await this.#perf.flush();
     const now = Date.now();
     const breakers = this.#perf.breakers(now, config(this.env).breaker);
     const { sidecars } = await this.snapshot();
