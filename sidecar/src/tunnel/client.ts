@@ -82,7 +82,9 @@ export class TunnelClient {
 
   #dial(): void {
     const { url, token, log } = this.#opts;
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 10_000 });
+    // No permessage-deflate: frames are small JSON, and with it on, every frame sent while a larger one
+    // (a state frame) is being compressed on zlib's thread pool waits behind it.
+    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 10_000, perMessageDeflate: false });
     this.#ws = ws;
     let openedAt = 0;
     ws.on("open", () => {
