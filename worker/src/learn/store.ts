@@ -1,12 +1,12 @@
 /**
  * What one user's Durable Object has learned: a sliding window of samples per target and the request
  * counters, kept in the object's storage so hibernation, deploys and restarts lose nothing. Reads are
- * from memory. Writes are gathered for FLUSH_MS and then written at once, only the keys that changed:
- * written per sample, each request cost two puts of whole windows (structured clone and SQLite, on
- * the thread that also relays the next request's frames) — the largest item in the hub's CPU profile.
- * A pending timer keeps the object from hibernating, so hibernation skips no flush; a crash, restart
- * or deploy loses at most the last FLUSH_MS of samples (the hub flushes before it reports stats, so
- * what a user was shown is stored).
+ * from memory.
+ *
+ * Each sample is its own small row (`sample:<target>:<slot>`, a ring of windowSize slots per target),
+ * written as it arrives: rewriting whole windows on every answer was the largest item in the hub's
+ * CPU profile, and gathering writes for later would lose the last ones on a restart or deploy.
+ * Writes are unconfirmed, so they never hold back the answers the hub is relaying (the output gate).
  */
 import {
   applyRecord,
@@ -25,22 +25,23 @@ import {
 } from "@hearth/shared";
 
 const COUNTERS = "stats:counters";
-const WINDOW_PREFIX = "window:";
+const SAMPLE_PREFIX = "sample:";
 /** Home as a whole: every local model's samples, for deadlines before a model has its own. */
 export const ALL_LOCAL = "local";
-/** How long changes wait before they are written together (ms). */
-export const FLUSH_MS = 1_000;
+
+/** A stored sample knows its place in its target's sequence, so a window can be rebuilt in order. */
+type StoredSample = PerfSample & { seq: number };
 
 export class PerfStore {
   readonly #storage: DurableObjectStorage;
   readonly #opts: PerfOptions;
-  #windows = new Map<string, PerfSample[]>();
+  readonly #windows = new Map<string, PerfSample[]>();
+  /** Next sequence number per target. */
+  readonly #seq = new Map<string, number>();
   #counters: Counters = emptyCounters(Date.now());
-  /** Storage keys changed since the last flush. */
-  readonly #dirty = new Set<string>();
-  #flushTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The planner asks on every request; windows change far less often than that. */
+  /** The planner asks on every request; windows change less often than that. */
   #summaries: Record<string, PerfSummary> | undefined;
+  #writing: Promise<void> = Promise.resolve();
 
   constructor(storage: DurableObjectStorage, opts: PerfOptions) {
     this.#storage = storage;
@@ -50,41 +51,52 @@ export class PerfStore {
   async load(): Promise<void> {
     const counters = await this.#storage.get<Counters>(COUNTERS);
     if (counters) this.#counters = counters;
-    const windows = await this.#storage.list<PerfSample[]>({ prefix: WINDOW_PREFIX });
-    for (const [key, samples] of windows) this.#windows.set(key.slice(WINDOW_PREFIX.length), samples);
+    const rows = await this.#storage.list<StoredSample>({ prefix: SAMPLE_PREFIX });
+    const byTarget = new Map<string, StoredSample[]>();
+    for (const [key, sample] of rows) {
+      const target = key.slice(SAMPLE_PREFIX.length, key.lastIndexOf(":"));
+      byTarget.set(target, [...(byTarget.get(target) ?? []), sample]);
+    }
+    for (const [target, samples] of byTarget) {
+      samples.sort((a, b) => a.seq - b.seq);
+      this.#windows.set(target, samples.slice(-this.#opts.windowSize).map(({ seq: _, ...s }) => s));
+      this.#seq.set(target, (samples[samples.length - 1]?.seq ?? -1) + 1);
+    }
   }
 
   /** A home attempt, from the hub's relay: counted for the model and for home as a whole. */
   addLocalSample(model: string, sample: PerfSample): void {
-    this.#push([[`local/${model}`, sample], [ALL_LOCAL, sample]]);
+    this.#write(this.#push([[`local/${model}`, sample], [ALL_LOCAL, sample]]));
   }
 
   /** A finished request, from the Worker: counters, plus samples for the cloud targets it tried. */
   addRecord(record: RequestRecord, prices: PriceTable): void {
     applyRecord(this.#counters, record, prices);
-    this.#dirty.add(COUNTERS);
-    this.#push(cloudSamples(record));
+    this.#write({ ...this.#push(cloudSamples(record)), [COUNTERS]: this.#counters });
   }
 
-  #push(samples: [string, PerfSample][]): void {
+  /** Adds samples in memory; returns the rows to store. */
+  #push(samples: [string, PerfSample][]): Record<string, StoredSample> {
+    const rows: Record<string, StoredSample> = {};
     for (const [target, sample] of samples) {
       this.#windows.set(target, pushSample(this.#windows.get(target) ?? [], sample, this.#opts.windowSize));
-      this.#dirty.add(WINDOW_PREFIX + target);
+      const seq = this.#seq.get(target) ?? 0;
+      this.#seq.set(target, seq + 1);
+      rows[`${SAMPLE_PREFIX}${target}:${seq % this.#opts.windowSize}`] = { ...sample, seq };
     }
     if (samples.length > 0) this.#summaries = undefined;
-    if (this.#dirty.size > 0) this.#flushTimer ??= setTimeout(() => void this.flush(), FLUSH_MS);
+    return rows;
   }
 
-  /** Writes what changed since the last flush (also called by the timer FLUSH_MS after a change). */
+  #write(rows: Record<string, unknown>): void {
+    if (Object.keys(rows).length === 0) return;
+    // A failed write costs a few samples, never the answer being relayed: it is not worth an error.
+    this.#writing = this.#storage.put(rows, { allowUnconfirmed: true }).catch(() => undefined);
+  }
+
+  /** Resolves once the latest write is stored. */
   async flush(): Promise<void> {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    if (this.#dirty.size === 0) return;
-    const writes: Record<string, unknown> = {};
-    for (const key of this.#dirty) writes[key] = key === COUNTERS ? this.#counters : this.#windows.get(key.slice(WINDOW_PREFIX.length));
-    this.#dirty.clear();
-    // Unconfirmed: statistics must not hold back the answers being relayed (the output gate).
-    await this.#storage.put(writes, { allowUnconfirmed: true });
+    await this.#writing;
   }
 
   summaries(): Record<string, PerfSummary> {
@@ -112,12 +124,13 @@ export class PerfStore {
 
   /** Forget everything (the user asked for fresh stats). */
   async reset(now: number): Promise<void> {
-    clearTimeout(this.#flushTimer);
-    this.#flushTimer = undefined;
-    this.#dirty.clear();
+    await this.flush();
     this.#windows.clear();
+    this.#seq.clear();
     this.#summaries = undefined;
     this.#counters = emptyCounters(now);
-    await this.#storage.delete([...(await this.#storage.list({ prefix: WINDOW_PREFIX })).keys(), COUNTERS]);
+    const keys = [...(await this.#storage.list({ prefix: SAMPLE_PREFIX })).keys(), COUNTERS];
+    // delete() takes at most 128 keys at a time.
+    for (let i = 0; i < keys.length; i += 128) await this.#storage.delete(keys.slice(i, i + 128));
   }
 }

@@ -152,7 +152,7 @@ export class SidecarHub extends DurableObject<Env> {
   }
 
   async stats(): Promise<StatsReport> {
-    // Whatever the stats show is in storage too, even with a write still gathering.
+    // Whatever the stats show is in storage too (no write still in flight).
     await this.#perf.flush();
     const now = Date.now();
     const breakers = this.#perf.breakers(now, config(this.env).breaker);
@@ -187,7 +187,7 @@ export class SidecarHub extends DurableObject<Env> {
     if (gate.state !== before) await this.#sidecars.setBreaker(choice.sidecarId, gate.state);
     const ws = this.#sidecars.socketOf(choice.sidecarId);
     if (!ws) return { ok: false, reason: "offline" };
-    const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, input.firstTokenMs);
+    const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, input.firstTokenMs, input.features.promptTokens);
     this.#send(ws, { t: "request", id: input.id, model: choice.model.id, body: input.body });
     return { ok: true, model: choice.model.id, sidecarId: choice.sidecarId, frames };
   }

@@ -15,6 +15,8 @@ export interface RelayEntry {
   /** The local model serving it (for the performance window). */
   model: string;
   openedAt: number;
+  /** The request's estimated prompt size, kept with its sample (time to first token grows with it). */
+  promptTokens: number;
   /** When the first content arrived (0 until then). */
   firstAt: number;
   ws: WebSocket;
@@ -61,7 +63,7 @@ export class Relay {
   }
 
   /** Registers a request and returns the stream the Worker reads. */
-  open(id: string, sidecarId: string, model: string, ws: WebSocket, firstTokenMs: number): ReadableStream<Uint8Array> {
+  open(id: string, sidecarId: string, model: string, ws: WebSocket, firstTokenMs: number, promptTokens = 0): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const entry: RelayEntry = {
@@ -69,6 +71,7 @@ export class Relay {
           sidecarId,
           model,
           openedAt: Date.now(),
+          promptTokens,
           firstAt: 0,
           ws,
           controller,
@@ -133,7 +136,7 @@ export class Relay {
   /** One window sample: time to first token, and speed when the answer finished. */
   #sample(entry: RelayEntry, ok: boolean, reason: string | undefined, completionTokens?: number): void {
     const now = Date.now();
-    const sample: PerfSample = { at: now, ok, ...(reason ? { reason } : {}) };
+    const sample: PerfSample = { at: now, ok, ...(reason ? { reason } : {}), ...(entry.promptTokens ? { promptTokens: entry.promptTokens } : {}) };
     if (entry.started) sample.ttftMs = entry.firstAt - entry.openedAt;
     const genMs = now - entry.firstAt;
     if (entry.started && completionTokens && genMs > 0) sample.tokensPerSecond = Math.round((completionTokens * 10_000) / genMs) / 10;
@@ -161,7 +164,7 @@ export class Relay {
     if (entry.started || !this.#entries.has(entry.id)) return;
     this.#hooks.cancelAtHome(entry.ws, entry.id);
     // A timeout is a sample at its deadline: a machine that got slower raises its own next deadline.
-    this.#hooks.onSample(entry.model, { at: Date.now(), ok: false, reason: "timeout", ttftMs: ms });
+    this.#hooks.onSample(entry.model, { at: Date.now(), ok: false, reason: "timeout", ttftMs: ms, ...(entry.promptTokens ? { promptTokens: entry.promptTokens } : {}) });
     this.#push(entry, { t: "error", id: entry.id, code: "timeout", message: `no first token within ${ms} ms` });
     this.#finish(entry, "failure");
   }
