@@ -155,7 +155,10 @@ describe("hybrid routing", () => {
       body: JSON.stringify({ messages: [{ role: "user", content: GREETING }], stream: true }),
     });
     expect(coder.headers.get("x-hearth-target")).toBe(CODER);
-    expect(streamText(sseChunks(await coder.text()))).toBe(`Echo: ${GREETING}`);
+    const text = await coder.text();
+    expect(streamText(sseChunks(text))).toBe(`Echo: ${GREETING}`);
+    // A complete answer ends with [DONE] (the usage chunk nobody asked for is dropped, not stalled on).
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
   });
 
   it("/v1/route/explain matches what a request then does, for each kind of plan", async () => {

@@ -87,18 +87,22 @@ export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint
     controller.enqueue(frame(JSON.stringify(errorBody(code, message))));
     controller.close();
   };
-  const emit = (controller: { enqueue(bytes: Uint8Array): void }, chunk: ChatCompletionChunk) => {
+  /** Sends a chunk on; false when it was only for Hearth (the usage chunk nobody asked for). */
+  const emit = (controller: { enqueue(bytes: Uint8Array): void }, chunk: ChatCompletionChunk): boolean => {
     if (chunk.choices.some((ch) => ch.finish_reason != null)) finished = true;
     if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
     if (!opts.includeUsage) {
       // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
-      if (chunk.choices.length === 0) return;
+      if (chunk.choices.length === 0) return false;
       delete (chunk as { usage?: unknown }).usage;
     }
     controller.enqueue(frame(JSON.stringify(chunk)));
     sent++;
+    return true;
   };
   return new ReadableStream<Uint8Array>({
+    // Every pull must enqueue or close: after a pull that enqueues nothing the stream never pulls
+    // again (the streams spec), and the response would stall until workerd cancels it as hung.
     async pull(controller) {
       if (buffered.length > 0) {
         // What was held until the answer began (the role opener, the first content) goes out as one
@@ -107,20 +111,26 @@ export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint
         for (const chunk of buffered.splice(0)) emit({ enqueue: (bytes) => parts.push(bytes) }, chunk);
         if (parts.length > 0) return controller.enqueue(concat(parts));
       }
-      let r: IteratorResult<ChatCompletionChunk>;
-      try {
-        r = await iterator.next();
-      } catch (err) {
-        const detail = err instanceof Error ? err.message : "unknown error";
-        return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} broke after it started (${detail}).`);
+      for (;;) {
+        let r: IteratorResult<ChatCompletionChunk>;
+        try {
+          r = await iterator.next();
+        } catch (err) {
+          const detail = err instanceof Error ? err.message : "unknown error";
+          return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} broke after it started (${detail}).`);
+        }
+        if (!r.done) {
+          if (emit(controller, r.value)) return;
+          continue;
+        }
+        if (!finished) {
+          return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} ended before the answer finished.`);
+        }
+        controller.enqueue(frame("[DONE]"));
+        controller.close();
+        end(undefined);
+        return;
       }
-      if (!r.done) return emit(controller, r.value);
-      if (!finished) {
-        return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} ended before the answer finished.`);
-      }
-      controller.enqueue(frame("[DONE]"));
-      controller.close();
-      end(undefined);
     },
     async cancel() {
       end("client_closed");
