@@ -9,7 +9,6 @@ import { config } from "../config.js";
 import { parseJsonBody } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";
 import type { CallContext } from "../providers/types.js";
-import { localFeatures, routeFeatures } from "../routing/features.js";
 import { planRequest, type Planned } from "../routing/plan.js";
 import { executePlan, type ExecuteOptions, type Served } from "./execute.js";
 import { failureInput, recordRequest } from "./record.js";
@@ -40,7 +39,7 @@ async function readRequest(c: Context<AppEnv>, opts: ChatRouteOptions): Promise<
 }
 
 /** The per-attempt context providers get: signal, deadline, and home's pre-started attempt. */
-function callContext(c: Context<AppEnv>, req: ChatRequest, planned: Planned) {
+function callContext(c: Context<AppEnv>, planned: Planned) {
   let opened = planned.opened;
   return (target: PlannedTarget, signal: AbortSignal, timeoutMs: number): CallContext => ({
     signal,
@@ -49,7 +48,7 @@ function callContext(c: Context<AppEnv>, req: ChatRequest, planned: Planned) {
     env: c.env,
     userId: c.get("principal").user.id,
     localFirstTokenMs: target.deadlineMs,
-    localFeatures: localFeatures(routeFeatures(req, planned.classification)),
+    localFeatures: planned.local,
     waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
     takeOpened: (model: string) => {
       // Only the plan's first target was started, and only once.
@@ -70,7 +69,7 @@ export function chatRoute(opts: ChatRouteOptions = {}) {
     const planned = await planRequest(c, req, { open: true, ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) });
     const policy = c.get("principal").user.policy;
     const requestId = c.get("requestId");
-    const ctx = callContext(c, req, planned);
+    const ctx = callContext(c, planned);
     const base = {
       retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
       signal: c.req.raw.signal,

@@ -3,7 +3,7 @@
  * with what it knows (sidecars, performance, breakers) — and start home at once when home goes first.
  * A request naming a cloud model needs none of that and is planned here without the round trip.
  */
-import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type RoutePlan, type TaskKind } from "@hearth/shared";
+import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
@@ -15,6 +15,8 @@ import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeature
 export interface Planned {
   plan: RoutePlan;
   classification: Classification;
+  /** What the hub's model picker needs to know of the request, for attempts at home. */
+  local: LocalFeatures;
   /** Home's attempt, already started (the plan's first target), with its tunnel request id. */
   opened?: { id: string; result: OpenResult };
 }
@@ -34,6 +36,7 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   const { user } = c.get("principal");
   const classification = classifyRequest(req, opts.forceKind);
   const features = routeFeatures(req, classification);
+  const local = localFeatures(features);
   const configured = configuredProviders(c.env);
   const call: RouteCall = {
     model: req.model,
@@ -45,13 +48,13 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     deadlines: { cloudMs: req.stream ? cfg.firstChunkTimeoutMs : cfg.upstreamTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
   if (!needsHub(req.model) || !configured.has("local")) {
-    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification };
+    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local };
   }
   const id = crypto.randomUUID();
   const hub = hubFor(c.env, user.id);
-  const routed = await hub.route(opts.open ? { ...call, open: { id, body: req, features: localFeatures(features) } } : call);
+  const routed = await hub.route(opts.open ? { ...call, open: { id, body: req, features: local } } : call);
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });
   }
-  return { plan: routed.plan, classification, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
+  return { plan: routed.plan, classification, local, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
 }
