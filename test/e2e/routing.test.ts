@@ -12,6 +12,11 @@
  *   adaptive  local_first, for the learned deadline
  *   hedge     local_first with hedging after 300 ms
  */
+import { execFile } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import OpenAI from "openai";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { FakeServer } from "../fakes/harness.js";
@@ -20,7 +25,7 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, sseChunks, streamText, traceOf } from "../support/chat.js";
 import { waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { ROOT, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const GENERAL = "local/llama3.2:latest";
@@ -199,6 +204,28 @@ describe("hybrid routing", () => {
     expect(plan.rule).toEqual({ name: "code-to-cloud", matched: ["kind code"] });
     expect(plan.targets).toEqual([{ target: OPENAI, deadline_ms: expect.any(Number), why: "rule code-to-cloud" }]);
     expect(plan.skipped).toEqual([{ target: "local", reason: "offline" }]);
+  });
+});
+
+describe("setting a hybrid policy from the admin CLI", () => {
+  it("pnpm hearth policy set --file --mode: the user's own rule decides, and a bad rule is refused naming the field", async () => {
+    const u = await worker.createUser("cli-policy");
+    const dir = mkdtempSync(join(tmpdir(), "hearth-policy-"));
+    const file = join(dir, "policy.json");
+    writeFileSync(file, JSON.stringify({ rules: [{ name: "vip-to-cloud", when: { metadata: { tier: "vip" } }, then: { route: "cloud" } }] }));
+    const cli = (...args: string[]) =>
+      promisify(execFile)(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "worker/cli/hearth.ts"), "policy", "set", u.id, "--url", worker.url, "--admin-token", worker.adminToken, ...args]);
+    const { stdout } = await cli("--file", file, "--mode", "hybrid");
+    expect(JSON.parse(stdout)).toMatchObject({ policy: { mode: "hybrid", rules: [{ name: "vip-to-cloud" }] } });
+    const plan = await explain(u, { ...ask(GREETING), metadata: { tier: "vip" } });
+    expect(plan.rule?.name).toBe("vip-to-cloud");
+
+    writeFileSync(file, JSON.stringify({ rules: [{ name: "x", when: { kind: ["poetry"] }, then: { route: "cloud" } }] }));
+    const bad = await cli("--file", file).then(
+      () => "accepted",
+      (err: { stdout: string; stderr: string }) => err.stdout + err.stderr,
+    );
+    expect(bad).toMatch(/rules\[0\]\.when\.kind\[0\]/);
   });
 });
 

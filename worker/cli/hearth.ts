@@ -5,6 +5,7 @@
  *   pnpm hearth keys issue <userId> [--kind sidecar]
  *   pnpm hearth keys revoke <userId> <credentialId>
  *   pnpm hearth policy set <userId> --auto-targets openai/gpt-4.1-mini,anthropic/claude-sonnet-4-5
+ *   pnpm hearth policy set <userId> --mode hybrid --file rules.json   (a whole policy as JSON; flags win)
  * Where: --url / HEARTH_URL (default http://127.0.0.1:8787); --admin-token / HEARTH_ADMIN_TOKEN
  * (default: the one in .dev.vars, for the local Worker).
  */
@@ -77,11 +78,21 @@ const policy = defineCommand({
       args: {
         ...common,
         id,
+        file: { type: "string", description: "a policy as JSON (rules, hedge…); the flags below override its fields" },
+        mode: { type: "string", description: "local_first, local_only, cloud_only or hybrid" },
         "auto-targets": { type: "string", description: "comma-separated provider/model list for model auto" },
         "max-attempts": { type: "string", description: "upstream attempts per target, 1-5" },
+        "local-first-token-ms": { type: "string", description: "most home may take to the first token (the learned deadline's ceiling)" },
+        private: { type: "boolean", description: "never send this user's requests to the cloud" },
+        hedge: { type: "boolean", description: "start the cloud beside a slow home answer, keep the first" },
       },
       run: ({ args }) => {
-        const body: Record<string, unknown> = {};
+        // The Worker validates the result and names any bad field in its 400.
+        const body: Record<string, unknown> = args.file ? (JSON.parse(readFileSync(args.file, "utf8")) as Record<string, unknown>) : {};
+        if (args.mode) body.mode = args.mode;
+        if (args["local-first-token-ms"]) body.localFirstTokenMs = Number(args["local-first-token-ms"]);
+        if (args.private !== undefined) body.private = args.private;
+        if (args.hedge !== undefined) body.hedge = { enabled: args.hedge };
         if (args["auto-targets"]) body.autoTargets = args["auto-targets"].split(",").map((s) => s.trim());
         if (args["max-attempts"]) body.maxAttemptsPerTarget = Number(args["max-attempts"]);
         return api(args, "PUT", `/users/${args.id}/policy`, body);
