@@ -176,11 +176,7 @@ describe("hybrid routing", () => {
     ];
     for (const [user, prompt, headers] of cases) {
       const plan = await explain(user, ask(prompt), headers);
-      const r = await fetch(`${worker.url}/v1/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${user.apiKey}`, "content-type": "application/json", ...headers },
-        body: JSON.stringify(ask(prompt)),
-      });
+      const r = await postChat(worker.url, user.apiKey, ask(prompt), { headers });
       expect(r.status, `${prompt} ${JSON.stringify(plan)} ${await r.clone().text()}`).toBe(200);
       expect(r.headers.get("x-hearth-target")).toBe(plan.targets[0]?.target);
       expect(r.headers.get("x-hearth-rule")).toBe(plan.rule?.name);
@@ -231,11 +227,7 @@ describe("setting a hybrid policy from the admin CLI", () => {
 
 describe("privacy", () => {
   it("x-hearth-privacy: local-only keeps a cloud-bound request at home", async () => {
-    const r = await fetch(`${worker.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${users.hybrid.apiKey}`, "content-type": "application/json", "x-hearth-privacy": "local-only" },
-      body: JSON.stringify(ask(CODE_PROMPT)),
-    });
+    const r = await postChat(worker.url, users.hybrid.apiKey, ask(CODE_PROMPT), { headers: { "x-hearth-privacy": "local-only" } });
     expect(r.status).toBe(200);
     expect(r.headers.get("x-hearth-target")).toBe(GENERAL);
     expect(traceOf(r.headers)).toEqual([
@@ -246,11 +238,7 @@ describe("privacy", () => {
   });
 
   it("fails closed with the sidecar offline: 503, the reasons, and no cloud call", async () => {
-    const r = await fetch(`${worker.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${users.offline.apiKey}`, "content-type": "application/json", "x-hearth-privacy": "local-only" },
-      body: JSON.stringify(ask(GREETING)),
-    });
+    const r = await postChat(worker.url, users.offline.apiKey, ask(GREETING), { headers: { "x-hearth-privacy": "local-only" } });
     expect(r.status).toBe(503);
     const body = (await r.json()) as { error: { code: string; message: string; hearth: boolean } };
     expect(body.error.code).toBe("no_target_available");
@@ -263,18 +251,10 @@ describe("privacy", () => {
   });
 
   it("a private request naming a cloud model is refused without calling it; a bad header value is a 400 naming it", async () => {
-    const named = await fetch(`${worker.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${users.hybrid.apiKey}`, "content-type": "application/json", "x-hearth-privacy": "local-only" },
-      body: JSON.stringify({ ...ask(GREETING), model: OPENAI }),
-    });
+    const named = await postChat(worker.url, users.hybrid.apiKey, { ...ask(GREETING), model: OPENAI }, { headers: { "x-hearth-privacy": "local-only" } });
     expect(named.status).toBe(503);
     expect(traceOf(named.headers)).toEqual([[OPENAI, "skipped", "private"]]);
-    const bad = await fetch(`${worker.url}/v1/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${users.hybrid.apiKey}`, "content-type": "application/json", "x-hearth-privacy": "sometimes" },
-      body: JSON.stringify(ask(GREETING)),
-    });
+    const bad = await postChat(worker.url, users.hybrid.apiKey, ask(GREETING), { headers: { "x-hearth-privacy": "sometimes" } });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { param: string } }).error.param).toBe("x-hearth-privacy");
     expect(openai.requests).toHaveLength(0);

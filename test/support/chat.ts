@@ -4,12 +4,18 @@
  */
 import { parseTrace } from "@hearth/shared";
 
-export function postChat(workerUrl: string, apiKey: string, body: object, signal?: AbortSignal): Promise<Response> {
+/** Extra request headers (e.g. x-hearth-privacy) and a signal to abort with. */
+export interface PostOptions {
+  headers?: Record<string, string>;
+  signal?: AbortSignal;
+}
+
+export function postChat(workerUrl: string, apiKey: string, body: object, opts: PostOptions = {}): Promise<Response> {
   return fetch(`${workerUrl}/v1/chat/completions`, {
     method: "POST",
-    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json", ...opts.headers },
     body: JSON.stringify(body),
-    ...(signal ? { signal } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
   });
 }
 
