@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { LocalModel, SidecarState } from "../tunnel/protocol.js";
-import { estimateTokens, pickLocal, type LocalFeatures, type SidecarView } from "./local.js";
+import { pickLocal, type LocalFeatures, type SidecarView } from "./local.js";
 
 const model = (id: string, over: Partial<LocalModel> = {}): LocalModel => ({
   id,
@@ -61,5 +61,4 @@ describe("pickLocal", () => {
     const r = pickLocal(chat, [view(state([model("m")]), { sidecarId: "busy", inflight: 2 }), view(state([model("m")]), { sidecarId: "idle" })]);
     expect(r.ok && r.sidecarId).toBe("idle");
   });
-  it("estimates ~4 characters a token", () => expect(estimateTokens(401)).toBe(101));
 });

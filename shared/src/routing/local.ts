@@ -36,10 +36,6 @@ export type LocalRefusal =
 
 export type LocalChoice = { ok: true; sidecarId: string; model: LocalModel } | { ok: false; reason: LocalRefusal };
 
-/** Rough and cheap: ~4 characters per token for English text and code. */
-export function estimateTokens(chars: number): number {
-  return Math.ceil(chars / 4);
-}
 
 // When several reasons apply, report the one that says most about what to fix.
 const PRIORITY: LocalRefusal[] = ["no_such_model", "context_too_long", "no_tool_support", "loading", "overloaded", "breaker_open", "draining", "offline"];
