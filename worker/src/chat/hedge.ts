@@ -20,12 +20,10 @@ interface Racer<T> {
   result: Promise<AttemptResult<T>>;
 }
 
+/** An attempt that stops when the client leaves or when it loses the race. */
 function start<T>(run: Run<T>, target: PlannedTarget): Racer<T> {
   const controller = new AbortController();
-  const parent = run.opts.signal;
-  if (parent.aborted) controller.abort(parent.reason);
-  else parent.addEventListener("abort", () => controller.abort(parent.reason), { once: true });
-  return { target, controller, result: attempt(run, target, controller.signal) };
+  return { target, controller, result: attempt(run, target, AbortSignal.any([run.opts.signal, controller.signal])) };
 }
 
 /** The loser: stop it, release its answer if it started anyway, note it in the trace. */

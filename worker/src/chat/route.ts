@@ -32,7 +32,7 @@ export interface ChatRouteOptions {
   defaultAuto?: boolean;
 }
 
-async function readRequest(c: Context<AppEnv>, opts: ChatRouteOptions): Promise<ChatRequest> {
+export async function readRequest(c: Context<AppEnv>, opts: ChatRouteOptions): Promise<ChatRequest> {
   const body = await parseJsonBody(c.req.raw, config(c.env).maxBodyBytes);
   const withModel = opts.defaultAuto && typeof body === "object" && body !== null && !("model" in body) ? { ...body, model: "auto" } : body;
   return parseChatRequest(withModel);

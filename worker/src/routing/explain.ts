@@ -3,10 +3,9 @@
  * matched, each target with its deadline and why, each skip with its reason, the hedge — without
  * running it. The same planner and the same state as a real request, so it matches what happens.
  */
-import { parseChatRequest, type Classification, type RoutePlan } from "@hearth/shared";
+import type { Classification, RoutePlan } from "@hearth/shared";
 import type { Context } from "hono";
-import { config } from "../config.js";
-import { parseJsonBody } from "../http/body.js";
+import { readRequest } from "../chat/route.js";
 import type { AppEnv } from "../http/types.js";
 import { planRequest } from "./plan.js";
 
@@ -38,7 +37,7 @@ export function explainBody(plan: RoutePlan, c: Classification, model: string) {
 
 export function explainRoute(opts: { forceKind?: "code" } = {}) {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    const req = parseChatRequest(await parseJsonBody(c.req.raw, config(c.env).maxBodyBytes));
+    const req = await readRequest(c, {});
     const planned = await planRequest(c, req, { open: false, ...opts });
     return c.json(explainBody(planned.plan, planned.classification, req.model));
   };
