@@ -71,9 +71,18 @@ export class RequestHandler {
     if (!backend) throw new BackendError("model_not_found", `no local model '${model}'`);
     const release = await this.#deps.admission.acquire(signal);
     this.#deps.onChange();
-    const coalescer = new Coalescer((text) => send({ t: "delta", id, text }), this.#deps.coalesce ?? DEFAULT_COALESCE);
+    // "start" goes out with the first output rather than before the backend runs: sent early it
+    // costs the hub and the Worker a wake-up each while the first token is still being made.
+    let begun = false;
+    const out = (f: DistributiveOmit<RequestScopedFrame, "seq">) => {
+      if (!begun) {
+        begun = true;
+        send({ t: "start", id, model });
+      }
+      send(f);
+    };
+    const coalescer = new Coalescer((text) => out({ t: "delta", id, text }), this.#deps.coalesce ?? DEFAULT_COALESCE);
     try {
-      send({ t: "start", id, model });
       if (this.#deps.log.enabled("trace")) this.#deps.log.trace("prompt", { id, messages: JSON.stringify(body.messages) });
       let first = true;
       for await (const ev of backend.generate(model, body, { signal })) {
@@ -85,10 +94,10 @@ export class RequestHandler {
         if (ev.type === "text") coalescer.push(ev.text);
         else if (ev.type === "tool_call") {
           coalescer.flush();
-          send({ t: "delta", id, toolCalls: [{ index: ev.index, id: ev.id, name: ev.name, arguments: ev.arguments }] });
+          out({ t: "delta", id, toolCalls: [{ index: ev.index, id: ev.id, name: ev.name, arguments: ev.arguments }] });
         } else {
           coalescer.flush();
-          send({ t: "end", id, finishReason: ev.finishReason, usage: ev.usage });
+          out({ t: "end", id, finishReason: ev.finishReason, usage: ev.usage });
           return;
         }
       }
