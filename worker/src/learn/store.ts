@@ -3,10 +3,13 @@
  * counters, kept in the object's storage so hibernation, deploys and restarts lose nothing. Reads are
  * from memory.
  *
- * Each sample is its own small row (`sample:<target>:<slot>`, a ring of windowSize slots per target),
- * written as it arrives: rewriting whole windows on every answer was the largest item in the hub's
- * CPU profile, and gathering writes for later would lose the last ones on a restart or deploy.
- * Writes are unconfirmed, so they never hold back the answers the hub is relaying (the output gate).
+ * Each sample is its own small row (`sample:<target>:<slot>`, a ring of windowSize slots per target):
+ * rewriting whole windows on every answer was the largest item in the hub's CPU profile.
+ * Rows are gathered for a moment (WRITE_DELAY_MS) and written together, unconfirmed, from a timer:
+ * a write made while relaying ran on the relay's path (the end of every answer waited for it, and for
+ * the storage commit after it), and one write per answer cost a commit each. The price is that a crash
+ * loses at most the last WRITE_DELAY_MS of samples; the pending timer keeps the object from
+ * hibernating before they are written, and reading the stats writes them first.
  */
 import {
   applyRecord,
@@ -29,6 +32,9 @@ const SAMPLE_PREFIX = "sample:";
 /** Home as a whole: every local model's samples, for deadlines before a model has its own. */
 export const ALL_LOCAL = "local";
 
+/** How long rows wait to be written together (ms). */
+export const WRITE_DELAY_MS = 250;
+
 /** A stored sample knows its place in its target's sequence, so a window can be rebuilt in order. */
 type StoredSample = PerfSample & { seq: number };
 
@@ -39,9 +45,16 @@ export class PerfStore {
   /** Next sequence number per target. */
   readonly #seq = new Map<string, number>();
   #counters: Counters = emptyCounters(Date.now());
-  /** The planner asks on every request; windows change less often than that. */
+  /**
+   * The planner asks on every request, and each answer changes only its own targets' windows: a
+   * target's summary is kept until a sample of its own arrives.
+   */
+  readonly #summaryOf = new Map<string, PerfSummary>();
   #summaries: Record<string, PerfSummary> | undefined;
   #writing: Promise<void> = Promise.resolve();
+  /** Rows not yet handed to storage, by key (a later value for a key replaces the earlier). */
+  #pending: Record<string, unknown> = {};
+  #timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(storage: DurableObjectStorage, opts: PerfOptions) {
     this.#storage = storage;
@@ -83,26 +96,45 @@ export class PerfStore {
       const seq = this.#seq.get(target) ?? 0;
       this.#seq.set(target, seq + 1);
       rows[`${SAMPLE_PREFIX}${target}:${seq % this.#opts.windowSize}`] = { ...sample, seq };
+      this.#summaryOf.delete(target);
     }
     if (samples.length > 0) this.#summaries = undefined;
     return rows;
   }
 
   #write(rows: Record<string, unknown>): void {
-    if (Object.keys(rows).length === 0) return;
-    // A failed write costs a few samples, never the answer being relayed: it is not worth an error.
-    this.#writing = this.#storage.put(rows, { allowUnconfirmed: true }).catch(() => undefined);
+    Object.assign(this.#pending, rows);
+    this.#timer ??= setTimeout(() => this.#writeNow(), WRITE_DELAY_MS);
   }
 
-  /** Resolves once the latest write is stored. */
+  #writeNow(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const keys = Object.keys(this.#pending);
+    if (keys.length === 0) return;
+    const rows = this.#pending;
+    this.#pending = {};
+    // put() takes at most 128 keys at a time. A failed write costs a few samples, never an answer.
+    for (let i = 0; i < keys.length; i += 128) {
+      const batch = Object.fromEntries(keys.slice(i, i + 128).map((k) => [k, rows[k]]));
+      this.#writing = this.#storage.put(batch, { allowUnconfirmed: true }).catch(() => undefined);
+    }
+  }
+
+  /** Writes what is pending now and resolves once it is stored. */
   async flush(): Promise<void> {
+    this.#writeNow();
     await this.#writing;
   }
 
   summaries(): Record<string, PerfSummary> {
     if (this.#summaries) return this.#summaries;
     const out: Record<string, PerfSummary> = {};
-    for (const [target, w] of this.#windows) out[target] = summarize(w, this.#opts);
+    for (const [target, w] of this.#windows) {
+      let summary = this.#summaryOf.get(target);
+      if (!summary) this.#summaryOf.set(target, (summary = summarize(w, this.#opts)));
+      out[target] = summary;
+    }
     this.#summaries = out;
     return out;
   }
@@ -127,6 +159,7 @@ export class PerfStore {
     await this.flush();
     this.#windows.clear();
     this.#seq.clear();
+    this.#summaryOf.clear();
     this.#summaries = undefined;
     this.#counters = emptyCounters(now);
     const keys = [...(await this.#storage.list({ prefix: SAMPLE_PREFIX })).keys(), COUNTERS];
