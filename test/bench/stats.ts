@@ -20,7 +20,7 @@ export function summarize(samples: readonly number[]): Summary {
 }
 
 export function table(headers: string[], rows: (string | number)[][]): string {
-  const cells = rows.map((r) => r.map((c) => (typeof c === "number" ? c.toFixed(2) : c)));
+  const cells = rows.map((r) => r.map((c) => (typeof c !== "number" ? c : Number.isNaN(c) ? "–" : c.toFixed(2))));
   const widths = headers.map((h, i) => Math.max(h.length, ...cells.map((r) => (r[i] ?? "").length)));
   const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join("  ");
   return [line(headers), line(widths.map((w) => "-".repeat(w))), ...cells.map(line)].join("\n");

@@ -23,6 +23,8 @@ export interface MiniflareWorkerOptions {
   rateLimitPerMinute?: number;
   /** An alternative entry without Hearth's bindings (the benchmark's pass-through floor). Default: Hearth's. */
   main?: string;
+  /** For an alternative entry: its Durable Object bindings (binding name → class name). */
+  durableObjects?: Record<string, string>;
   /** Serve the Chrome DevTools Protocol on this port (for CPU profiles). Default: none. */
   inspectorPort?: number;
 }
@@ -101,7 +103,9 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions = {}): P
           durableObjects: { SIDECAR_HUB: { className: "SidecarHub", useSQLite: true } },
           ratelimits: { RATE_LIMITER: { simple: { limit: opts.rateLimitPerMinute ?? 1_000_000, period: 60 } } },
         }
-      : {}),
+      : opts.durableObjects
+        ? { durableObjects: Object.fromEntries(Object.entries(opts.durableObjects).map(([b, className]) => [b, { className, useSQLite: true }])) }
+        : {}),
   });
   const stop = async () => {
     await mf.dispose();

@@ -15,6 +15,8 @@ export interface SidecarProcessOptions {
   ollama?: string;
   /** Extra CLI flags, e.g. ["--slots", "1"]. */
   args?: string[];
+  /** The sidecar's --log-level. Default: info (tests read its log); benchmarks pass the CLI's own default. */
+  logLevel?: string;
   /** Wait for this many local models to be listed. Default: 1. Use 0 not to wait. */
   expectModels?: number;
 }
@@ -43,7 +45,7 @@ export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, 
 }
 
 export async function startSidecar(opts: SidecarProcessOptions): Promise<SidecarProcess> {
-  const args = [join(ROOT, "sidecar/src/cli.ts"), "--url", opts.workerUrl, "--token", opts.token, "--log-level", "info", "--gpu", "off", "--threads", "1"];
+  const args = [join(ROOT, "sidecar/src/cli.ts"), "--url", opts.workerUrl, "--token", opts.token, "--log-level", opts.logLevel ?? "info", "--gpu", "off", "--threads", "1"];
   if (opts.models?.length) args.push("--models", opts.models.join(","));
   if (opts.ollama) args.push("--ollama", opts.ollama);
   args.push(...(opts.args ?? []));
