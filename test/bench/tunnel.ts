@@ -15,10 +15,10 @@
  *  2. Tunnel throughput — tokens/s one connection carries from a backend producing as fast as it can.
  *  3. Failover — a cloud answer for a local_first user whose sidecar is offline, against a
  *     cloud_only user (no home in the plan at all). The difference is what "home is offline" costs.
- *  2 and 3 run under wrangler dev.
+ *  2 and 3 run under wrangler dev (under Miniflare with --miniflare-only).
  *
  * The upstreams (fake Ollama, fake OpenAI) run in their own process.
- * Options: --requests N (default 200); --wrangler-only (skip the Miniflare view).
+ * Options: --requests N (default 200); --wrangler-only or --miniflare-only (one view).
  */
 import { parseArgs } from "node:util";
 import { createOllamaBackend } from "../../sidecar/src/backends/ollama/index.js";
@@ -26,7 +26,7 @@ import { silentLogger } from "../../sidecar/src/log.js";
 import { summarize, table, type Summary } from "./stats.js";
 import { startStack, startUpstreams, type Stack } from "./tunnel-stacks.js";
 
-const { values } = parseArgs({ options: { requests: { type: "string", default: "200" }, "wrangler-only": { type: "boolean", default: false } } });
+const { values } = parseArgs({ options: { requests: { type: "string", default: "200" }, "wrangler-only": { type: "boolean", default: false }, "miniflare-only": { type: "boolean", default: false } } });
 const N = Number(values.requests);
 const MODEL = "bench:latest";
 
@@ -138,7 +138,7 @@ async function main(): Promise<void> {
   const up = await startUpstreams();
   const stacks: Stack[] = [];
   try {
-    stacks.push(await startStack("wrangler", up));
+    if (!values["miniflare-only"]) stacks.push(await startStack("wrangler", up));
     if (!values["wrangler-only"]) stacks.push(await startStack("miniflare", up));
     const [wd] = stacks;
     if (!wd) throw new Error("no stack");

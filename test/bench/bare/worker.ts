@@ -3,6 +3,8 @@
  * on this runtime, for `pnpm bench:tunnel` to measure Hearth against. No auth, parsing, planning,
  * protocol validation, stats or fallback: the Worker hands the body to the object, the object sends
  * it down the (hibernatable) socket and streams back, untouched, the bytes the process sends up.
+ * Like Hearth it answers only once the first bytes are there (the issue asks that failing over stay
+ * invisible until then, so no design can send its headers earlier).
  *
  * Socket messages, both ways: `<id>\n<payload>`. Up, an empty payload ends the stream.
  */
@@ -48,6 +50,20 @@ export default {
     const hub = env.HUB.get(env.HUB.idFromName("bench"));
     if (new URL(request.url).pathname === "/connect") return hub.fetch(request);
     if (new URL(request.url).pathname === "/healthz") return new Response("ok");
-    return new Response(await hub.open(await request.text()), { headers: { "content-type": "text/event-stream" } });
+    const reader = (await hub.open(await request.text())).getReader();
+    const first = await reader.read();
+    const body = new ReadableStream<Uint8Array>({
+      start: (controller) => {
+        if (first.value) controller.enqueue(first.value);
+        if (first.done) controller.close();
+      },
+      pull: async (controller) => {
+        const next = await reader.read();
+        if (next.done) controller.close();
+        else controller.enqueue(next.value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    });
+    return new Response(body, { headers: { "content-type": "text/event-stream" } });
   },
 };
