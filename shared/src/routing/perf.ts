@@ -57,30 +57,43 @@ export function pushSample(window: readonly PerfSample[], sample: PerfSample, si
 }
 
 /** Nearest-rank percentile of sorted values (q in 0–1). */
-export function percentile(sorted: readonly number[], q: number): number {
+export function percentile(sorted: ArrayLike<number>, q: number): number {
   if (sorted.length === 0) return NaN;
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil(q * sorted.length)));
   return sorted[rank - 1] as number;
 }
 
-export function percentiles(values: readonly number[]): Percentiles | undefined {
+export function percentiles(values: ArrayLike<number>): Percentiles | undefined {
   if (values.length === 0) return undefined;
-  const s = [...values].sort((a, b) => a - b);
+  // A typed array sorts numerically in native code, several times faster than a comparator sort:
+  // the hub summarizes the windows a request changed before planning the next one.
+  const s = Float64Array.from(values).sort();
   return { p50: percentile(s, 0.5), p90: percentile(s, 0.9), p95: percentile(s, 0.95), p99: percentile(s, 0.99) };
 }
 
 export function summarize(window: readonly PerfSample[], opts: Pick<PerfOptions, "minSamples"> = DEFAULT_PERF): PerfSummary {
-  const failures = window.filter((s) => !s.ok).length;
-  const ttft = window.flatMap((s) => (s.ttftMs === undefined ? [] : [s.ttftMs]));
-  const tps = window.flatMap((s) => (s.ok && s.tokensPerSecond !== undefined && s.tokensPerSecond > 0 ? [s.tokensPerSecond] : []));
+  // One pass into preallocated buffers (this runs on the planning path; flatMap's per-sample arrays cost more than the sorts).
+  const ttft = new Float64Array(window.length);
+  const tps = new Float64Array(window.length);
+  const prompt = new Float64Array(window.length);
+  let failures = 0;
+  let nTtft = 0;
+  let nTps = 0;
+  let nPrompt = 0;
+  for (const s of window) {
+    if (!s.ok) failures++;
+    if (s.ttftMs !== undefined) ttft[nTtft++] = s.ttftMs;
+    if (s.ok && s.tokensPerSecond !== undefined && s.tokensPerSecond > 0) tps[nTps++] = s.tokensPerSecond;
+    if (s.promptTokens) prompt[nPrompt++] = s.promptTokens;
+  }
   return {
     samples: window.length,
     failures,
     errorRate: window.length ? failures / window.length : 0,
     ready: window.length >= opts.minSamples,
-    ttftMs: percentiles(ttft),
-    tokensPerSecond: percentiles(tps),
-    promptTokensP50: percentiles(window.flatMap((s) => (s.promptTokens ? [s.promptTokens] : [])))?.p50,
+    ttftMs: percentiles(ttft.subarray(0, nTtft)),
+    tokensPerSecond: percentiles(tps.subarray(0, nTps)),
+    promptTokensP50: percentiles(prompt.subarray(0, nPrompt))?.p50,
   };
 }
 
