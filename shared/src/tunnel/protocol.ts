@@ -9,9 +9,10 @@
  *
  * A request's life: request → start → delta* → end, or request → error at any point, or
  * request → cancel (Worker) → error{cancelled} / end. The sidecar sends start together with the first
- * output (not while the model is still working on it), so it never costs a wake-up of its own. Request frames from the sidecar carry `seq`
- * (0, 1, 2…) and are delivered in that order. Deltas may be coalesced: one frame can carry many
- * tokens' worth of text, so a fast model does not cost one frame per token.
+ * output (not while the model is still working on it), so it never costs a wake-up of its own.
+ * Request frames from the sidecar carry `seq` (0, 1, 2…) and are delivered in that order. Deltas may
+ * be coalesced: one frame can carry many tokens' worth of text, so a fast model does not cost one
+ * frame per token.
  */
 import { z } from "zod";
 import { chatRequestSchema } from "../openai/request.js";

@@ -1,7 +1,7 @@
 /**
  * What one user's Durable Object has learned: a sliding window of samples per target and the request
- * counters, kept in the object's storage so hibernation, deploys and restarts lose nothing. Reads are
- * from memory.
+ * counters, kept in the object's storage so hibernation, deploys and restarts keep them (all but the
+ * last moment's samples, below). Reads are from memory.
  *
  * Each sample is its own small row (`sample:<target>:<slot>`, a ring of windowSize slots per target):
  * rewriting whole windows on every answer was the largest item in the hub's CPU profile.
@@ -50,7 +50,6 @@ export class PerfStore {
    * target's summary is kept until a sample of its own arrives.
    */
   readonly #summaryOf = new Map<string, PerfSummary>();
-  #summaries: Record<string, PerfSummary> | undefined;
   #writing: Promise<void> = Promise.resolve();
   /** Rows not yet handed to storage, by key (a later value for a key replaces the earlier). */
   #pending: Record<string, unknown> = {};
@@ -98,7 +97,6 @@ export class PerfStore {
       rows[`${SAMPLE_PREFIX}${target}:${seq % this.#opts.windowSize}`] = { ...sample, seq };
       this.#summaryOf.delete(target);
     }
-    if (samples.length > 0) this.#summaries = undefined;
     return rows;
   }
 
@@ -128,14 +126,12 @@ export class PerfStore {
   }
 
   summaries(): Record<string, PerfSummary> {
-    if (this.#summaries) return this.#summaries;
     const out: Record<string, PerfSummary> = {};
     for (const [target, w] of this.#windows) {
       let summary = this.#summaryOf.get(target);
       if (!summary) this.#summaryOf.set(target, (summary = summarize(w, this.#opts)));
       out[target] = summary;
     }
-    this.#summaries = out;
     return out;
   }
 
@@ -160,7 +156,6 @@ export class PerfStore {
     this.#windows.clear();
     this.#seq.clear();
     this.#summaryOf.clear();
-    this.#summaries = undefined;
     this.#counters = emptyCounters(now);
     const keys = [...(await this.#storage.list({ prefix: SAMPLE_PREFIX })).keys(), COUNTERS];
     // delete() takes at most 128 keys at a time.
