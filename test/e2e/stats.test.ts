@@ -12,6 +12,7 @@
  *   away     no sidecar (what it sends goes to the cloud as "offline")
  */
 import OpenAI from "openai";
+import type { StatsReport, TargetReport } from "@hearth/shared";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import type { FakeServer } from "../fakes/harness.js";
@@ -29,32 +30,9 @@ const PRICE = { input: 1, output: 2 };
 
 type User = Awaited<ReturnType<RunningWorker["createUser"]>>;
 
-interface Percentiles {
-  p50: number;
-  p90: number;
-  p99: number;
-}
-interface TargetStats {
-  served: number;
-  failed: number;
-  skipped: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  reasons: Record<string, number>;
-  cost_usd?: number;
-  window: { samples: number; error_rate: number; ttft_ms: Percentiles | null; tokens_per_second: Percentiles | null };
-}
-interface Stats {
-  object: string;
-  since: string;
-  requests: { total: number; served: number; failed: number; fell_back: number };
-  local_share: number;
-  tokens: { prompt: number; completion: number };
-  targets: Record<string, TargetStats>;
-  fallbacks: Record<string, number>;
-  cost: { avoided_usd: number; cloud_usd: number; unpriced_local_requests: number };
-  sidecars: { id: string; name: string | null; connected_at: string; uptime_seconds: number; models: string[]; breaker: string }[];
-}
+/** The JSON of GET /v1/stats, as the report builder types it. */
+type Stats = StatsReport;
+type Percentiles = NonNullable<TargetReport["window"]["ttft_ms"]>;
 
 /** What the client saw of one request. */
 interface Seen {

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { PerfSample } from "../routing/perf.js";
 import { applyRecord, emptyCounters, type RequestRecord } from "./counters.js";
 import type { PriceTable } from "./prices.js";
-import { buildReport, type ReportInput } from "./report.js";
+import { buildReport, type ReportInput, type TargetReport } from "./report.js";
 
 const HOME = "local/echo:latest";
 const MINI = "openai/gpt-4o-mini";
@@ -47,19 +47,8 @@ function input(records: RequestRecord[], over: Partial<ReportInput> = {}): Repor
   return { counters, windows: {}, breakers: {}, sidecars: [], minSamples: 20, now: T0 + 90_000, ...over };
 }
 
-interface TargetJson {
-  served: number;
-  failed: number;
-  skipped: number;
-  prompt_tokens: number;
-  completion_tokens: number;
-  reasons: Record<string, number>;
-  cost_usd?: number;
-  breaker?: string;
-  window: { samples: number; error_rate: number; ttft_ms: { p50: number; p90: number; p99: number } | null; tokens_per_second: { p50: number; p90: number; p99: number } | null };
-}
 
-const targetOf = (report: ReturnType<typeof buildReport>, id: string) => report.targets[id] as TargetJson | undefined;
+const targetOf = (report: ReturnType<typeof buildReport>, id: string) => report.targets[id];
 
 describe("buildReport", () => {
   it("an empty report: zeros, no targets, a local share of 0 (not NaN)", () => {
@@ -80,7 +69,7 @@ describe("buildReport", () => {
   it("adds up: served + failed = total, the targets' served = served, tokens = the targets' tokens", () => {
     const r = buildReport(input([homeAnswer, homeAnswer, fellBack, cloudAnswer, failure]));
     expect(r.requests).toEqual({ total: 5, served: 4, failed: 1, fell_back: 1, interrupted: 0 });
-    const targets = Object.keys(r.targets).map((id) => targetOf(r, id) as TargetJson);
+    const targets = Object.keys(r.targets).map((id) => targetOf(r, id) as TargetReport);
     expect(targets.reduce((n, t) => n + t.served, 0)).toBe(r.requests.served);
     expect(r.tokens).toEqual({ prompt: 100 + 100 + 10 + 1, completion: 50 + 50 + 20 + 2 });
     expect(r.tokens.prompt).toBe(targets.reduce((n, t) => n + t.prompt_tokens, 0));

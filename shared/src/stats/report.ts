@@ -2,7 +2,7 @@
  * The /v1/stats document, built from the counters, the performance windows, the breakers and the
  * connected sidecars. Pure; snake_case like the rest of the API. No prompt text ever reaches it.
  */
-import { summarize, type Percentiles, type PerfSample } from "../routing/perf.js";
+import { summarize, type Percentiles, type PerfSample, type PerfSummary } from "../routing/perf.js";
 import { isLocalTarget, type Counters } from "./counters.js";
 
 export interface SidecarUptime {
@@ -26,30 +26,36 @@ export interface ReportInput {
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
 const pct = (p: Percentiles | undefined) => (p ? { p50: round(p.p50), p90: round(p.p90), p99: round(p.p99) } : null);
 
+/** One target's entry in the report. */
+function targetJson(id: string, t: Counters["byTarget"][string] | undefined, w: PerfSummary, breaker: string | undefined) {
+  return {
+    served: t?.served ?? 0,
+    failed: t?.failed ?? 0,
+    skipped: t?.skipped ?? 0,
+    cancelled: t?.cancelled ?? 0,
+    prompt_tokens: t?.promptTokens ?? 0,
+    completion_tokens: t?.completionTokens ?? 0,
+    reasons: t?.reasons ?? {},
+    ...(isLocalTarget(id) ? {} : { cost_usd: round(t?.costUsd ?? 0, 6) }),
+    window: { samples: w.samples, error_rate: round(w.errorRate, 3), ttft_ms: pct(w.ttftMs), tokens_per_second: pct(w.tokensPerSecond) },
+    ...(breaker ? { breaker } : {}),
+  };
+}
+
+export type TargetReport = ReturnType<typeof targetJson>;
+
 export function buildReport(r: ReportInput) {
   const c = r.counters;
   const ids = [...new Set([...Object.keys(c.byTarget), ...Object.keys(r.windows)])].sort();
   const localServed = ids.filter(isLocalTarget).reduce((n, id) => n + (c.byTarget[id]?.served ?? 0), 0);
   let prompt = 0;
   let completion = 0;
-  const targets: Record<string, unknown> = {};
+  const targets: Record<string, TargetReport> = {};
   for (const id of ids) {
     const t = c.byTarget[id];
-    const w = summarize(r.windows[id] ?? [], { minSamples: r.minSamples });
     prompt += t?.promptTokens ?? 0;
     completion += t?.completionTokens ?? 0;
-    targets[id] = {
-      served: t?.served ?? 0,
-      failed: t?.failed ?? 0,
-      skipped: t?.skipped ?? 0,
-      cancelled: t?.cancelled ?? 0,
-      prompt_tokens: t?.promptTokens ?? 0,
-      completion_tokens: t?.completionTokens ?? 0,
-      reasons: t?.reasons ?? {},
-      ...(isLocalTarget(id) ? {} : { cost_usd: round(t?.costUsd ?? 0, 6) }),
-      window: { samples: w.samples, error_rate: round(w.errorRate, 3), ttft_ms: pct(w.ttftMs), tokens_per_second: pct(w.tokensPerSecond) },
-      ...(r.breakers[id] ? { breaker: r.breakers[id] } : {}),
-    };
+    targets[id] = targetJson(id, t, summarize(r.windows[id] ?? [], { minSamples: r.minSamples }), r.breakers[id]);
   }
   return {
     object: "hearth.stats",
