@@ -11,7 +11,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, freePort, startWorker, type RunningWorker } from "../support/wrangler.js";
+import { ROOT, cloudVars, freePort, startWorker, type RunningWorker } from "../support/wrangler.js";
 import { summarize, table } from "./stats.js";
 
 const { values } = parseArgs({
@@ -43,7 +43,7 @@ async function timed(url: string, key: string, payload: string): Promise<number>
 
 async function main(): Promise<void> {
   const upstream = await startUpstream();
-  const vars = { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${upstream.url}/v1` };
+  const vars = cloudVars(upstream);
   let hearth: RunningWorker | undefined;
   let floor: RunningWorker | undefined;
   try {

@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import WebSocket from "ws";
 import { startMiniflareWorker } from "../support/miniflare.js";
 import { startSidecar } from "../support/sidecar.js";
-import { freePort } from "../support/wrangler.js";
+import { cloudVars, freePort } from "../support/wrangler.js";
 import { summarize, table } from "./stats.js";
 import { startUpstreams } from "./tunnel-stacks.js";
 
@@ -234,7 +234,7 @@ async function main(): Promise<void> {
   const up = await startUpstreams();
   const workerdPort = await freePort();
   const hearth = await startMiniflareWorker({
-    vars: { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${up.openai}/v1`, HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" },
+    vars: { ...cloudVars({ url: up.openai }), HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" },
     rateLimitPerMinute: 1_000_000,
     inspectorPort: workerdPort,
   });

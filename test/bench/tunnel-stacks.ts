@@ -9,7 +9,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { startMiniflareWorker } from "../support/miniflare.js";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.js";
-import { ROOT, freePort, startWorker } from "../support/wrangler.js";
+import { ROOT, cloudVars, freePort, startWorker } from "../support/wrangler.js";
 
 export interface Stack {
   name: string;
@@ -69,7 +69,7 @@ async function startBare(up: Upstreams): Promise<{ url: string; stop(): Promise<
 }
 
 function hearthVars(up: Upstreams): Record<string, string> {
-  return { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${up.openai}/v1`, HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" };
+  return { ...cloudVars({ url: up.openai }), HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" };
 }
 
 async function startPair(kind: "wrangler" | "miniflare", up: Upstreams): Promise<Pair> {

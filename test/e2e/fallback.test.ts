@@ -10,7 +10,7 @@ import { parseTrace } from "@hearth/shared";
 import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import type { Fault, FakeServer } from "../fakes/harness.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 import { postChat, traceOf } from "../support/chat.js";
 
 const OPENAI = "openai/gpt-4o-mini";
@@ -38,10 +38,7 @@ beforeAll(async () => {
   [openai, anthropic] = await Promise.all([startFakeOpenAI(), startFakeAnthropic()]);
   worker = await startWorker({
     vars: {
-      OPENAI_API_KEY: "test-openai-key",
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      ANTHROPIC_API_KEY: anthropic.apiKey,
-      ANTHROPIC_BASE_URL: anthropic.url,
+      ...cloudVars(openai, anthropic),
       HEARTH_RETRY_BASE_MS: "20",
       HEARTH_FIRST_CHUNK_TIMEOUT_MS: String(FIRST_CHUNK_TIMEOUT_MS),
     },

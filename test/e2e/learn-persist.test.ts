@@ -8,7 +8,7 @@ import type { FakeServer } from "../fakes/harness.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat } from "../support/chat.js";
 import { waitFor } from "../support/sidecar.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 
@@ -28,7 +28,7 @@ const stats = async (key: string): Promise<Stats> => {
 
 beforeAll(async () => {
   openai = await startFakeOpenAI();
-  worker = await startWorker({ vars: { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${openai.url}/v1`, HEARTH_AUTO_TARGETS: OPENAI } });
+  worker = await startWorker({ vars: { ...cloudVars(openai), HEARTH_AUTO_TARGETS: OPENAI } });
 }, 60_000);
 
 afterAll(async () => {

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseTrace } from "@hearth/shared";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import type { FakeServer } from "../fakes/harness.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 let fake: FakeServer;
 let worker: RunningWorker;
@@ -17,7 +17,7 @@ const MODEL = "openai/gpt-4o-mini";
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   worker = await startWorker({
-    vars: { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${fake.url}/v1`, HEARTH_RETRY_BASE_MS: "20" },
+    vars: { ...cloudVars(fake), HEARTH_RETRY_BASE_MS: "20" },
   });
   const user = await worker.createUser("alice");
   client = new OpenAI({ apiKey: user.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });

@@ -25,7 +25,7 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, sseChunks, streamText, traceOf } from "../support/chat.js";
 import { waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { ROOT, startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, ROOT, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const GENERAL = "local/llama3.2:latest";
@@ -81,8 +81,7 @@ beforeAll(async () => {
   for (const o of Object.values(ollamas)) for (const m of o.models) o.loaded.set(`${m.name}:latest`, Date.now() + 3_600_000);
   worker = await startWorker({
     vars: {
-      OPENAI_API_KEY: "test-openai-key",
-      OPENAI_BASE_URL: `${openai.url}/v1`,
+      ...cloudVars(openai),
       HEARTH_AUTO_TARGETS: OPENAI,
       HEARTH_LEARN_MIN_SAMPLES: "5",
     },

@@ -15,7 +15,7 @@ import { postChat, readRest, readUntil, sseChunks, sseData, streamText, traceOf 
 import { killTree } from "../support/process-tree.js";
 import { localModels, waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const BREAKER_FAILURES = 2;
@@ -49,8 +49,7 @@ beforeAll(async () => {
   ollamas.flaky.loaded.set("flaky:latest", Date.now() + 600_000);
   worker = await startWorker({
     vars: {
-      OPENAI_API_KEY: "test-openai-key",
-      OPENAI_BASE_URL: `${openai.url}/v1`,
+      ...cloudVars(openai),
       HEARTH_AUTO_TARGETS: OPENAI,
       HEARTH_RETRY_BASE_MS: "20",
       HEARTH_BREAKER_FAILURES: String(BREAKER_FAILURES),

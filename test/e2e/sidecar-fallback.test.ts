@@ -19,7 +19,7 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, readRest, readUntil, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
 import { waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const ANTHROPIC = "anthropic/claude-x";
@@ -58,10 +58,7 @@ beforeAll(async () => {
   homeOllama.loaded.set("echo:latest", Date.now() + 600_000);
   worker = await startWorker({
     vars: {
-      OPENAI_API_KEY: "test-openai-key",
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      ANTHROPIC_API_KEY: anthropic.apiKey,
-      ANTHROPIC_BASE_URL: anthropic.url,
+      ...cloudVars(openai, anthropic),
       HEARTH_AUTO_TARGETS: `${OPENAI},${ANTHROPIC}`,
       HEARTH_RETRY_BASE_MS: "20",
       // The breaker has its own file; here the timeout and error cases must not open it for the next ones.

@@ -11,7 +11,7 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { traceOf } from "../support/chat.js";
 import { localModels, startSidecar, waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { stopSidecar } from "../support/sidecars.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 let openai: FakeServer;
 let ollama: FakeOllama;
@@ -23,7 +23,7 @@ const ask = (content: string) => ({ model: "auto", messages: [{ role: "user" as 
 
 beforeAll(async () => {
   [openai, ollama] = await Promise.all([startFakeOpenAI(), startFakeOllama({ models: [{ name: "phoenix" }] })]);
-  worker = await startWorker({ vars: { OPENAI_API_KEY: "test-openai-key", OPENAI_BASE_URL: `${openai.url}/v1`, HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" } });
+  worker = await startWorker({ vars: { ...cloudVars(openai), HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" } });
   user = await worker.createUser("phoenix");
   sidecar = await startSidecar({ workerUrl: worker.url, token: user.sidecarToken, apiKey: user.apiKey, ollama: ollama.url, args: ["--drain-seconds", "1"] });
 }, 90_000);

@@ -27,7 +27,7 @@ import { postChat, sseChunks, sseData, streamText, traceOf } from "../support/ch
 import { localModels, waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
 import { ensureTinyModel } from "../support/tiny-gguf.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const ANTHROPIC = "anthropic/claude-x";
@@ -86,10 +86,7 @@ beforeAll(async () => {
   await ensureTinyModel(modelDir);
   worker = await startWorker({
     vars: {
-      OPENAI_API_KEY: "test-openai-key",
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      ANTHROPIC_API_KEY: anthropic.apiKey,
-      ANTHROPIC_BASE_URL: anthropic.url,
+      ...cloudVars(openai, anthropic),
       HEARTH_AUTO_TARGETS: `${OPENAI},${ANTHROPIC}`,
       HEARTH_RETRY_BASE_MS: "20",
     },

@@ -21,7 +21,7 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { traceOf } from "../support/chat.js";
 import type { SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
 const HOME = "local/echo:latest";
@@ -112,10 +112,7 @@ beforeAll(async () => {
   ollama.loaded.set("echo:latest", Date.now() + 600_000);
   worker = await startWorker({
     vars: {
-      OPENAI_API_KEY: "test-openai-key",
-      OPENAI_BASE_URL: `${openai.url}/v1`,
-      ANTHROPIC_API_KEY: anthropic.apiKey,
-      ANTHROPIC_BASE_URL: anthropic.url,
+      ...cloudVars(openai, anthropic),
       HEARTH_AUTO_TARGETS: OPENAI,
       HEARTH_PRICES: JSON.stringify({ [OPENAI]: PRICE }),
       // Home's scripted errors must not open its breaker for the requests after them.

@@ -166,3 +166,12 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
     stop,
   };
 }
+
+/** Worker vars pointing Hearth's cloud providers at the fake servers (Anthropic's only when given). */
+export function cloudVars(openai: { url: string }, anthropic?: { url: string; apiKey: string }): Record<string, string> {
+  return {
+    OPENAI_API_KEY: "test-openai-key",
+    OPENAI_BASE_URL: `${openai.url}/v1`,
+    ...(anthropic ? { ANTHROPIC_API_KEY: anthropic.apiKey, ANTHROPIC_BASE_URL: anthropic.url } : {}),
+  };
+}
