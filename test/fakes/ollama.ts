@@ -6,7 +6,11 @@
  */
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
+import { mulberry32 } from "../support/prng.js";
 import { fakeReply, pieces, startFake, type Fault, type FakeContext, type FakeServer, type RecordedRequest } from "./harness.js";
+import { cutNow, draw, pacedTokens, sendPaced, sleep, type Pace, type Spread } from "./paced.js";
+
+export { pacedAnswer, pacedTokens, type Spread } from "./paced.js";
 
 export interface FakeOllamaModel {
   /** As `ollama list` shows it; a name without a tag means `:latest`. */
@@ -21,12 +25,48 @@ export interface FakeOllamaModel {
   size?: number;
   /** First chat waits this long before answering, as Ollama does while it loads a model. Default: 0. */
   loadMs?: number;
-  /** Pause between streamed lines, to make a stream slow enough to abort. Default: 0. */
+  /** Pause between streamed lines, to make a stream slow enough to abort. Ignored once the model is paced. Default: 0. */
   chunkDelayMs?: number;
+  /**
+   * Pacing, as a home on a CPU (paced.ts). Setting any of the next four makes the model paced; unset,
+   * it answers at once as before.
+   *
+   * Time from the (loaded) model taking the request to its first content line, in ms: fixed, or a
+   * [min, max] range drawn per request from the fake's seeded PRNG. Default: 0.
+   */
+  firstTokenMs?: Spread;
+  /** Content lines (tokens) per second after the first: fixed or a range drawn per request. Default: unlimited. */
+  tokensPerSecond?: Spread;
+  /**
+   * The answer's length in tokens, one per line: a deterministic long answer derived from the prompt
+   * (`pacedAnswer(prompt, answerTokens)`; a range picks the length from the prompt too). Tool calls and
+   * tool results answer as before. Default: the "Echo: …" answer, in its 4-character pieces.
+   */
+  answerTokens?: Spread;
+  /**
+   * Multiplies every time of this model (firstTokenMs, the time per token, loadMs, and those of a
+   * scripted `pace`): 0.2 runs "0.5–5 s to the first token, 5–30 tokens/s" 5× faster. Default: 1.
+   */
+  timeScale?: number;
 }
+
+/**
+ * What enqueueChat can script for one chat: the harness's faults, and
+ *   - stall: send `afterEvents` lines, then nothing for `resumeAfterMs` ms of wall time (default:
+ *     ever), the connection open — a hung driver, a stalled Ollama. With 0 nothing at all is sent, as
+ *     when it hangs before its first token (after the model load, unlike `hang`);
+ *   - pace: this request's time to first token and speed instead of the model's (scaled as the model's).
+ * A stall or pace makes that one answer paced even on a model that is not.
+ */
+export type OllamaFault =
+  | Fault
+  | { type: "stall"; afterEvents: number; resumeAfterMs?: number }
+  | { type: "pace"; firstTokenMs?: Spread; tokensPerSecond?: Spread };
 
 export interface FakeOllamaOptions {
   port?: number;
+  /** Seeds the PRNG that paced models draw their per-request ranges from. Default: 1. */
+  seed?: number;
   /** Default: one tools-capable "llama3.2:latest" (context 131072) and "tinyllama:latest" (context 2048). */
   models?: FakeOllamaModel[];
 }
@@ -40,7 +80,7 @@ export interface FakeOllama extends FakeServer {
    * (/api/tags, /api/ps, /api/show), which a sidecar makes on its own schedule, never take them —
    * unlike `enqueue`, whose faults go to whichever request comes next.
    */
-  enqueueChat(...faults: Fault[]): void;
+  enqueueChat(...faults: OllamaFault[]): void;
 }
 
 const DEFAULT_MODELS: FakeOllamaModel[] = [
@@ -57,7 +97,6 @@ const FOREVER_MS = 100 * 365 * 24 * 3_600_000;
 const withTag = (name: string) => (name.includes(":") ? name : `${name}:latest`);
 const digestOf = (name: string) => createHash("sha256").update(name).digest("hex");
 const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { "content-type": "application/json; charset=utf-8" });
@@ -135,17 +174,19 @@ function handle(ctx: FakeContext, fake: FakeOllama): Promise<void> | void {
     return m ? show(res, m) : sendError(res, 404, `model '${String(name)}' not found`);
   }
   if (req.method === "POST" && path === "/api/chat") {
-    const own = chatFaults.get(fake)?.shift();
+    const own = chatState.get(fake)?.faults.shift();
     return own ? chatWithFault(ctx, own, fake, find) : chat(ctx, fake, find);
   }
   return sendError(res, 404, "404 page not found");
 }
 
-/** Faults scripted with enqueueChat, per fake. */
-const chatFaults = new WeakMap<FakeOllama, Fault[]>();
+/** Per fake: the faults scripted with enqueueChat, and the PRNG paced models draw their ranges from. */
+const chatState = new WeakMap<FakeOllama, { faults: OllamaFault[]; rand: () => number }>();
+
+type Find = (name: unknown) => FakeOllamaModel | undefined;
 
 /** A chat-only fault, applied as the harness applies the same fault to any request. */
-async function chatWithFault(ctx: FakeContext, f: Fault, fake: FakeOllama, find: (name: unknown) => FakeOllamaModel | undefined) {
+async function chatWithFault(ctx: FakeContext, f: OllamaFault, fake: FakeOllama, find: Find) {
   switch (f.type) {
     case "status":
       return sendError(ctx.res, f.status, f.message ?? (f.status === 503 ? QUEUE_FULL : `injected ${f.status}`));
@@ -159,6 +200,9 @@ async function chatWithFault(ctx: FakeContext, f: Fault, fake: FakeOllama, find:
       return chat(ctx, fake, find);
     case "cut":
       return chat({ ...ctx, fault: f }, fake, find);
+    case "stall":
+    case "pace":
+      return chat(ctx, fake, find, f);
   }
 }
 
@@ -171,72 +215,125 @@ interface ChatBody {
   keep_alive?: unknown;
 }
 
-async function chat(ctx: FakeContext, fake: FakeOllama, find: (name: unknown) => FakeOllamaModel | undefined) {
-  const { res, fault } = ctx;
+type ToolCalls = { function: { name: string; arguments: object } }[];
+
+/** What the fake model answers: the text in the pieces it streams (one token each), or a tool call. */
+interface Answer {
+  pieces: string[];
+  text: string;
+  toolCalls: ToolCalls | undefined;
+  doneReason: "stop" | "length";
+  promptEval: number;
+  evalCount: number;
+}
+
+function compose(body: ChatBody, m: FakeOllamaModel): Answer {
+  const messages = body.messages ?? [];
+  const tools = body.tools ?? [];
+  const last = messages[messages.length - 1];
+  const prompt = [...messages].reverse().find((x) => x.role === "user")?.content ?? "";
+  const reply = fakeReply(prompt, tools.map((t) => ({ name: t.function.name })), last?.role === "tool" ? (last.content ?? "") : undefined);
+  const limit = body.options?.num_predict;
+  const capped = limit !== undefined && limit > 0;
+  const promptEval = tokens(messages.map((x) => x.content ?? "").join(" "));
+  if ("toolCall" in reply) {
+    const toolCalls = [{ function: { name: reply.toolCall.name, arguments: JSON.parse(reply.toolCall.arguments) as object } }];
+    return { pieces: [], text: "", toolCalls, doneReason: "stop", promptEval, evalCount: tokens(JSON.stringify(toolCalls)) };
+  }
+  const long = m.answerTokens !== undefined && !(last?.role === "tool");
+  if (long) {
+    const all = pacedTokens(prompt, m.answerTokens ?? 1);
+    const kept = capped ? all.slice(0, limit) : all;
+    const doneReason = kept.length < all.length ? "length" : "stop";
+    return { pieces: kept, text: kept.join(""), toolCalls: undefined, doneReason, promptEval, evalCount: kept.length };
+  }
+  let text = reply.text;
+  let doneReason: Answer["doneReason"] = "stop";
+  if (capped && tokens(text) > limit) {
+    text = text.slice(0, limit * 4);
+    doneReason = "length";
+  }
+  return { pieces: text ? pieces(text) : [], text, toolCalls: undefined, doneReason, promptEval, evalCount: tokens(text) };
+}
+
+/**
+ * The exact text `model` answers to a chat whose last message is the user's `prompt` (no tools), as
+ * the fake streams it: what a test compares a relayed answer with. `numPredict` as options.num_predict.
+ */
+export function expectedAnswer(model: FakeOllamaModel, prompt: string, numPredict?: number): string {
+  const body: ChatBody = { messages: [{ role: "user", content: prompt }], ...(numPredict ? { options: { num_predict: numPredict } } : {}) };
+  return compose(body, model).text;
+}
+
+const isPaced = (m: FakeOllamaModel) =>
+  m.firstTokenMs !== undefined || m.tokensPerSecond !== undefined || m.answerTokens !== undefined || m.timeScale !== undefined;
+
+/** This request's pace: the model's (or a scripted override), ranges drawn, times scaled. */
+function paceOf(m: FakeOllamaModel, own: OllamaFault | undefined, rand: () => number): Pace {
+  const scale = m.timeScale ?? 1;
+  const o = own?.type === "pace" ? own : undefined;
+  const first = draw(o?.firstTokenMs ?? m.firstTokenMs ?? 0, rand);
+  const tps = o?.tokensPerSecond ?? m.tokensPerSecond;
+  const perToken = tps === undefined ? (isPaced(m) ? 0 : (m.chunkDelayMs ?? 0) / scale) : 1000 / draw(tps, rand);
+  return { firstTokenMs: first * scale, perTokenMs: perToken * scale };
+}
+
+/** The final line's counts and durations (ns), as Ollama reports them. */
+function finalLine(a: Answer, loadNs: number, promptNs = 50_000_000, evalNs = 200_000_000) {
+  return {
+    done: true,
+    done_reason: a.doneReason,
+    total_duration: loadNs + promptNs + evalNs,
+    load_duration: loadNs,
+    prompt_eval_count: a.promptEval,
+    prompt_eval_duration: promptNs,
+    eval_count: a.evalCount,
+    eval_duration: evalNs,
+  };
+}
+
+async function chat(ctx: FakeContext, fake: FakeOllama, find: Find, own?: OllamaFault) {
+  const { res } = ctx;
   const body = (ctx.body ?? {}) as ChatBody;
   if (typeof body.model !== "string" || body.model === "") return sendError(res, 400, "model is required");
   const m = find(body.model);
   if (!m) return sendError(res, 404, `model "${body.model}" not found, try pulling it first`);
   const name = withTag(m.name);
-  const tools = body.tools ?? [];
-  if (tools.length > 0 && !m.tools) return sendError(res, 400, `registry.ollama.ai/library/${name} does not support tools`);
+  if ((body.tools ?? []).length > 0 && !m.tools) return sendError(res, 400, `registry.ollama.ai/library/${name} does not support tools`);
 
   const wasLoaded = (fake.loaded.get(name) ?? 0) > Date.now();
-  if (!wasLoaded && m.loadMs) await sleep(m.loadMs);
+  const loadMs = wasLoaded ? 0 : (m.loadMs ?? 0) * (m.timeScale ?? 1);
+  if (loadMs > 0) await sleep(loadMs);
   if (res.destroyed) return;
   const keep = keepAliveMs(body.keep_alive);
   if (keep > 0) fake.loaded.set(name, Date.now() + keep);
   else fake.loaded.delete(name);
 
-  const messages = body.messages ?? [];
-  const last = messages[messages.length - 1];
-  const lastUser = [...messages].reverse().find((x) => x.role === "user");
-  const reply = fakeReply(lastUser?.content ?? "", tools.map((t) => ({ name: t.function.name })), last?.role === "tool" ? (last.content ?? "") : undefined);
-  let text = "text" in reply ? reply.text : "";
-  let doneReason = "stop";
-  const limit = body.options?.num_predict;
-  if (limit !== undefined && limit > 0 && tokens(text) > limit) {
-    text = text.slice(0, limit * 4);
-    doneReason = "length";
-  }
-  const toolCalls = "toolCall" in reply ? [{ function: { name: reply.toolCall.name, arguments: JSON.parse(reply.toolCall.arguments) as object } }] : undefined;
-  const promptEval = tokens(messages.map((x) => x.content ?? "").join(" "));
-  const evalCount = toolCalls ? tokens(JSON.stringify(toolCalls)) : tokens(text);
-  const loadNs = wasLoaded ? 1_200_000 : (m.loadMs ?? 0) * 1e6 + 1_200_000;
-  const final = {
-    done: true,
-    done_reason: doneReason,
-    total_duration: loadNs + 250_000_000,
-    load_duration: loadNs,
-    prompt_eval_count: promptEval,
-    prompt_eval_duration: 50_000_000,
-    eval_count: evalCount,
-    eval_duration: 200_000_000,
-  };
+  const a = compose(body, m);
+  const loadNs = loadMs * 1e6 + 1_200_000;
   const line = (message: object, extra: object = { done: false }) => ({ model: body.model, created_at: new Date().toISOString(), message: { role: "assistant", ...message }, ...extra });
-
+  const fault = own ?? ctx.fault;
+  if (isPaced(m) || own) {
+    const rand = chatState.get(fake)?.rand ?? Math.random;
+    const writeFault = fault?.type === "cut" || fault?.type === "stall" ? fault : undefined;
+    const final = (promptNs: number, evalNs: number) => finalLine(a, loadNs, promptNs, evalNs);
+    return sendPaced({ res, reply: a, pace: paceOf(m, own, rand), fault: writeFault, final, line, stream: body.stream !== false });
+  }
   if (body.stream === false) {
     if (fault?.type === "cut") return cutNow(res);
-    return sendJson(res, 200, line({ content: text, ...(toolCalls ? { tool_calls: toolCalls } : {}) }, final));
+    return sendJson(res, 200, line({ content: a.text, ...(a.toolCalls ? { tool_calls: a.toolCalls } : {}) }, finalLine(a, loadNs)));
   }
   res.writeHead(200, { "content-type": "application/x-ndjson" });
   const send = ndjsonWriter(res, fault, m.chunkDelayMs ?? 0);
-  if (text) for (const p of pieces(text)) if (!(await send(line({ content: p })))) return;
+  for (const p of a.pieces) if (!(await send(line({ content: p })))) return;
   // Ollama streams a tool call whole, in its own line before the final one.
-  if (toolCalls && !(await send(line({ content: "", tool_calls: toolCalls })))) return;
-  if (!(await send(line({ content: "" }, final)))) return;
+  if (a.toolCalls && !(await send(line({ content: "", tool_calls: a.toolCalls })))) return;
+  if (!(await send(line({ content: "" }, finalLine(a, loadNs))))) return;
   res.end();
 }
 
-/** Headers sent, then the connection closes without a body terminator. */
-function cutNow(res: ServerResponse) {
-  res.writeHead(200, { "content-type": "application/json; charset=utf-8" });
-  res.flushHeaders();
-  res.socket?.end();
-}
-
 /** Writes one NDJSON line; false once a `cut` fault says the stream breaks here or the client left. */
-function ndjsonWriter(res: ServerResponse, fault: Fault | undefined, delayMs: number) {
+function ndjsonWriter(res: ServerResponse, fault: OllamaFault | undefined, delayMs: number) {
   let sent = 0;
   return async (obj: object): Promise<boolean> => {
     if (sent > 0 && delayMs > 0) await sleep(delayMs);
@@ -255,18 +352,19 @@ function ndjsonWriter(res: ServerResponse, fault: Fault | undefined, delayMs: nu
 export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const holder: { fake?: FakeOllama } = {};
   const server = await startFake((ctx) => (holder.fake ? handle(ctx, holder.fake) : undefined), opts.port);
-  const faults: Fault[] = [];
+  const state = { faults: [] as OllamaFault[], rand: mulberry32(opts.seed ?? 1) };
   const fake: FakeOllama = Object.assign(server, {
     models: (opts.models ?? DEFAULT_MODELS).map((m) => ({ ...m })),
     loaded: new Map<string, number>(),
-    enqueueChat: (...f: Fault[]) => void faults.push(...f),
+    enqueueChat: (...f: OllamaFault[]) => void state.faults.push(...f),
   });
-  chatFaults.set(fake, faults);
+  chatState.set(fake, state);
   const resetRequests = server.reset;
   fake.reset = () => {
     resetRequests();
     fake.loaded.clear();
-    faults.length = 0;
+    state.faults.length = 0;
+    state.rand = mulberry32(opts.seed ?? 1);
   };
   holder.fake = fake;
   return fake;
