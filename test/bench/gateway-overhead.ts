@@ -1,87 +1,137 @@
 /**
- * `pnpm bench`: what Hearth adds to a non-streaming chat request, measured against a zero-delay fake
- * OpenAI in a separate process. Three variants, interleaved request by request at a fixed rate:
- *   direct       — the client calls the fake upstream
- *   passthrough  — through an empty Worker under the same wrangler dev (the platform's floor)
- *   hearth       — through Hearth (auth from its cache, validation, planning, the OpenAI SDK)
- * Hearth's own cost is hearth − passthrough; hearth − direct includes wrangler dev's.
+ * `pnpm bench [--portkey DIR]`: what a gateway adds to a chat request, in one run, side by side, all
+ * against the same zero-delay fake OpenAI in a separate process:
+ *   direct       the client calls the fake
+ *   floor        an empty pass-through Worker under wrangler dev (the platform's own cost)
+ *   hearth       Hearth under wrangler dev, model `openai/gpt-4o-mini`
+ *   portkey      with --portkey DIR: Portkey's open-source gateway under its own wrangler dev
+ * Three measures: non-streaming (whole response), streaming (`stream: true`, to the end of the
+ * stream; first byte and first content also recorded), each as N sequential requests per variant
+ * interleaved in a shuffled order per round after 30 warm-up rounds; and throughput, 16 clients for
+ * S seconds per variant (non-streaming), as a share of the floor's. A gateway's own cost is its
+ * figure above the floor. Every answer is checked (status; a stream must end with `data: [DONE]`):
+ * one bad answer aborts the bench naming the variant.
  *
- * Options: --requests N per variant (default 400), --rate R requests/s per variant (default 40).
+ * Options: --requests N (default 300), --seconds S per variant for throughput (default 10),
+ * --clients C (default 16), --portkey DIR.
+ *
+ * Preparing DIR (Portkey's code stays outside this repository; Portkey is MIT-licensed):
+ *   1. the library's `fetch` tool with github:Portkey-AI/gateway → /work/.mirror/Portkey-AI+gateway/repo
+ *   2. pnpm tsx test/bench/portkey-prepare.ts --git-dir /work/.mirror/Portkey-AI+gateway/repo --out /tmp/portkey-1.15.2
+ *      (checks tag v1.15.2 is 1.15.2 and MIT; git archive of the Worker's files; npm ci --omit=dev
+ *      --ignore-scripts; its async-retry patch)
+ *   3. pnpm bench --portkey /tmp/portkey-1.15.2
  */
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { ROOT, cloudVars, freePort, startWorker, type RunningWorker } from "../support/wrangler.js";
-import { summarize, table } from "./stats.js";
+import { mulberry32 } from "../support/prng.js";
+import { ROOT, cloudVars, freePort, startWorker } from "../support/wrangler.js";
+import { BadAnswer, GatewayClient, load, type Gateway, type Timing } from "./gateway-client.js";
+import { report, type Results } from "./gateway-report.js";
+import { startPortkey } from "./portkey.js";
 
 const { values } = parseArgs({
-  options: { requests: { type: "string", default: "400" }, rate: { type: "string", default: "40" } },
+  options: {
+    requests: { type: "string", default: "300" },
+    seconds: { type: "string", default: "10" },
+    clients: { type: "string", default: "16" },
+    portkey: { type: "string" },
+  },
 });
 const N = Number(values.requests);
-const RATE = Number(values.rate);
+const SECONDS = Number(values.seconds);
+const CLIENTS = Number(values.clients);
+const WARM_UP = 30;
+/** Unmeasured time at full concurrency before each throughput window. */
+const LOAD_WARM_MS = 1_000;
 
 async function startUpstream(): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
-  const child = spawn(join(ROOT, "node_modules/.bin/tsx"), [join(ROOT, "test/fakes/serve.ts"), "--openai-port", String(port)], {
+  // node --import tsx, not the tsx wrapper: killing the wrapper would leave the server running.
+  const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/fakes/serve.ts"), "--openai-port", String(port)], {
+    cwd: ROOT,
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
   return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
 }
 
-const body = JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Say hello in five words." }], max_tokens: 32 });
-const directBody = body.replace("openai/gpt-4o-mini", "gpt-4o-mini");
+/** One round visits every client once, in an order shuffled per round (a variant's leftover work — Hearth's background stats record — lands on a random neighbour, not always the same one). */
+async function sequential(clients: GatewayClient[], stream: boolean, rounds: number, seed: number): Promise<Map<string, Timing[]>> {
+  const random = mulberry32(seed);
+  const out = new Map(clients.map((c) => [c.gateway.name, [] as Timing[]]));
+  for (let round = 0; round < rounds; round++) {
+    const order = clients.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k);
+    for (const { c } of order) out.get(c.gateway.name)?.push(await c.send(stream));
+  }
+  return out;
+}
 
-async function timed(url: string, key: string, payload: string): Promise<number> {
-  const t0 = performance.now();
-  const r = await fetch(url, { method: "POST", headers: { authorization: `Bearer ${key}`, "content-type": "application/json" }, body: payload });
-  await r.arrayBuffer();
-  const ms = performance.now() - t0;
-  if (r.status !== 200) throw new Error(`${url} answered ${r.status}`);
-  return ms;
+async function throughput(clients: GatewayClient[]): Promise<Map<string, { perSecond: number; latencies: number[] }>> {
+  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[] }]));
+  // Two halves, the second in reverse order, so a drift during the run does not favour one variant.
+  for (const order of [clients, [...clients].reverse()]) {
+    for (const c of order) {
+      const r = await load(c, CLIENTS, (SECONDS * 1000) / 2, LOAD_WARM_MS);
+      const acc = out.get(c.gateway.name);
+      if (acc) {
+        acc.perSecond += r.perSecond / 2;
+        acc.latencies.push(...r.latencies);
+      }
+      // Let the variant's background work (Hearth's stats records) finish before the next one's window.
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
+  return out;
 }
 
 async function main(): Promise<void> {
-  const upstream = await startUpstream();
-  const vars = cloudVars(upstream);
-  let hearth: RunningWorker | undefined;
-  let floor: RunningWorker | undefined;
+  const stops: (() => Promise<void> | void)[] = [];
+  const clients: GatewayClient[] = [];
+  const logs = new Map<string, () => string>();
   try {
-    hearth = await startWorker({ vars, rateLimitPerMinute: 1_000_000 });
-    floor = await startWorker({ vars, main: join(ROOT, "test/bench/passthrough-worker.ts") });
+    const upstream = await startUpstream();
+    stops.push(upstream.stop);
+    const vars = cloudVars(upstream);
+    const floor = await startWorker({ vars, main: join(ROOT, "test/bench/passthrough-worker.ts") });
+    stops.push(floor.stop);
+    const hearth = await startWorker({ vars, rateLimitPerMinute: 1_000_000 });
+    stops.push(hearth.stop);
+    const portkey = values.portkey ? await startPortkey(values.portkey) : undefined;
+    if (portkey) stops.push(portkey.stop);
     const { apiKey } = await hearth.createUser("bench");
-    const variants = {
-      direct: () => timed(`${upstream.url}/v1/chat/completions`, "test-openai-key", directBody),
-      passthrough: () => timed(`${floor?.url}/v1/chat/completions`, "unused", directBody),
-      hearth: () => timed(`${hearth?.url}/v1/chat/completions`, apiKey, body),
-    };
-    const names = Object.keys(variants) as (keyof typeof variants)[];
-    // Warm-up: JIT, connection pools, the auth cache.
-    for (let i = 0; i < 30; i++) for (const n of names) await variants[n]();
+    logs.set("floor", floor.output).set("hearth", hearth.output);
+    if (portkey) logs.set("portkey", portkey.output);
 
-    const samples: Record<string, number[]> = { direct: [], passthrough: [], hearth: [] };
-    const interval = 1000 / (RATE * names.length);
-    const pending: Promise<void>[] = [];
-    const start = performance.now();
-    for (let i = 0; i < N * names.length; i++) {
-      const name = names[i % names.length] as keyof typeof variants;
-      const due = start + i * interval;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      pending.push(variants[name]().then((ms) => void samples[name]?.push(ms)));
-    }
-    await Promise.all(pending);
+    const key = vars.OPENAI_API_KEY ?? "";
+    const gateways: Gateway[] = [
+      { name: "direct", url: `${upstream.url}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, model: "gpt-4o-mini" },
+      { name: "floor", url: `${floor.url}/v1/chat/completions`, headers: {}, model: "gpt-4o-mini" },
+      { name: "hearth", url: `${hearth.url}/v1/chat/completions`, headers: { authorization: `Bearer ${apiKey}` }, model: "openai/gpt-4o-mini" },
+      ...(portkey ? [portkey.gateway(upstream, key)] : []),
+    ];
+    clients.push(...gateways.map((g) => new GatewayClient(g, CLIENTS)));
+    process.stderr.write(`variants: ${gateways.map((g) => g.name).join(", ")}${portkey ? ` (Portkey ${portkey.version})` : ""}; ${N} sequential requests each per mode after ${WARM_UP} warm-up; throughput ${CLIENTS} clients × ${SECONDS} s each\n`);
 
-    const s = Object.fromEntries(names.map((n) => [n, summarize(samples[n] ?? [])]));
-    const rows = names.map((n) => [n, String(s[n]?.n ?? 0), s[n]?.p50 ?? 0, s[n]?.p90 ?? 0, s[n]?.p99 ?? 0, s[n]?.mean ?? 0]);
-    const diff = (a: string, b: string) => [`${a} − ${b}`, "", (s[a]?.p50 ?? 0) - (s[b]?.p50 ?? 0), (s[a]?.p90 ?? 0) - (s[b]?.p90 ?? 0), (s[a]?.p99 ?? 0) - (s[b]?.p99 ?? 0), (s[a]?.mean ?? 0) - (s[b]?.mean ?? 0)];
-    process.stdout.write(`\nNon-streaming chat completion, ${N} requests per variant at ${RATE}/s each, interleaved (ms)\n\n`);
-    process.stdout.write(table(["variant", "n", "p50", "p90", "p99", "mean"], [...rows, diff("hearth", "passthrough"), diff("hearth", "direct"), diff("passthrough", "direct")]) + "\n\n");
-    process.stdout.write("Targets: Hearth's own cost (hearth − passthrough) p50 ≤ 1 ms, p99 ≤ 5 ms.\n");
+    await sequential(clients, false, WARM_UP, 1);
+    const plain = await sequential(clients, false, N, 2);
+    process.stderr.write("non-streaming done\n");
+    await sequential(clients, true, WARM_UP, 3);
+    const stream = await sequential(clients, true, N, 4);
+    process.stderr.write("streaming done\n");
+    const load = await throughput(clients);
+    const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, n: N, seconds: SECONDS, clients: CLIENTS, portkey: portkey?.version };
+    process.stdout.write(report(results));
+  } catch (err) {
+    // A bad answer names its variant: show what that variant's wrangler dev said.
+    const name = err instanceof BadAnswer ? /^\w+/.exec(err.message)?.[0] : undefined;
+    const log = name ? logs.get(name)?.().trim() : undefined;
+    if (log) process.stderr.write(`${name}'s wrangler dev output (last 3,000 characters):\n${log.slice(-3000)}\n`);
+    throw err;
   } finally {
-    await hearth?.stop();
-    await floor?.stop();
-    upstream.stop();
+    for (const c of clients) c.close();
+    for (const stop of stops.reverse()) await stop();
   }
 }
 

@@ -1,0 +1,130 @@
+/** The gateway benchmark's tables: per measure, each variant's percentiles and its cost above the floor; then the issue's summary and targets. */
+import type { Timing } from "./gateway-client.js";
+import { summarize, table, type Summary } from "./stats.js";
+
+export interface Results {
+  names: string[];
+  plain: Map<string, Timing[]>;
+  stream: Map<string, Timing[]>;
+  load: Map<string, { perSecond: number; latencies: number[] }>;
+  n: number;
+  seconds: number;
+  clients: number;
+  /** Portkey's version when it ran. */
+  portkey: string | undefined;
+}
+
+/** Portkey 1.15.2's non-streaming p50 above the floor as the issue measured it, for a run without --portkey. */
+const ISSUE_PORTKEY_PLAIN_MS = 1.8;
+const FLOOR = "floor";
+
+const signed = (ms: number) => (Number.isNaN(ms) ? "–" : `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(2)}`);
+const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
+
+function summaries(results: Results, samples: Map<string, Timing[]>, pick: (t: Timing) => number): Map<string, Summary> {
+  return new Map(results.names.map((n) => [n, summarize((samples.get(n) ?? []).map(pick))]));
+}
+
+/** p50/p90/p99/mean, then each percentile above the floor's. */
+function latencyTable(names: string[], s: Map<string, Summary>): string {
+  const floor = s.get(FLOOR);
+  const rows = names.map((n) => {
+    const x = s.get(n);
+    const above = (k: "p50" | "p90" | "p99") => (n === FLOOR ? "" : signed((x?.[k] ?? NaN) - (floor?.[k] ?? NaN)));
+    return [n, String(x?.n ?? 0), x?.p50 ?? NaN, x?.p90 ?? NaN, x?.p99 ?? NaN, x?.mean ?? NaN, above("p50"), above("p90"), above("p99")];
+  });
+  return table(["variant", "n", "p50", "p90", "p99", "mean", "p50 − floor", "p90 − floor", "p99 − floor"], rows);
+}
+
+function streamStartTable(names: string[], byte: Map<string, Summary>, content: Map<string, Summary>): string {
+  const fb = byte.get(FLOOR);
+  const fc = content.get(FLOOR);
+  const rows = names.map((n) => {
+    const b = byte.get(n);
+    const c = content.get(n);
+    return [n, b?.p50 ?? NaN, b?.p90 ?? NaN, n === FLOOR ? "" : signed((b?.p50 ?? NaN) - (fb?.p50 ?? NaN)), c?.p50 ?? NaN, c?.p90 ?? NaN, n === FLOOR ? "" : signed((c?.p50 ?? NaN) - (fc?.p50 ?? NaN))];
+  });
+  return table(["variant", "first byte p50", "p90", "p50 − floor", "first content p50", "p90", "p50 − floor"], rows);
+}
+
+function loadTable(results: Results): string {
+  const floor = results.load.get(FLOOR)?.perSecond ?? NaN;
+  const rows = results.names.map((n) => {
+    const r = results.load.get(n);
+    const s = summarize(r?.latencies ?? []);
+    return [n, r?.perSecond ?? NaN, pct((r?.perSecond ?? NaN) / floor), s.p50, s.p99];
+  });
+  return table(["variant", "requests/s", "share of floor", "latency p50", "p99"], rows);
+}
+
+interface Verdict {
+  plain: number;
+  stream: number;
+  share: number;
+}
+
+function verdicts(results: Results, plain: Map<string, Summary>, stream: Map<string, Summary>): Map<string, Verdict> {
+  const floorRate = results.load.get(FLOOR)?.perSecond ?? NaN;
+  const above = (s: Map<string, Summary>, n: string) => (s.get(n)?.p50 ?? NaN) - (s.get(FLOOR)?.p50 ?? NaN);
+  return new Map(
+    ["portkey", "hearth"]
+      .filter((n) => results.names.includes(n))
+      .map((n) => [n, { plain: above(plain, n), stream: above(stream, n), share: (results.load.get(n)?.perSecond ?? NaN) / floorRate }]),
+  );
+}
+
+function targets(v: Map<string, Verdict>): string {
+  const hearth = v.get("hearth");
+  if (!hearth) return "";
+  const portkey = v.get("portkey");
+  const plainLimit = (portkey?.plain ?? ISSUE_PORTKEY_PLAIN_MS) / 2;
+  const source = portkey ? "this run's Portkey" : `Portkey's +${ISSUE_PORTKEY_PLAIN_MS} ms as measured in the issue (run with --portkey to compare in this run)`;
+  const check = (ok: boolean) => (ok ? "met" : "NOT met");
+  return [
+    "Targets for Hearth (issue 9):",
+    `  non-streaming p50 above floor ≤ half of ${source}: ≤ ${plainLimit.toFixed(2)} ms — Hearth ${signed(hearth.plain)} ms: ${check(hearth.plain <= plainLimit)}`,
+    `  streaming p50 above floor ≤ 1 ms — Hearth ${signed(hearth.stream)} ms: ${check(hearth.stream <= 1)}`,
+    `  throughput ≥ 95% of the floor's — Hearth ${pct(hearth.share)}: ${check(hearth.share >= 0.95)}`,
+  ].join("\n");
+}
+
+function summaryTable(v: Map<string, Verdict>, clients: number): string {
+  const label: Record<string, string> = { portkey: "Portkey", hearth: "Hearth (`openai/<model>`)" };
+  const rows = [...v].map(([n, x]) => [label[n] ?? n, `${signed(x.plain)} ms`, `${signed(x.stream)} ms`, pct(x.share)]);
+  const headers = ["", "non-streaming", "streaming", `throughput, ${clients} clients, share of the floor's`];
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i] ?? 0)).join(" | ")} |`;
+  return [line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line)].join("\n");
+}
+
+export function report(results: Results): string {
+  const { names, n } = results;
+  const plain = summaries(results, results.plain, (t) => t.total);
+  const stream = summaries(results, results.stream, (t) => t.total);
+  const v = verdicts(results, plain, stream);
+  return [
+    "",
+    `Non-streaming: whole response (ms), ${n} sequential requests per variant, interleaved`,
+    "",
+    latencyTable(names, plain),
+    "",
+    `Streaming: to the end of the stream (ms), ${n} sequential requests per variant, interleaved`,
+    "",
+    latencyTable(names, stream),
+    "",
+    "Streaming: to the first byte and to the first content (ms)",
+    "",
+    streamStartTable(names, summaries(results, results.stream, (t) => t.firstByte), summaries(results, results.stream, (t) => t.firstContent)),
+    "",
+    `Throughput: ${results.clients} clients, ${results.seconds} s per variant (non-streaming; latency in ms under that load)`,
+    "",
+    loadTable(results),
+    "",
+    `Summary: p50 above the floor${results.portkey ? ` (Portkey ${results.portkey})` : ""}`,
+    "",
+    summaryTable(v, results.clients),
+    "",
+    targets(v),
+    "",
+  ].join("\n");
+}
