@@ -3,6 +3,7 @@
  * strips them); known fields with the wrong type are rejected with the field's path.
  */
 import { z } from "zod";
+import { CHAT_LIMITS } from "./limits.js";
 
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const imagePart = z.object({
@@ -107,7 +108,7 @@ export const chatRequestSchema = z.object({
   max_completion_tokens: positiveInt.nullish(),
   temperature: z.number().min(0).max(2).nullish(),
   top_p: z.number().min(0).max(1).nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(CHAT_LIMITS.stop)]).nullish(),
   tools: z.array(functionTool).nullish(),
   tool_choice: toolChoice.nullish(),
   parallel_tool_calls: z.boolean().nullish(),
