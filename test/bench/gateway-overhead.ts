@@ -8,7 +8,7 @@
  * Three measures: non-streaming (whole response), streaming (`stream: true`, to the end of the
  * stream; first byte and first content also recorded), each as N sequential requests per variant
  * interleaved in a shuffled order per round after 30 warm-up rounds; and throughput, 16 clients for
- * S seconds per variant (non-streaming), as a share of the floor's. A gateway's own cost is its
+ * S one-second windows per variant, interleaved likewise (non-streaming), as a share of the floor's. A gateway's own cost is its
  * figure above the floor. Every answer is checked (status; a stream must end with `data: [DONE]`):
  * one bad answer aborts the bench naming the variant.
  *
@@ -23,6 +23,7 @@
  *   3. pnpm bench --portkey /tmp/portkey-1.15.2
  */
 import { spawn } from "node:child_process";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { mulberry32 } from "../support/prng.js";
@@ -43,8 +44,8 @@ const N = Number(values.requests);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const WARM_UP = 30;
-/** Unmeasured time at full concurrency before each throughput window. */
-const LOAD_WARM_MS = 1_000;
+/** Unmeasured time at full concurrency before each one-second throughput window. */
+const LOAD_WARM_MS = 200;
 
 async function startUpstream(): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
@@ -68,20 +69,34 @@ async function sequential(clients: GatewayClient[], stream: boolean, rounds: num
   return out;
 }
 
-async function throughput(clients: GatewayClient[]): Promise<Map<string, { perSecond: number; latencies: number[] }>> {
-  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[] }]));
-  // Two halves, the second in reverse order, so a drift during the run does not favour one variant.
-  for (const order of [clients, [...clients].reverse()]) {
-    for (const c of order) {
-      const r = await load(c, CLIENTS, (SECONDS * 1000) / 2, LOAD_WARM_MS);
+export interface LoadTotals {
+  perSecond: number;
+  latencies: number[];
+  /** Each round's rate divided by the floor's in the same round. */
+  shares: number[];
+}
+
+/**
+ * SECONDS one-second windows per variant, round-robin in an order shuffled per round: this machine's
+ * load from other work comes and goes in bursts of seconds, and a fine interleave spreads them over
+ * all variants instead of charging them to whichever ran then.
+ */
+async function throughput(clients: GatewayClient[], seed: number): Promise<Map<string, LoadTotals>> {
+  const random = mulberry32(seed);
+  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[], shares: [] as number[] }]));
+  for (let round = 0; round < SECONDS; round++) {
+    const rates = new Map<string, number>();
+    const order = clients.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k);
+    for (const { c } of order) {
+      const r = await load(c, CLIENTS, 1000, LOAD_WARM_MS);
+      rates.set(c.gateway.name, r.perSecond);
       const acc = out.get(c.gateway.name);
-      if (acc) {
-        acc.perSecond += r.perSecond / 2;
-        acc.latencies.push(...r.latencies);
-      }
+      acc?.latencies.push(...r.latencies);
+      if (acc) acc.perSecond += r.perSecond / SECONDS;
       // Let the variant's background work (Hearth's stats records) finish before the next one's window.
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 300));
     }
+    for (const [name, rate] of rates) out.get(name)?.shares.push(rate / (rates.get("floor") ?? NaN));
   }
   return out;
 }
@@ -114,14 +129,16 @@ async function main(): Promise<void> {
     clients.push(...gateways.map((g) => new GatewayClient(g, CLIENTS)));
     process.stderr.write(`variants: ${gateways.map((g) => g.name).join(", ")}${portkey ? ` (Portkey ${portkey.version})` : ""}; ${N} sequential requests each per mode after ${WARM_UP} warm-up; throughput ${CLIENTS} clients × ${SECONDS} s each\n`);
 
+    const loadAtStart = loadavg()[0] ?? NaN;
     await sequential(clients, false, WARM_UP, 1);
     const plain = await sequential(clients, false, N, 2);
     process.stderr.write("non-streaming done\n");
     await sequential(clients, true, WARM_UP, 3);
     const stream = await sequential(clients, true, N, 4);
     process.stderr.write("streaming done\n");
-    const load = await throughput(clients);
-    const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, n: N, seconds: SECONDS, clients: CLIENTS, portkey: portkey?.version };
+    const load = await throughput(clients, 5);
+    const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, n: N, seconds: SECONDS, clients: CLIENTS,
+      portkey: portkey?.version, loadAverage: [loadAtStart, loadavg()[0] ?? NaN] };
     process.stdout.write(report(results));
   } catch (err) {
     // A bad answer names its variant: show what that variant's wrangler dev said.

@@ -6,12 +6,14 @@ export interface Results {
   names: string[];
   plain: Map<string, Timing[]>;
   stream: Map<string, Timing[]>;
-  load: Map<string, { perSecond: number; latencies: number[] }>;
+  load: Map<string, { perSecond: number; latencies: number[]; shares: number[] }>;
   n: number;
   seconds: number;
   clients: number;
   /** Portkey's version when it ran. */
   portkey: string | undefined;
+  /** The machine's 1-minute load average when measuring began and ended (other work on it skews every figure). */
+  loadAverage: [number, number];
 }
 
 /** Portkey 1.15.2's non-streaming p50 above the floor as the issue measured it, for a run without --portkey. */
@@ -52,9 +54,11 @@ function loadTable(results: Results): string {
   const rows = results.names.map((n) => {
     const r = results.load.get(n);
     const s = summarize(r?.latencies ?? []);
-    return [n, r?.perSecond ?? NaN, pct((r?.perSecond ?? NaN) / floor), s.p50, s.p99];
+    const shares = [...(r?.shares ?? [])].sort((a, b) => a - b);
+    const spread = n === FLOOR ? "" : `${pct(shares[0] ?? NaN)}–${pct(shares[shares.length - 1] ?? NaN)}`;
+    return [n, r?.perSecond ?? NaN, pct((r?.perSecond ?? NaN) / floor), n === FLOOR ? "" : pct(summarize(shares).p50), spread, s.p50, s.p99];
   });
-  return table(["variant", "requests/s", "share of floor", "latency p50", "p99"], rows);
+  return table(["variant", "requests/s", "share of floor", "per-round share: median", "min–max", "latency p50", "p99"], rows);
 }
 
 interface Verdict {
@@ -104,6 +108,8 @@ export function report(results: Results): string {
   const v = verdicts(results, plain, stream);
   return [
     "",
+    `Machine load average (1 min): ${results.loadAverage[0].toFixed(1)} when measuring began, ${results.loadAverage[1].toFixed(1)} at the end`,
+    "",
     `Non-streaming: whole response (ms), ${n} sequential requests per variant, interleaved`,
     "",
     latencyTable(names, plain),
@@ -116,7 +122,7 @@ export function report(results: Results): string {
     "",
     streamStartTable(names, summaries(results, results.stream, (t) => t.firstByte), summaries(results, results.stream, (t) => t.firstContent)),
     "",
-    `Throughput: ${results.clients} clients, ${results.seconds} s per variant (non-streaming; latency in ms under that load)`,
+    `Throughput: ${results.clients} clients, ${results.seconds} one-second windows per variant, interleaved (non-streaming; latency in ms under that load)`,
     "",
     loadTable(results),
     "",
