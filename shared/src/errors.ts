@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   invalid_json: { status: 400, type: "invalid_request_error", side: "user" },
   invalid_request: { status: 400, type: "invalid_request_error", side: "user" },
   unsupported_parameter: { status: 400, type: "invalid_request_error", side: "user" },
+  /** OpenAI's code for a prompt no allowed model has the context for. */
+  context_length_exceeded: { status: 400, type: "invalid_request_error", side: "user" },
   model_not_found: { status: 404, type: "invalid_request_error", side: "user" },
   not_found: { status: 404, type: "invalid_request_error", side: "user" },
   body_too_large: { status: 413, type: "invalid_request_error", side: "user" },
@@ -21,6 +23,8 @@ export const ERROR_CODES = {
   upstream_rate_limited: { status: 429, type: "rate_limit_error", side: "system" },
   stream_interrupted: { status: 502, type: "upstream_error", side: "system" },
   internal_error: { status: 500, type: "server_error", side: "system" },
+  /** The client went away before the answer (nginx's 499): nobody reads it; it shows in logs and stats. */
+  client_closed: { status: 499, type: "invalid_request_error", side: "user" },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -28,8 +32,11 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 /** One line of "what happened to this target", carried in 5xx bodies and the trace header. */
 export interface AttemptSummary {
   target: string;
-  /** `cancelled`: it lost a hedge race and was stopped. */
-  outcome: "served" | "failed" | "skipped" | "cancelled";
+  /**
+   * `cancelled`: it lost a hedge race and was stopped. `broken`: it began answering, then broke or
+   * stalled (the reason says which) — the next target took over, or the stream ended with an error.
+   */
+  outcome: "served" | "failed" | "skipped" | "cancelled" | "broken";
   reason: string;
   status?: number;
   ms?: number;

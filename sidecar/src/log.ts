@@ -1,41 +1,22 @@
 /**
- * The sidecar's levelled logger: quiet by default (warn), one line per event on stderr. Callers pass
- * ids, codes and timings; prompts and generated text only at `trace`, which a user must ask for.
+ * The sidecar's sink for the shared logger: quiet by default (warn), one plain line per event on
+ * stderr — `2026-01-01T00:00:00.000Z info  request served id=… ms=812`. Prompts and generated text
+ * only at `trace`, which a user must ask for.
  */
-export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
+import { createLogger as sharedLogger, type LogFields, type LogLevel, type Logger } from "@hearth/shared";
 
-export type LogFields = Record<string, string | number | boolean | undefined>;
+export type { LogFields, LogLevel, Logger };
 
-export interface Logger {
-  error(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  debug(msg: string, fields?: LogFields): void;
-  /** Prompt and token content go here only. */
-  trace(msg: string, fields?: LogFields): void;
-  enabled(level: LogLevel): boolean;
+function line(at: LogLevel, msg: string, fields: LogFields): string {
+  let extra = "";
+  for (const [k, v] of Object.entries(fields)) {
+    if (v !== undefined) extra += ` ${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : String(v)}`;
+  }
+  return `${new Date().toISOString()} ${at.padEnd(5)} ${msg}${extra}\n`;
 }
 
 export function createLogger(level: LogLevel = "warn", write: (line: string) => void = (l) => process.stderr.write(l)): Logger {
-  const emit = (at: LogLevel) => (msg: string, fields?: LogFields) => {
-    if (RANK[at] > RANK[level]) return;
-    const extra = fields
-      ? Object.entries(fields)
-          .filter(([, v]) => v !== undefined)
-          .map(([k, v]) => ` ${k}=${typeof v === "string" && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
-          .join("")
-      : "";
-    write(`${new Date().toISOString()} ${at.padEnd(5)} ${msg}${extra}\n`);
-  };
-  return {
-    error: emit("error"),
-    warn: emit("warn"),
-    info: emit("info"),
-    debug: emit("debug"),
-    trace: emit("trace"),
-    enabled: (at) => RANK[at] <= RANK[level],
-  };
+  return sharedLogger(level, (at, msg, fields) => write(line(at, msg, fields)));
 }
 
 /** A logger that drops everything, for tests and benchmarks. */

@@ -43,6 +43,8 @@ export class Sidecar {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #stateTimer: ReturnType<typeof setTimeout> | undefined;
   #draining = false;
+  /** Numbers the state reports; `start` frames name the last one sent. */
+  #stateN = 0;
   readonly #running = new Set<Promise<void>>();
 
   constructor(opts: SidecarOptions) {
@@ -54,6 +56,7 @@ export class Sidecar {
       send: (frame) => void this.#tunnel.send(frame),
       log: opts.log,
       onChange: () => this.#scheduleState(),
+      stateN: () => this.#stateN,
     });
     this.#tunnel = new TunnelClient({
       url: opts.connectUrl,
@@ -119,6 +122,7 @@ export class Sidecar {
       queueMax: this.#opts.queue,
       queueDepth: this.#admission.waiting,
       draining: this.#draining,
+      n: ++this.#stateN,
     });
     if (kind === "hello") {
       this.#tunnel.send({ t: "hello", v: PROTOCOL_VERSION, sidecarId: this.#opts.sidecarId, ...(this.#opts.name ? { name: this.#opts.name } : {}), state });

@@ -13,6 +13,8 @@ export interface StateInputs {
   queueMax: number;
   queueDepth: number;
   draining: boolean;
+  /** This report's number. */
+  n: number;
 }
 
 /** Models of all backends; when two offer the same id, the first backend listed wins. */
@@ -40,5 +42,6 @@ export function buildState(models: LocalModel[], s: StateInputs): SidecarState {
     loading: s.backends.flatMap((b) => b.loading()),
     freeMemoryBytes: freemem(),
     draining: s.draining,
+    n: s.n,
   };
 }

@@ -17,9 +17,9 @@ import { chatRoute } from "./chat/route.js";
 import { requestContext } from "./http/context.js";
 import { notFound, onError } from "./http/errors.js";
 import type { AppEnv } from "./http/types.js";
-import { listModels } from "./models/route.js";
-import { explainRoute } from "./routing/explain.js";
-import { getStats, resetStats } from "./routing/stats.js";
+import { listModels } from "./api/models.js";
+import { explainRoute } from "./api/explain.js";
+import { getStats, resetStats } from "./api/stats.js";
 import { sidecarConnect } from "./tunnel/connect.js";
 
 export function createApp(): Hono<AppEnv> {

@@ -13,17 +13,19 @@ import {
   type PriceTable,
   type RetryOptions,
 } from "@hearth/shared";
-import type { LogLevel } from "./log.js";
+import { isLogLevel, type LogLevel } from "@hearth/shared";
 
 export interface HearthConfig {
   /** Ordered cloud targets for `model: "auto"`. Default: none (then only a user's policy supplies them). */
   autoTargets: string[];
   /** Largest accepted request body in bytes. Default: 4 MiB. */
   maxBodyBytes: number;
-  /** Non-streaming attempt deadline (ms). Default: 120,000. */
-  upstreamTimeoutMs: number;
-  /** Streaming attempt deadline to the first chunk (ms); after it the stream is committed. Default: 30,000. */
+  /** How long a cloud target may take to its first content (ms), streaming or not; after it the answer is committed. Default: 30,000. */
   firstChunkTimeoutMs: number;
+  /** Once an answer began, the longest silence between two pieces of it (ms). Default: 30,000. */
+  idleTimeoutMs: number;
+  /** Ceiling over a whole request: every attempt and the whole answer (ms). Default: 600,000. */
+  totalTimeoutMs: number;
   /** How long home may take to the first token before the cloud is tried (ms). Default: 10,000. */
   localFirstTokenMs: number;
   retry: RetryOptions;
@@ -62,16 +64,15 @@ function prices(value: string | undefined): PriceTable {
   }
 }
 
-const LEVELS: readonly LogLevel[] = ["error", "warn", "info", "debug"];
-
 export function readConfig(env: Env): HearthConfig {
   const vars = env as unknown as Record<string, string | undefined>;
-  const level = vars.HEARTH_LOG_LEVEL as LogLevel | undefined;
+  const level = vars.HEARTH_LOG_LEVEL;
   return {
     autoTargets: list(vars.HEARTH_AUTO_TARGETS),
     maxBodyBytes: int(vars.HEARTH_MAX_BODY_BYTES, 4 * 1024 * 1024),
-    upstreamTimeoutMs: int(vars.HEARTH_UPSTREAM_TIMEOUT_MS, 120_000),
     firstChunkTimeoutMs: int(vars.HEARTH_FIRST_CHUNK_TIMEOUT_MS, 30_000),
+    idleTimeoutMs: int(vars.HEARTH_IDLE_TIMEOUT_MS, 30_000),
+    totalTimeoutMs: int(vars.HEARTH_TOTAL_TIMEOUT_MS, 600_000),
     localFirstTokenMs: int(vars.HEARTH_LOCAL_FIRST_TOKEN_MS, 10_000),
     retry: {
       ...DEFAULT_RETRY,
@@ -87,7 +88,7 @@ export function readConfig(env: Env): HearthConfig {
       minSamples: int(vars.HEARTH_LEARN_MIN_SAMPLES, DEFAULT_PERF.minSamples),
     },
     prices: prices(vars.HEARTH_PRICES),
-    logLevel: level && LEVELS.includes(level) ? level : "warn",
+    logLevel: isLogLevel(level) ? level : "warn",
     adminToken: vars.HEARTH_ADMIN_TOKEN || undefined,
   };
 }

@@ -1,31 +1,12 @@
 /**
- * A levelled logger, quiet by default. It takes a message and a flat record of safe fields: callers
- * pass ids, codes and timings — never keys, tokens or prompt text.
+ * The Worker's sink for the shared logger: one JSON line per event, which Workers Logs and
+ * `wrangler tail` index as structured data.
  */
-export type LogLevel = "error" | "warn" | "info" | "debug";
+import { createLogger as sharedLogger, type LogFields, type LogLevel, type Logger } from "@hearth/shared";
 
-const RANK: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3 };
-
-export type LogFields = Record<string, string | number | boolean | undefined>;
-
-export interface Logger {
-  error(msg: string, fields?: LogFields): void;
-  warn(msg: string, fields?: LogFields): void;
-  info(msg: string, fields?: LogFields): void;
-  debug(msg: string, fields?: LogFields): void;
-}
+export type { LogFields, LogLevel, Logger };
 
 export function createLogger(level: LogLevel, base: LogFields = {}): Logger {
-  const emit = (at: LogLevel, msg: string, fields?: LogFields) => {
-    if (RANK[at] > RANK[level]) return;
-    // One JSON line per event: Workers Logs and `wrangler tail` index it as structured data.
-    // eslint-disable-next-line no-console -- this is the logger
-    console.log(JSON.stringify({ level: at, msg, ...base, ...fields }));
-  };
-  return {
-    error: (m, f) => emit("error", m, f),
-    warn: (m, f) => emit("warn", m, f),
-    info: (m, f) => emit("info", m, f),
-    debug: (m, f) => emit("debug", m, f),
-  };
+  // eslint-disable-next-line no-console -- this is the logger's sink
+  return sharedLogger(level, (at, msg, fields) => console.log(JSON.stringify({ level: at, msg, ...fields })), base);
 }

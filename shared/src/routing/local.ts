@@ -13,6 +13,11 @@ export interface LocalFeatures {
   needsTools: boolean;
   /** A specific model id (`local/<id>`), or undefined to let Hearth choose. */
   model?: string;
+  /**
+   * Home is the only target this request may use: a model that is loading, or a sidecar that is full,
+   * is still chosen (marked `wait`) rather than refused — the request waits for it. Default: false.
+   */
+  wait?: boolean;
 }
 
 export interface SidecarView {
@@ -34,7 +39,10 @@ export type LocalRefusal =
   | "loading"
   | "overloaded";
 
-export type LocalChoice = { ok: true; sidecarId: string; model: LocalModel } | { ok: false; reason: LocalRefusal };
+/** Refusals that pass: the request may wait them out when home is all it has. */
+export type LocalWait = "loading" | "overloaded";
+
+export type LocalChoice = { ok: true; sidecarId: string; model: LocalModel; wait?: LocalWait } | { ok: false; reason: LocalRefusal };
 
 
 // When several reasons apply, report the one that says most about what to fix.
@@ -44,6 +52,7 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
   if (sidecars.length === 0) return { ok: false, reason: "offline" };
   const refusals = new Set<LocalRefusal>();
   const candidates: { s: SidecarView; m: LocalModel }[] = [];
+  const waitable: { s: SidecarView; m: LocalModel; wait: LocalWait }[] = [];
   for (const s of sidecars) {
     if (s.state.draining) {
       refusals.add("draining");
@@ -55,12 +64,19 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
       if (m.contextLength < f.promptTokens + f.reserveTokens) refusals.add("context_too_long");
       else if (f.needsTools && !m.tools) refusals.add("no_tool_support");
       else if (!s.breakerAllows) refusals.add("breaker_open");
-      else if (s.state.loading.includes(m.id)) refusals.add("loading");
-      else if (s.inflight >= s.state.slots.total + s.state.queue.max) refusals.add("overloaded");
-      else candidates.push({ s, m });
+      else if (s.state.loading.includes(m.id)) {
+        refusals.add("loading");
+        waitable.push({ s, m, wait: "loading" });
+      } else if (s.inflight >= s.state.slots.total + s.state.queue.max) {
+        refusals.add("overloaded");
+        waitable.push({ s, m, wait: "overloaded" });
+      } else candidates.push({ s, m });
     }
   }
   if (candidates.length === 0) {
+    // Waiting for a load beats waiting for a slot: a load ends once, a queue may not drain.
+    const w = f.wait ? (waitable.find((c) => c.wait === "loading") ?? waitable[0]) : undefined;
+    if (w) return { ok: true, sidecarId: w.s.sidecarId, model: w.m, wait: w.wait };
     return { ok: false, reason: PRIORITY.find((r) => refusals.has(r)) ?? "offline" };
   }
   // Loaded beats cold (no load wait); a cold model that fits free memory beats one that would evict

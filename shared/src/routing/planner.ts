@@ -6,7 +6,7 @@
  */
 import type { AttemptSummary } from "../errors.js";
 import type { TaskKind } from "../classify/kinds.js";
-import { pickPreferred, modelTags, type LocalChoice, type SidecarView } from "./local.js";
+import { pickPreferred, modelTags, type LocalChoice, type LocalWait, type SidecarView } from "./local.js";
 import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
 import { DEFAULT_RULES, firstMatch, type Rule, type RuleAction, type RuleFacts } from "./rules.js";
@@ -44,7 +44,7 @@ export interface PlanInput {
   /** Cloud targets whose window breaker is open (see perf.ts windowBreaker). */
   openBreakers: ReadonlySet<string>;
   deadlines: {
-    /** Cloud deadline to the first chunk (streams) or the answer (ms). */
+    /** The deployment's cloud deadline to the first content (ms; the policy's wins). */
     cloudMs: number;
     /** The deployment's home first-token deadline (the policy's wins). */
     localMs: number;
@@ -54,6 +54,8 @@ export interface PlanInput {
 export interface PlannedTarget extends Target {
   /** First-token deadline for this target (ms). */
   deadlineMs: number;
+  /** Home only: it is the one target left and is loading or full; the request waits for it (within its deadline). */
+  wait?: LocalWait;
   /** Why it is here, in words. */
   why: string;
 }
@@ -161,11 +163,20 @@ function gate(t: Target, input: PlanInput, mode: RoutingMode, isPrivate: boolean
   return undefined;
 }
 
-/** The home target for this request: a concrete model when one can take it now, else why not. */
-function resolveLocal(t: Target, input: PlanInput, action: RuleAction | undefined): LocalChoice {
+/** The home target for this request: a concrete model when one can take it now (or, with `wait`, soon), else why not. */
+function resolveLocal(t: Target, input: PlanInput, action: RuleAction | undefined, wait = false): LocalChoice {
   const f = input.features;
   const prefs = t.model === ANY_LOCAL_MODEL ? action?.localModels : [t.model];
-  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools }, input.sidecars, prefs);
+  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools, wait }, input.sidecars, prefs);
+}
+
+const WAITABLE: ReadonlySet<string> = new Set<LocalWait>(["loading", "overloaded"]);
+
+function homeTarget(input: PlanInput, choice: Extract<LocalChoice, { ok: true }>, action: RuleAction | undefined): PlannedTarget {
+  const id = choice.model.id;
+  const d = localDeadline(input, id, action);
+  const waits = choice.wait ? `; the only target left, so it waits for home (${choice.wait})` : "";
+  return { provider: "local", model: id, id: `local/${id}`, deadlineMs: d.ms, why: `home: ${id} on ${choice.sidecarId}; ${d.why}${waits}`, ...(choice.wait ? { wait: choice.wait } : {}) };
 }
 
 export function plan(input: PlanInput): RoutePlan {
@@ -198,19 +209,37 @@ export function plan(input: PlanInput): RoutePlan {
         skip(choice.reason);
         continue;
       }
-      t = { provider: "local", model: choice.model.id, id: `local/${choice.model.id}` };
-      const d = localDeadline(input, choice.model.id, action);
-      order.push(t.id);
-      targets.push({ ...t, deadlineMs: d.ms, why: `home: ${choice.model.id} on ${choice.sidecarId}; ${d.why}` });
+      const home = homeTarget(input, choice, action);
+      order.push(home.id);
+      targets.push(home);
       continue;
     }
     if (order.includes(t.id)) continue;
     order.push(t.id);
-    const ms = action?.cloudDeadlineMs ?? input.deadlines.cloudMs;
+    const ms = action?.cloudDeadlineMs ?? input.policy.cloudFirstTokenMs ?? input.deadlines.cloudMs;
     targets.push({ ...t, deadlineMs: ms, why: explicit ? "named by the request" : decided.rule ? `rule ${decided.rule.rule.name}` : `policy ${mode}` });
   }
+  waitForHome(input, action, { targets, skipped, order });
   const rule = decided.rule ? { name: decided.rule.rule.name, why: decided.rule.why } : undefined;
   return { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes };
+}
+
+/**
+ * Nothing else may serve (the cloud is not allowed, not configured, or not in the plan) and home was
+ * passed over only because it is loading or full: plan home anyway, marked to wait, rather than fail a
+ * request that home will be able to take in a moment.
+ */
+function waitForHome(input: PlanInput, action: RuleAction | undefined, p: Pick<RoutePlan, "targets" | "skipped" | "order">): void {
+  if (p.targets.length > 0) return;
+  const i = p.skipped.findIndex((s) => parseTarget(s.target)?.provider === "local" && WAITABLE.has(s.reason));
+  const skip = p.skipped[i];
+  if (!skip) return;
+  const choice = resolveLocal(requireTarget(skip.target), input, action, true);
+  if (!choice.ok) return;
+  const home = homeTarget(input, choice, action);
+  p.skipped.splice(i, 1);
+  p.order[p.order.indexOf(skip.target)] = home.id;
+  p.targets.push(home);
 }
 
 /** Hedge when the policy asks, home goes first, a cloud target follows, and home's p95 is known (or set). */

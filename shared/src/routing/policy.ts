@@ -42,6 +42,21 @@ export const routingPolicySchema = z
     localFirstTokenMs: z.number().int().min(100).max(120_000).optional(),
     /** The least the adaptive home deadline may shrink to (ms). Default: 1,000. */
     localFirstTokenFloorMs: z.number().int().min(50).max(120_000).optional(),
+    /** How long a cloud target may take to its first content (ms). Default: the deployment's (30,000). */
+    cloudFirstTokenMs: z.number().int().min(100).max(600_000).optional(),
+    /**
+     * Once an answer has begun, the longest silence between two pieces of it (ms); longer is a stall:
+     * the attempt ends and the generation is cancelled. Default: the deployment's (30,000).
+     */
+    idleTimeoutMs: z.number().int().min(100).max(600_000).optional(),
+    /** Ceiling over the whole request, every attempt and the whole answer included (ms). Default: the deployment's (600,000). */
+    totalTimeoutMs: z.number().int().min(1_000).max(3_600_000).optional(),
+    /**
+     * When a streamed answer breaks or stalls after it began, let the next target continue it (the text
+     * so far as the assistant's prefix) in the same stream, instead of ending the stream with an error.
+     * Default: false.
+     */
+    continueOnBreak: z.boolean().optional(),
     /** Upstream attempts per target, retries included. Default: 3. */
     maxAttemptsPerTarget: z.number().int().min(1).max(5).optional(),
     /** Never send this user's requests to the cloud, whatever the mode or rules say. Default: false. */

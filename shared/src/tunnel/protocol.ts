@@ -12,7 +12,12 @@
  * output (not while the model is still working on it), so it never costs a wake-up of its own.
  * Request frames from the sidecar carry `seq` (0, 1, 2…) and are delivered in that order. Deltas may
  * be coalesced: one frame can carry many tokens' worth of text, so a fast model does not cost one
- * frame per token.
+ * frame per token. While a model works without producing text (a tool call it sends whole), the
+ * sidecar sends `alive` now and then, so a silence that long is not taken for a stall.
+ *
+ * State frames are numbered (`n`), and `start` names the last state sent before it (`stateN`): a
+ * state report that was on its way while an answer began never overrides what that answer proved
+ * (the model is loaded).
  */
 import { z } from "zod";
 import { chatRequestSchema } from "../openai/request.js";
@@ -48,6 +53,8 @@ export const sidecarStateSchema = z.object({
   freeMemoryBytes: z.number().nonnegative(),
   /** Shutting down: finishing what it has, taking nothing new. */
   draining: z.boolean().default(false),
+  /** Numbers this sidecar's state reports, from 1 per connection; absent from older sidecars. */
+  n: z.number().int().nonnegative().optional(),
 });
 export type SidecarState = z.infer<typeof sidecarStateSchema>;
 
@@ -96,7 +103,10 @@ export const sidecarFrameSchema = z.discriminatedUnion("t", [
     state: sidecarStateSchema,
   }),
   z.object({ t: z.literal("state"), state: sidecarStateSchema }),
-  z.object({ t: z.literal("start"), id, seq, model: z.string() }),
+  /** `stateN`: the `n` of the last state this sidecar sent before the answer began. */
+  z.object({ t: z.literal("start"), id, seq, model: z.string(), stateN: z.number().int().nonnegative().optional() }),
+  /** The model is working on this request without text to show yet (e.g. a tool call). */
+  z.object({ t: z.literal("alive"), id, seq }),
   z.object({
     t: z.literal("delta"),
     id,
@@ -128,7 +138,14 @@ export type SidecarFrame = z.infer<typeof sidecarFrameSchema>;
 
 export const workerFrameSchema = z.discriminatedUnion("t", [
   z.object({ t: z.literal("welcome"), v: z.number().int(), heartbeatMs: z.number().int().positive() }),
-  z.object({ t: z.literal("request"), id, model: z.string().min(1), body: chatRequestSchema }),
+  z.object({
+    t: z.literal("request"),
+    id,
+    model: z.string().min(1),
+    body: chatRequestSchema,
+    /** Continue an assistant answer that begins with this text (another target's, cut short) instead of starting one. */
+    prefix: z.string().optional(),
+  }),
   z.object({ t: z.literal("cancel"), id }),
 ]);
 export type WorkerFrame = z.infer<typeof workerFrameSchema>;

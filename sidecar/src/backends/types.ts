@@ -17,11 +17,18 @@ export type GenerationEvent =
   /** A whole tool call (local backends produce calls whole, not as argument deltas). */
   | { type: "tool_call"; index: number; id: string; name: string; arguments: string }
   /** Last event of a successful generation. */
-  | { type: "end"; finishReason: FinishReason; usage: Usage };
+  | { type: "end"; finishReason: FinishReason; usage: Usage }
+  /** The model is generating but has no text to show (a tool call it returns whole): proof it has not stalled. */
+  | { type: "progress" };
 
 export interface GenerateOptions {
   /** Aborts the generation: client gone, Worker cancelled, shutdown. The iterator then ends or throws BackendError("cancelled"). */
   signal: AbortSignal;
+  /**
+   * Continue an assistant answer that begins with this text (another target's, cut short): the model
+   * writes on from its last character, and only the continuation is yielded. Default: a fresh answer.
+   */
+  prefix?: string;
 }
 
 export interface Backend {

@@ -9,7 +9,10 @@ import type { Admission } from "./admission.js";
 import { Coalescer, DEFAULT_COALESCE, type CoalesceOptions } from "./coalesce.js";
 
 type RequestFrame = Extract<WorkerFrame, { t: "request" }>;
-type RequestScopedFrame = Extract<SidecarFrame, { t: "start" | "delta" | "end" | "error" }>;
+type RequestScopedFrame = Extract<SidecarFrame, { t: "start" | "delta" | "alive" | "end" | "error" }>;
+
+/** While a model generates without text, at most one `alive` frame this often (ms): well inside any idle deadline. */
+const ALIVE_EVERY_MS = 1_000;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export interface HandlerDeps {
@@ -20,6 +23,8 @@ export interface HandlerDeps {
   log: Logger;
   /** Something about the sidecar's state changed (a request started or ended). */
   onChange(): void;
+  /** The number of the last state report sent (named in `start`, so the Worker can tell older reports). Default: none. */
+  stateN?(): number;
   coalesce?: CoalesceOptions;
 }
 
@@ -74,25 +79,31 @@ export class RequestHandler {
     // "start" goes out with the first output rather than before the backend runs: sent early it
     // costs the hub and the Worker a wake-up each while the first token is still being made.
     let begun = false;
+    let lastSentAt = Date.now();
     const out = (f: DistributiveOmit<RequestScopedFrame, "seq">) => {
       if (!begun) {
         begun = true;
-        send({ t: "start", id, model });
+        const n = this.#deps.stateN?.();
+        send({ t: "start", id, model, ...(n !== undefined ? { stateN: n } : {}) });
       }
+      lastSentAt = Date.now();
       send(f);
     };
     const coalescer = new Coalescer((text) => out({ t: "delta", id, text }), this.#deps.coalesce ?? DEFAULT_COALESCE);
     try {
       if (this.#deps.log.enabled("trace")) this.#deps.log.trace("prompt", { id, messages: JSON.stringify(body.messages) });
       let first = true;
-      for await (const ev of backend.generate(model, body, { signal })) {
+      for await (const ev of backend.generate(model, body, { signal, ...(frame.prefix ? { prefix: frame.prefix } : {}) })) {
         // The first output means a cold model has finished loading: report it now, not at the end.
         if (first) {
           first = false;
           this.#deps.onChange();
         }
         if (ev.type === "text") coalescer.push(ev.text);
-        else if (ev.type === "tool_call") {
+        else if (ev.type === "progress") {
+          // Silence while the model works is not a stall: say so now and then.
+          if (Date.now() - lastSentAt >= ALIVE_EVERY_MS) out({ t: "alive", id });
+        } else if (ev.type === "tool_call") {
           coalescer.flush();
           out({ t: "delta", id, toolCalls: [{ index: ev.index, id: ev.id, name: ev.name, arguments: ev.arguments }] });
         } else {

@@ -16,7 +16,7 @@ import { timingSafeEqual } from "../auth/keys.js";
 import { config } from "../config.js";
 import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";
-import { hubFor } from "../tunnel/connect.js";
+import { hubFor } from "../tunnel/stub.js";
 import type { AppEnv } from "../http/types.js";
 
 const createUserBody = z.object({
@@ -67,6 +67,8 @@ export function adminRoutes(): Hono<AppEnv> {
     const id = c.req.param("id");
     if (!(await db.deleteUser(c.env.DB, id))) throw new HearthError("not_found", `No user '${id}'.`, { param: "id" });
     forgetUser(id);
+    // Its sidecars lose their connections too (their tokens are gone with the user).
+    await hubFor(c.env, id).closeAll("user deleted");
     return c.json({ id, deleted: true });
   });
 

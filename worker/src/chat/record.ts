@@ -6,7 +6,7 @@ import { HearthError, parseTarget, type AttemptSummary, type ChatRequest, type R
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
 import type { Planned } from "../routing/plan.js";
-import { hubFor } from "../tunnel/connect.js";
+import { hubFor } from "../tunnel/stub.js";
 
 export interface RecordInput {
   served: string | undefined;

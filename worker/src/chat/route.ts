@@ -1,29 +1,24 @@
 /**
  * POST /v1/chat/completions (and POST /v1/code, the same with the task kind forced to code):
- * validate, plan, execute, record. Streaming answers are held until the first content arrives, so a
- * failing target is replaced invisibly; after that the stream is committed.
+ * validate, plan, run, record. Every attempt streams. A streaming client's response is held until the
+ * first content arrives, so a failing target is replaced invisibly; after that the stream is
+ * committed. A non-streaming client sees nothing until the whole answer is in: an answer that breaks
+ * or stalls on the way is dropped and the next target answers from scratch.
  */
-import { formatTrace, parseChatRequest, type ChatRequest, type PlannedTarget, type TaskKind } from "@hearth/shared";
+import { HearthError, formatTrace, parseChatRequest, type ChatRequest, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
 import { config } from "../config.js";
+import type { Commit } from "../execute/attempt.js";
+import { ClientClosed } from "../execute/deadlines.js";
+import type { PlanRun } from "../execute/run.js";
 import { parseJsonBody } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";
-import type { CallContext } from "../providers/types.js";
 import { planRequest, type Planned } from "../routing/plan.js";
-import { executePlan, type ExecuteOptions, type Served } from "./execute.js";
+import { CompletionBuilder } from "./completion.js";
 import { failureInput, recordRequest } from "./record.js";
-import { openStream, sseBody, type OpenStream } from "./sse.js";
-
-function routeHeaders<T>(served: Served<T>, planned: Planned, requestId: string): Record<string, string> {
-  const rule = planned.plan.rule?.name;
-  return {
-    "x-request-id": requestId,
-    "x-hearth-target": served.target.id,
-    "x-hearth-attempts": String(served.attempts),
-    "x-hearth-trace": formatTrace(served.trace),
-    ...(rule ? { "x-hearth-rule": rule } : {}),
-  };
-}
+import { startRun } from "./run.js";
+import { sseBody } from "./sse.js";
+import { StreamEndedEarly } from "../execute/attempt.js";
 
 export interface ChatRouteOptions {
   /** Route as this task kind whatever the classifier says. */
@@ -38,77 +33,79 @@ export async function readRequest(c: Context<AppEnv>, opts: ChatRouteOptions): P
   return parseChatRequest(withModel);
 }
 
-/** The per-attempt context providers get: signal, deadline, and home's pre-started attempt. */
-function callContext(c: Context<AppEnv>, planned: Planned) {
-  let opened = planned.opened;
-  return (target: PlannedTarget, signal: AbortSignal, timeoutMs: number): CallContext => ({
-    signal,
-    requestId: c.get("requestId"),
-    timeoutMs,
-    env: c.env,
-    userId: c.get("principal").user.id,
-    localFirstTokenMs: target.deadlineMs,
-    localFeatures: planned.local,
-    waitUntil: (p: Promise<unknown>) => c.executionCtx.waitUntil(p),
-    takeOpened: (model: string) => {
-      // Only the plan's first target was started, and only once.
-      const first = planned.plan.targets[0];
-      if (!opened || first?.provider !== "local" || first.model !== model) return undefined;
-      const o = opened;
-      opened = undefined;
-      return o;
-    },
-  });
+function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId: string): Record<string, string> {
+  const rule = planned.plan.rule?.name;
+  return {
+    "x-request-id": requestId,
+    "x-hearth-target": target,
+    "x-hearth-attempts": String(run.attempts),
+    "x-hearth-trace": formatTrace(run.trace),
+    ...(rule ? { "x-hearth-rule": rule } : {}),
+  };
+}
+
+/** Reads a committed answer to its end; throws when it breaks, stalls or ends unfinished. */
+async function readWhole(commit: Commit): Promise<CompletionBuilder> {
+  const answer = new CompletionBuilder();
+  for (const chunk of commit.head) answer.add(chunk);
+  for (let r = await commit.reader.next(); !r.done; r = await commit.reader.next()) answer.add(r.value);
+  if (!answer.finished) throw new StreamEndedEarly("the stream ended before the answer finished");
+  commit.reader.close();
+  return answer;
+}
+
+/** The whole answer of the first target that gives one; a broken answer goes on to the next target. */
+async function wholeAnswer(run: PlanRun): Promise<{ commit: Commit; answer: CompletionBuilder }> {
+  for (;;) {
+    const commit = await run.next();
+    if (!commit) throw run.exhausted();
+    try {
+      return { commit, answer: await readWhole(commit) };
+    } catch (err) {
+      run.broke(commit, err);
+    }
+  }
 }
 
 export function chatRoute(opts: ChatRouteOptions = {}) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const startedAt = Date.now();
-    const cfg = config(c.env);
     const req = await readRequest(c, opts);
     const planned = await planRequest(c, req, { open: true, ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) });
-    const policy = c.get("principal").user.policy;
     const requestId = c.get("requestId");
-    const ctx = callContext(c, planned);
-    const base = {
-      retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
-      signal: c.req.raw.signal,
-      env: c.env,
-      // Home's deadline is enforced by its hub (which cancels the generation there); ours is a backstop.
-      timeoutMs: (t: PlannedTarget) => (t.provider === "local" ? t.deadlineMs + 2_000 : t.deadlineMs),
-    };
+    const { run, dispose } = startRun(c, planned, req);
     const record = (r: Parameters<typeof recordRequest>[4]) => recordRequest(c, planned, req, startedAt, r);
+    const failed = (err: unknown): never => {
+      dispose();
+      record(failureInput(err));
+      // The client left: there is nobody to answer; say so in the log's terms, not as a 500.
+      if (err instanceof ClientClosed) throw new HearthError("client_closed", "The client closed the request.");
+      throw err;
+    };
 
     if (!req.stream) {
-      const served = await executePlan(
-        planned.plan,
-        ({ provider, config: pc, target, deadline }) => provider.complete(req, target.model, pc, ctx(target, deadline.signal, deadline.ms)),
-        base,
-      ).catch((err: unknown) => {
-        record(failureInput(err));
-        throw err;
-      });
-      record({ served: served.target.id, error: undefined, trace: served.trace, usage: served.value.usage });
-      return c.json(served.value, 200, routeHeaders(served, planned, requestId));
+      const { commit, answer } = await wholeAnswer(run).catch(failed);
+      dispose();
+      const completion = answer.build();
+      record({ served: commit.target.id, error: undefined, trace: run.trace, usage: completion.usage });
+      return c.json(completion, 200, routeHeaders(run, commit.target.id, planned, requestId));
     }
 
-    const streamOpts: ExecuteOptions<OpenStream> = { ...base, discard: (s) => void s.iterator.return?.() };
-    const served = await executePlan(
-      planned.plan,
-      async ({ provider, config: pc, target, deadline }) => openStream(await provider.stream(req, target.model, pc, ctx(target, deadline.signal, deadline.ms))),
-      streamOpts,
-    ).catch((err: unknown) => {
-      record(failureInput(err));
-      throw err;
-    });
-    const body = sseBody(served.value, {
+    const commit = await run.next().catch(failed);
+    if (!commit) return failed(run.exhausted());
+    const body = sseBody({
+      run,
+      commit,
       includeUsage: req.stream_options?.include_usage === true,
-      targetId: served.target.id,
+      continueOnBreak: c.get("principal").user.policy.continueOnBreak === true,
       log: c.get("log"),
-      onEnd: (end) => record({ served: served.target.id, error: end.error, trace: served.trace, usage: end.usage }),
+      onEnd: (end) => {
+        dispose();
+        record({ served: end.served, error: end.error, trace: run.trace, usage: end.usage });
+      },
     });
     return new Response(body, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...routeHeaders(served, planned, requestId) },
+      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...routeHeaders(run, commit.target.id, planned, requestId) },
     });
   };
 }

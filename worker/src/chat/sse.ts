@@ -1,141 +1,171 @@
 /**
- * Turning an upstream chunk iterator into the client's SSE body. By the time this runs the stream is
- * committed (the first content arrived), so failures here cannot fall back: they end the stream with an
- * error event and no `[DONE]`, which the OpenAI SDKs surface as an error — never a truncated success.
+ * The streamed answer: a committed attempt's chunks as the client's SSE body. Committed means its
+ * first content arrived; from then a failure cannot be hidden. A break or stall ends the stream with a
+ * typed error event and no `[DONE]`, which the OpenAI SDKs raise as an error — never a truncated
+ * success. With `continueOnBreak`, the next target continues the answer instead, in the same stream
+ * with the same id (the text so far as its prefix), and the finishing chunk names the splice.
  */
-import { errorBody, type ErrorCode } from "@hearth/shared";
-import type { ChatCompletionChunk } from "../providers/types.js";
+import { HearthError, errorBody, formatTrace, type AttemptFailure, type ErrorCode } from "@hearth/shared";
+import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
+import { ClientClosed } from "../execute/deadlines.js";
+import type { PlanRun } from "../execute/run.js";
 import type { Logger } from "../log.js";
+import { isSubstantive, type Chunk } from "../targets/types.js";
+import { CompletionBuilder } from "./completion.js";
 
 const encoder = new TextEncoder();
-const frame = (data: string) => encoder.encode(`data: ${data}\n\n`);
+const frame = (data: string) => `data: ${data}\n\n`;
 
-/** A chunk that shows the answer has begun: text, a tool call, a refusal or a finish. The role-only opener is not. */
-export function isSubstantive(chunk: ChatCompletionChunk): boolean {
-  if (chunk.choices.length === 0) return chunk.usage != null;
-  return chunk.choices.some(
-    (ch) => !!ch.delta.content || !!ch.delta.tool_calls?.length || !!ch.delta.refusal || ch.finish_reason != null,
-  );
-}
-
-/** The upstream stream ended before the answer began: a broken connection, as far as retrying goes. */
-export class StreamEndedEarly extends Error {
-  constructor() {
-    super("upstream stream ended before any content");
-    this.name = "StreamEndedEarly";
-  }
-}
-
-/** The stream is open and holding its first chunks; nothing has been sent to the client yet. */
-export interface OpenStream {
-  iterator: AsyncIterator<ChatCompletionChunk>;
-  buffered: ChatCompletionChunk[];
-}
-
-/** Reads until the answer has begun. Throws if the upstream ends first (an empty answer is a failure). */
-export async function openStream(stream: AsyncIterable<ChatCompletionChunk>): Promise<OpenStream> {
-  const iterator = stream[Symbol.asyncIterator]();
-  const buffered: ChatCompletionChunk[] = [];
-  for (;;) {
-    const r = await iterator.next();
-    if (r.done) throw new StreamEndedEarly();
-    buffered.push(r.value);
-    if (isSubstantive(r.value)) return { iterator, buffered };
-  }
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-export interface SseOptions {
-  /** Pass the usage-only chunk on (the client set stream_options.include_usage). */
-  includeUsage: boolean;
-  /** Names the target in the error event. */
-  targetId: string;
-  log: Logger;
-  /** Called once when the stream ends: finished, broken (with the error code), or cancelled by the client. */
-  onEnd?: (end: StreamEnd) => void;
+/** Where a stream was continued by another target. */
+export interface Splice {
+  /** Characters of answer text the client had when the first target broke. */
+  at_chars: number;
+  from: string;
+  to: string;
+  /** Why the first target's answer ended (`idle_timeout`, `disconnected`, `connection`…). */
+  reason: string;
 }
 
 export interface StreamEnd {
   /** Undefined when the answer finished. */
   error: ErrorCode | "client_closed" | undefined;
+  /** The target whose answer the stream ended with. */
+  served: string;
   usage: { prompt_tokens: number; completion_tokens: number } | undefined;
 }
 
-export function sseBody(open: OpenStream, opts: SseOptions): ReadableStream<Uint8Array> {
-  const { iterator, buffered } = open;
-  let finished = false;
-  let sent = 0;
-  let usage: StreamEnd["usage"];
+export interface SseOptions {
+  run: PlanRun;
+  commit: Commit;
+  /** Pass the usage-only chunk on (the client set stream_options.include_usage). */
+  includeUsage: boolean;
+  /** Continue an answer that broke on the next target, in this stream. */
+  continueOnBreak: boolean;
+  log: Logger;
+  /** Called once when the stream ends: finished, broken (with the error code), or cancelled by the client. */
+  onEnd(end: StreamEnd): void;
+}
+
+/** The error event's code for a failure after commit. */
+function codeOf(f: AttemptFailure): ErrorCode {
+  return f.kind === "timeout" ? "upstream_timeout" : "stream_interrupted";
+}
+
+export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
+  let commit = o.commit;
+  let pending: Chunk[] = commit.head;
+  const answer = new CompletionBuilder();
+  const splices: Splice[] = [];
+  let identity: { id: string; created: number } | undefined;
+  /** After a splice, until the new leg's first content: its role opener is dropped, the seam's whitespace trimmed. */
+  let seam = false;
   let ended = false;
   const end = (error: StreamEnd["error"]) => {
     if (ended) return;
     ended = true;
-    opts.onEnd?.({ error, usage });
+    const u = answer.usage;
+    o.onEnd({ error, served: commit.target.id, usage: u ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens } : undefined });
   };
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, code: ErrorCode, message: string) => {
-    end(code);
-    opts.log.warn("stream broke after commit", { code, target: opts.targetId, chunks: sent });
-    controller.enqueue(frame(JSON.stringify(errorBody(code, message))));
-    controller.close();
-  };
-  /** Sends a chunk on; false when it was only for Hearth (the usage chunk nobody asked for). */
-  const emit = (controller: { enqueue(bytes: Uint8Array): void }, chunk: ChatCompletionChunk): boolean => {
-    if (chunk.choices.some((ch) => ch.finish_reason != null)) finished = true;
-    if (chunk.usage) usage = { prompt_tokens: chunk.usage.prompt_tokens, completion_tokens: chunk.usage.completion_tokens };
-    if (!opts.includeUsage) {
-      // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
-      if (chunk.choices.length === 0) return false;
-      delete (chunk as { usage?: unknown }).usage;
+
+  /** The SSE text of one chunk, or "" when it is not for the client. */
+  const encode = (chunk: Chunk): string => {
+    identity ??= { id: chunk.id, created: chunk.created };
+    if (seam) {
+      if (!isSubstantive(chunk)) return "";
+      const delta = chunk.choices[0]?.delta;
+      // A prefill cannot end in whitespace (Anthropic refuses it), so the continuation may repeat it.
+      if (delta?.content && /\s$/.test(answer.text)) delta.content = delta.content.replace(/^\s+/, "");
+      if (!isSubstantive(chunk)) return "";
+      seam = false;
     }
-    controller.enqueue(frame(JSON.stringify(chunk)));
-    sent++;
-    return true;
+    chunk.id = identity.id;
+    chunk.created = identity.created;
+    answer.add(chunk);
+    if (splices.length > 0 && chunk.choices.some((ch) => ch.finish_reason != null)) {
+      Object.assign(chunk, { hearth: { continued: splices, trace: formatTrace(o.run.trace) } });
+    }
+    if (!o.includeUsage) {
+      // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
+      if (chunk.choices.length === 0) return "";
+      if (chunk.usage !== undefined) delete (chunk as { usage?: unknown }).usage;
+    }
+    return frame(JSON.stringify(chunk));
   };
+
+  /** After a break: continue on the next target (true), or end the stream with a typed error. */
+  const recover = async (controller: ReadableStreamDefaultController<Uint8Array>, err: unknown): Promise<boolean> => {
+    let code: ErrorCode;
+    let reason: string;
+    try {
+      const f = o.run.broke(commit, err);
+      code = codeOf(f);
+      reason = f.reason ?? f.kind;
+    } catch (e) {
+      if (e instanceof ClientClosed) {
+        end("client_closed");
+        return false;
+      }
+      code = e instanceof HearthError ? e.code : "stream_interrupted";
+      reason = code;
+    }
+    const detail = err instanceof Error ? err.message : "unknown error";
+    if (o.continueOnBreak && answer.calls.length === 0 && code !== "upstream_error") {
+      const next = await o.run.next(answer.text).catch(() => undefined);
+      if (next) {
+        o.log.info("stream continued on another target", { from: commit.target.id, to: next.target.id, reason, chars: answer.text.length });
+        splices.push({ at_chars: answer.text.length, from: commit.target.id, to: next.target.id, reason });
+        commit = next;
+        pending = next.head;
+        seam = true;
+        return true;
+      }
+    }
+    end(code);
+    o.log.warn("stream broke after commit", { code, reason, target: commit.target.id });
+    const message = `The answer from ${commit.target.id} broke after it began (${detail}).${splices.length > 0 || o.continueOnBreak ? " No other target could continue it." : ""}`;
+    controller.enqueue(encoder.encode(frame(JSON.stringify(errorBody(code, message, undefined, o.run.trace)))));
+    controller.close();
+    return false;
+  };
+
   return new ReadableStream<Uint8Array>({
     // Every pull must enqueue or close: after a pull that enqueues nothing the stream never pulls
     // again (the streams spec), and the response would stall until workerd cancels it as hung.
     async pull(controller) {
-      if (buffered.length > 0) {
-        // What was held until the answer began (the role opener, the first content) goes out as one
-        // write: enqueued one by one, they reach the client one network write apart.
-        const parts: Uint8Array[] = [];
-        for (const chunk of buffered.splice(0)) emit({ enqueue: (bytes) => parts.push(bytes) }, chunk);
-        if (parts.length > 0) return controller.enqueue(concat(parts));
-      }
       for (;;) {
-        let r: IteratorResult<ChatCompletionChunk>;
-        try {
-          r = await iterator.next();
-        } catch (err) {
-          const detail = err instanceof Error ? err.message : "unknown error";
-          return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} broke after it started (${detail}).`);
-        }
-        if (!r.done) {
-          if (emit(controller, r.value)) return;
+        if (pending.length > 0) {
+          // What was held until the answer began goes out as one write: enqueued one by one, the
+          // role opener and the first content reach the client one network write apart.
+          const text = pending.splice(0).map(encode).join("");
+          if (text) return controller.enqueue(encoder.encode(text));
           continue;
         }
-        if (!finished) {
-          return fail(controller, "stream_interrupted", `The stream from ${opts.targetId} ended before the answer finished.`);
+        let r: IteratorResult<Chunk>;
+        try {
+          r = await commit.reader.next();
+        } catch (err) {
+          if (await recover(controller, err)) continue;
+          return;
         }
-        controller.enqueue(frame("[DONE]"));
+        if (!r.done) {
+          pending.push(r.value);
+          continue;
+        }
+        if (!answer.finished) {
+          if (await recover(controller, new StreamEndedEarly("the stream ended before the answer finished"))) continue;
+          return;
+        }
+        commit.reader.close();
+        controller.enqueue(encoder.encode(frame("[DONE]")));
         controller.close();
         end(undefined);
         return;
       }
     },
-    async cancel() {
+    cancel() {
+      // The client went away: stop the upstream (a home generation is cancelled at home).
+      commit.reader.close(new ClientClosed());
       end("client_closed");
-      // The client went away: stop the upstream generation too.
-      await iterator.return?.();
     },
   });
 }

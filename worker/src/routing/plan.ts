@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredProviders } from "../providers/registry.js";
-import { hubFor } from "../tunnel/connect.js";
+import { hubFor } from "../tunnel/stub.js";
 import type { OpenResult, RouteCall } from "../tunnel/types.js";
 import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
 
@@ -45,7 +45,7 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     privateRequest: privacyOf(c.req.header(PRIVACY_HEADER)),
     deploymentAutoTargets: cfg.autoTargets,
     configured: [...configured],
-    deadlines: { cloudMs: req.stream ? cfg.firstChunkTimeoutMs : cfg.upstreamTimeoutMs, localMs: cfg.localFirstTokenMs },
+    deadlines: { cloudMs: cfg.firstChunkTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
   if (!needsHub(req.model) || !configured.has("local")) {
     return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local };

@@ -6,10 +6,7 @@ import { HearthError } from "@hearth/shared";
 import type { Context } from "hono";
 import { presentedKey, resolvePrincipal } from "../auth/middleware.js";
 import type { AppEnv } from "../http/types.js";
-
-export function hubFor(env: Env, userId: string) {
-  return env.SIDECAR_HUB.get(env.SIDECAR_HUB.idFromName(userId));
-}
+import { hubFor } from "./stub.js";
 
 export async function sidecarConnect(c: Context<AppEnv>): Promise<Response> {
   const token = presentedKey(c.req.raw.headers);

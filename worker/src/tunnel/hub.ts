@@ -45,6 +45,8 @@ export class SidecarHub extends DurableObject<Env> {
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
       onSample: (model, sample) => this.#perf.addLocalSample(model, sample),
+      onStart: (sidecarId, model, stateN) => this.#sidecars.answered(sidecarId, model, stateN),
+      onFinish: () => this.#changed(),
     });
     // Application-level keepalive: answered by the runtime, the hub stays hibernated.
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair("ping", "pong"));
@@ -87,6 +89,7 @@ export class SidecarHub extends DurableObject<Env> {
         return;
       case "state":
         if (sidecarId) await this.#sidecars.setState(sidecarId, frame.state);
+        this.#changed();
         return;
       case "bye": {
         const state = sidecarId ? this.#sidecars.state(sidecarId) : undefined;
@@ -142,7 +145,7 @@ export class SidecarHub extends DurableObject<Env> {
     });
     const first = plan.targets[0];
     if (!call.open || first?.provider !== "local") return { plan };
-    const opened = await this.open({ ...call.open, model: first.model, firstTokenMs: first.deadlineMs });
+    const opened = await this.open({ ...call.open, model: first.model, firstTokenMs: first.deadlineMs, ...(first.wait ? { wait: true } : {}) });
     return { plan, opened };
   }
 
@@ -175,21 +178,57 @@ export class SidecarHub extends DurableObject<Env> {
     return this.#sidecars.views((id) => this.#relay.inflightOn(id), config(this.env).breaker, now);
   }
 
-  /** Run a request at home, or say at once why not. */
+  /**
+   * Run a request at home, or say at once why not. With `wait` (home is all the request has), a model
+   * that is loading is asked anyway (the sidecar queues it behind the load) and a full sidecar is
+   * waited for until a slot frees, within the request's first-token deadline.
+   */
   async open(input: OpenInput): Promise<OpenResult> {
-    const now = Date.now();
-    const views = this.#views(now);
-    const choice = pickLocal({ ...input.features, model: input.model }, views);
-    if (!choice.ok) return choice;
-    const before = this.#sidecars.breaker(choice.sidecarId);
-    const gate = admit(before, now, config(this.env).breaker);
-    if (!gate.allow) return { ok: false, reason: "breaker_open" };
-    if (gate.state !== before) await this.#sidecars.setBreaker(choice.sidecarId, gate.state);
-    const ws = this.#sidecars.socketOf(choice.sidecarId);
-    if (!ws) return { ok: false, reason: "offline" };
-    const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, input.firstTokenMs, input.features.promptTokens);
-    this.#send(ws, { t: "request", id: input.id, model: choice.model.id, body: input.body });
-    return { ok: true, model: choice.model.id, sidecarId: choice.sidecarId, frames };
+    const openedAt = Date.now();
+    const until = openedAt + input.firstTokenMs;
+    for (;;) {
+      const now = Date.now();
+      const choice = pickLocal({ ...input.features, model: input.model, wait: input.wait === true }, this.#views(now));
+      if (!choice.ok) return choice;
+      if (choice.wait === "overloaded") {
+        if (await this.#waitForChange(until)) continue;
+        return { ok: false, reason: "overloaded" };
+      }
+      const before = this.#sidecars.breaker(choice.sidecarId);
+      const gate = admit(before, now, config(this.env).breaker);
+      if (!gate.allow) return { ok: false, reason: "breaker_open" };
+      if (gate.state !== before) await this.#sidecars.setBreaker(choice.sidecarId, gate.state);
+      const ws = this.#sidecars.socketOf(choice.sidecarId);
+      if (!ws) return { ok: false, reason: "offline" };
+      // Time spent waiting for a slot counts against the first-token deadline.
+      const left = Math.max(1, until - now);
+      const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, left, input.features.promptTokens);
+      this.#send(ws, { t: "request", id: input.id, model: choice.model.id, body: input.body, ...(input.prefix !== undefined ? { prefix: input.prefix } : {}) });
+      return { ok: true, model: choice.model.id, sidecarId: choice.sidecarId, frames };
+    }
+  }
+
+  readonly #waiters = new Set<() => void>();
+
+  /** Something that may free a slot happened (a request ended, a state report). */
+  #changed(): void {
+    for (const wake of [...this.#waiters]) wake();
+  }
+
+  /** Resolves true at the next change, false if `until` passes first. */
+  #waitForChange(until: number): Promise<boolean> {
+    const ms = until - Date.now();
+    if (ms <= 0) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const done = (changed: boolean) => {
+        clearTimeout(timer);
+        this.#waiters.delete(wake);
+        resolve(changed);
+      };
+      const wake = () => done(true);
+      const timer = setTimeout(() => done(false), ms);
+      this.#waiters.add(wake);
+    });
   }
 
   /** The Worker stopped reading (client gone, deadline): cancel at home. */
@@ -205,6 +244,16 @@ export class SidecarHub extends DurableObject<Env> {
       return [{ sidecarId: id, name: attachment.name, connectedAt: attachment.connectedAt, ...state, inflight: this.#relay.inflightOn(id), breaker: this.#sidecars.breaker(id).status }];
     });
     return { sidecars };
+  }
+
+  /** The user was deleted: close every connection, so a sidecar cannot keep serving a user that is gone. Returns how many. */
+  async closeAll(reason: string): Promise<number> {
+    const sockets = this.#sidecars.sockets();
+    for (const { ws } of sockets) {
+      ws.close(4001, reason);
+      await this.#gone(ws);
+    }
+    return sockets.length;
   }
 
   /** A sidecar token was revoked: close the connections it opened. Returns how many. */

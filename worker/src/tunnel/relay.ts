@@ -43,6 +43,10 @@ export interface RelayHooks {
   cancelAtHome(ws: WebSocket, id: string): void;
   /** How the attempt performed, for the model's window (not called for busy/loading refusals, which say nothing of speed). */
   onSample(model: string, sample: PerfSample): void;
+  /** A model began answering (so it is loaded), after the sidecar's state report number `stateN`. */
+  onStart?(sidecarId: string, model: string, stateN: number | undefined): void;
+  /** A request ended on this sidecar: a slot may be free for a request that waits. */
+  onFinish?(sidecarId: string): void;
 }
 
 /** Errors that say the home machine is unwell, as opposed to busy or told to stop. */
@@ -84,7 +88,13 @@ export class Relay {
         entry.timer = setTimeout(() => this.#timeout(entry, firstTokenMs), firstTokenMs);
         this.#entries.set(id, entry);
       },
-      cancel: () => this.cancel(id),
+      // The Worker stopped reading: stop home; the stream is gone, so nothing to close.
+      cancel: () => {
+        const entry = this.#entries.get(id);
+        if (!entry) return;
+        this.#hooks.cancelAtHome(entry.ws, id);
+        this.#finish(entry, "neutral", false);
+      },
     });
   }
 
@@ -116,7 +126,9 @@ export class Relay {
 
   #apply(entry: RelayEntry, frame: RequestFrame, raw: string): void {
     entry.nextSeq++;
-    if (frame.t === "delta" && !entry.started) {
+    if (frame.t === "start") this.#hooks.onStart?.(entry.sidecarId, entry.model, frame.stateN);
+    // Text, or a sign that the model is generating (a tool call it sends whole): home has started.
+    if ((frame.t === "delta" || frame.t === "alive") && !entry.started) {
       entry.started = true;
       entry.firstAt = Date.now();
       clearTimeout(entry.timer);
@@ -143,12 +155,16 @@ export class Relay {
     this.#hooks.onSample(entry.model, sample);
   }
 
-  /** The Worker went away (client disconnected or it gave up): stop the home generation. */
+  /**
+   * The Worker gave up on the request (client gone, a deadline, a stall): stop the home generation and
+   * end the stream — whoever may still be reading it must not wait on a stream no one will write.
+   */
   cancel(id: string): void {
     const entry = this.#entries.get(id);
     if (!entry) return;
     this.#hooks.cancelAtHome(entry.ws, id);
-    this.#finish(entry, "neutral", false);
+    this.#push(entry, { t: "error", id, code: "cancelled", message: "cancelled by the Worker" });
+    this.#finish(entry, "neutral");
   }
 
   /** A sidecar's socket closed: every request on it ends with an error the Worker can act on. */
@@ -191,6 +207,7 @@ export class Relay {
     clearTimeout(entry.timer);
     this.#entries.delete(entry.id);
     this.#report(entry, outcome);
+    this.#hooks.onFinish?.(entry.sidecarId);
     if (!close) return;
     try {
       entry.controller.close();

@@ -24,6 +24,10 @@ export class Sidecars {
   readonly #states = new Map<string, SidecarState>();
   readonly #breakers = new Map<string, BreakerState>();
   readonly #lastSeen = new Map<WebSocket, number>();
+  /** The newest state report number applied, per sidecar (reports can overtake each other). */
+  readonly #lastN = new Map<string, number>();
+  /** Models that began answering, per sidecar, with the number of the last state report sent before: reports up to it are older than that answer. */
+  readonly #answered = new Map<string, Map<string, number>>();
 
   constructor(ctx: DurableObjectState) {
     this.#ctx = ctx;
@@ -69,14 +73,42 @@ export class Sidecars {
     }
     const attachment = ws.deserializeAttachment() as SocketAttachment;
     ws.serializeAttachment({ ...attachment, sidecarId, ...(name ? { name } : {}) } satisfies SocketAttachment);
+    // A new connection (maybe a restarted process) numbers its reports afresh.
+    this.#lastN.delete(sidecarId);
+    this.#answered.delete(sidecarId);
     await this.setState(sidecarId, state);
   }
 
-  async setState(sidecarId: string, state: SidecarState): Promise<void> {
+  /**
+   * A state report from the sidecar. One older than a report already applied is dropped; one sent
+   * before an answer began is corrected by what that answer proved (its model is loaded), so the
+   * planner never decides on a state older than the sidecar's last answer.
+   */
+  async setState(sidecarId: string, reported: SidecarState): Promise<void> {
+    const n = reported.n;
+    if (n !== undefined && n < (this.#lastN.get(sidecarId) ?? 0)) return;
+    if (n !== undefined) this.#lastN.set(sidecarId, n);
+    const marks = this.#answered.get(sidecarId);
+    let state = reported;
+    for (const [model, after] of marks ?? []) {
+      // A report newer than the answer is authoritative (the model may have been unloaded since).
+      if (n !== undefined && n > after) marks?.delete(model);
+      else state = answeredOn(state, model);
+    }
+    if (n === undefined) marks?.clear();
     this.#states.set(sidecarId, state);
     // Advisory and re-reported every heartbeat: a confirmed write would hold back the hub's sends and
     // RPC replies (the output gate) for every request that overlaps a state frame.
     await this.#ctx.storage.put(stateKey(sidecarId), state, { allowUnconfirmed: true });
+  }
+
+  /** `model` began answering on `sidecarId`, after its state report `stateN` (undefined: an older sidecar that does not say). */
+  answered(sidecarId: string, model: string, stateN: number | undefined): void {
+    let marks = this.#answered.get(sidecarId);
+    if (!marks) this.#answered.set(sidecarId, (marks = new Map()));
+    marks.set(model, stateN ?? this.#lastN.get(sidecarId) ?? 0);
+    const state = this.#states.get(sidecarId);
+    if (state) this.#states.set(sidecarId, answeredOn(state, model));
   }
 
   state(sidecarId: string): SidecarState | undefined {
@@ -85,6 +117,8 @@ export class Sidecars {
 
   async forget(sidecarId: string): Promise<void> {
     this.#states.delete(sidecarId);
+    this.#lastN.delete(sidecarId);
+    this.#answered.delete(sidecarId);
     await this.#ctx.storage.delete(stateKey(sidecarId));
   }
 
@@ -108,4 +142,14 @@ export class Sidecars {
     }
     return out;
   }
+}
+
+/** What an answer from `model` proves about a state: the model is loaded and not loading. */
+function answeredOn(state: SidecarState, model: string): SidecarState {
+  if (!state.loading.includes(model) && state.models.every((m) => m.id !== model || m.loaded)) return state;
+  return {
+    ...state,
+    loading: state.loading.filter((id) => id !== model),
+    models: state.models.map((m) => (m.id === model && !m.loaded ? { ...m, loaded: true } : m)),
+  };
 }

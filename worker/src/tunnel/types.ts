@@ -13,6 +13,10 @@ export interface OpenInput {
   features: LocalFeatures;
   /** Cancel at home and report `timeout` if no content arrives within this (ms). */
   firstTokenMs: number;
+  /** Home is the only target left: wait for a loading model or a free slot (within firstTokenMs) rather than refuse. Default: false. */
+  wait?: boolean;
+  /** Continue an assistant answer that begins with this text. Default: a fresh answer. */
+  prefix?: string;
 }
 
 export type OpenResult =

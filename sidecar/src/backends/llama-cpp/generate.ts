@@ -25,6 +25,9 @@ export interface GenerationStats {
   endedAt: number;
 }
 
+/** Generating this long without text counts as progress worth reporting (ms). */
+const QUIET_MS = 500;
+
 export interface RunOptions {
   llama: Llama;
   signal: AbortSignal;
@@ -51,7 +54,7 @@ export async function* runGeneration(lease: Lease, plan: GenerationPlan, opts: R
   const outputBefore = sequence.tokenMeter.usedOutputTokens;
   const live = start(lease, plan, { grammar, maxTokens: Math.min(plan.maxTokens ?? room, room), signal: opts.signal });
   try {
-    for (let text = await live.queue.next(); text !== null; text = await live.queue.next()) yield { type: "text", text };
+    for (let text = await live.queue.next(); text !== null; text = await live.queue.next()) yield text === "" ? { type: "progress" } : { type: "text", text };
     const result = await live.result;
     const calls = result.functionCalls ?? [];
     const finishReason = finishReasonFor(result.metadata.stopReason, calls.length);
@@ -83,6 +86,7 @@ function start(lease: Lease, plan: GenerationPlan, run: { grammar: LlamaGrammar 
   const queue = new TextQueue();
   const chat = new LlamaChat({ contextSequence: lease.sequence, chatWrapper: lease.loaded.chatWrapper });
   let firstTextAt: number | undefined;
+  let lastTextAt = performance.now();
   let settled = false;
   const result = chat.generateResponse(plan.history, {
     ...samplingOptions(plan, run.maxTokens),
@@ -90,7 +94,12 @@ function start(lease: Lease, plan: GenerationPlan, run: { grammar: LlamaGrammar 
     signal: controller.signal,
     onTextChunk: (text) => {
       firstTextAt ??= performance.now();
+      lastTextAt = performance.now();
       queue.push(text);
+    },
+    // Tokens without text for a while (a tool call, returned whole at the end) still prove progress.
+    onToken: () => {
+      if (performance.now() - lastTextAt > QUIET_MS) queue.tick();
     },
   });
   result.then(

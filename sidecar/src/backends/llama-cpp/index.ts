@@ -77,7 +77,7 @@ class LlamaCppBackend implements Backend {
       if (this.disposing) throw new BackendError("draining", "the llama.cpp backend is shutting down");
       const found = await this.catalog.find(model);
       if (!found) throw new BackendError("model_not_found", `no GGUF model '${model}' in the configured paths`);
-      const plan = planGeneration(req, found);
+      const plan = planGeneration(req, found, opts.prefix);
       if (signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
       const lease = await this.pool.acquire(found, signal);
       try {

@@ -32,12 +32,16 @@ export interface GenerationPlan {
   repeatPenalty: false | LLamaContextualRepeatPenalty;
 }
 
-export function planGeneration(req: ChatRequest, model: { id: string; tools: boolean }): GenerationPlan {
+/** `prefix`: continue an assistant answer that begins with it (LlamaChat writes on from a history that ends in a model turn with text). */
+export function planGeneration(req: ChatRequest, model: { id: string; tools: boolean }, prefix?: string): GenerationPlan {
   const functions = planFunctions(req, model);
   const json = planJson(req);
   if (functions && json) throw new BackendError("unsupported", "tools and response_format JSON together are not supported by local llama.cpp models");
+  const history = toChatHistory(req.messages);
+  const last = history.at(-1);
+  if (prefix && last?.type === "model") last.response.push(prefix);
   return {
-    history: toChatHistory(req.messages),
+    history,
     functions,
     maxParallelFunctionCalls: functions && req.parallel_tool_calls === false ? 1 : undefined,
     json,

@@ -1,10 +1,11 @@
 /**
  * Bridges node-llama-cpp's `onTextChunk` callback to a pull-based async iterator. Text that arrives
  * while the reader is busy is joined into one read, so a slow consumer costs one event per read,
- * not one per token.
+ * not one per token. `tick()` marks progress without text (a read then returns "").
  */
 export class TextQueue {
   private buffered: string[] = [];
+  private ticked = false;
   private done = false;
   private error: unknown = undefined;
   private wake: (() => void) | undefined;
@@ -12,6 +13,13 @@ export class TextQueue {
   push(text: string): void {
     if (this.done || text === "") return;
     this.buffered.push(text);
+    this.notify();
+  }
+
+  /** The model made progress without text (tokens of a tool call): the next read returns "" if no text is waiting. */
+  tick(): void {
+    if (this.done) return;
+    this.ticked = true;
     this.notify();
   }
 
@@ -27,15 +35,20 @@ export class TextQueue {
     this.close();
   }
 
-  /** All text buffered since the last read, or null at the end. */
+  /** All text buffered since the last read, "" for progress without text, or null at the end. */
   async next(): Promise<string | null> {
     while (this.buffered.length === 0) {
+      if (this.ticked) {
+        this.ticked = false;
+        return "";
+      }
       if (this.done) {
         if (this.error !== undefined) throw this.error;
         return null;
       }
       await new Promise<void>((resolve) => (this.wake = resolve));
     }
+    this.ticked = false;
     const text = this.buffered.length === 1 ? (this.buffered[0] ?? "") : this.buffered.join("");
     this.buffered = [];
     return text;

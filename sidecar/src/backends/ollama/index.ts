@@ -76,7 +76,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
   async function* generate(model: string, req: ChatRequest, opts: GenerateOptions): AsyncGenerator<GenerationEvent> {
     if (disposed) throw new BackendError("draining", "the Ollama backend is shut down");
     if (opts.signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
-    const body = toOllamaChatBody(model, req, { keepAlive, numCtx });
+    const body = toOllamaChatBody(model, req, { keepAlive, numCtx, ...(opts.prefix ? { prefix: opts.prefix } : {}) });
     const flight: Flight = { model, controller: new AbortController(), streaming: false };
     const abort = () => flight.controller.abort();
     opts.signal.addEventListener("abort", abort, { once: true });

@@ -11,6 +11,8 @@ import { BackendError } from "../types.js";
 import { toOllamaMessages } from "./messages.js";
 
 export interface ChatBodyOptions {
+  /** Continue an assistant answer that begins with this text: it goes last, as the assistant's, and Ollama writes on from it. Default: none. */
+  prefix?: string;
   /** keep_alive for Ollama: how long the model stays loaded after this request. Default: Ollama's own (5m). */
   keepAlive?: string | number;
   /** options.num_ctx: the context window Ollama loads the model with. Default: Ollama's own. */
@@ -66,7 +68,7 @@ export function toOllamaChatBody(model: string, req: ChatRequest, opts: ChatBody
   const format = toOllamaFormat(req);
   return {
     model,
-    messages: toOllamaMessages(req.messages),
+    messages: opts.prefix ? [...toOllamaMessages(req.messages), { role: "assistant", content: opts.prefix }] : toOllamaMessages(req.messages),
     ...(tools ? { tools } : {}),
     ...(Object.keys(options).length > 0 ? { options } : {}),
     ...(format !== undefined ? { format } : {}),

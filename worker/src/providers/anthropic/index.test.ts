@@ -51,10 +51,10 @@ describe("anthropicProvider.config", () => {
   });
 });
 
-describe("anthropicProvider.complete", () => {
-  it("sends the translated request with Hearth's request id and answers in OpenAI's shape", async () => {
-    const sent = stubFetch(() => json(message({ id: "msg_9" })));
-    const out = await anthropicProvider.complete(chatRequest(), "claude-test", cfg, callContext());
+describe("anthropicProvider.stream: the request", () => {
+  it("sends the translated request, streaming, with Hearth's request id", async () => {
+    const sent = stubFetch(() => chunkedResponse([new TextEncoder().encode(RECORDED_SSE)]));
+    await anthropicProvider.stream(chatRequest(), "claude-test", cfg, callContext());
     expect(sent).toHaveLength(1);
     expect(sent[0]?.url).toBe("http://anthropic.test/v1/messages");
     expect(sent[0]?.headers.get("x-hearth-request-id")).toBe("req-test-1");
@@ -63,15 +63,15 @@ describe("anthropicProvider.complete", () => {
       model: "claude-test",
       max_tokens: 4096,
       messages: [{ role: "user", content: [{ type: "text", text: "Hello" }] }],
+      stream: true,
     });
-    expect(out).toMatchObject({ id: "chatcmpl-msg_9", object: "chat.completion", choices: [{ message: { content: "Hi" } }] });
   });
 
   it("makes exactly one attempt: Hearth does the retrying", async () => {
     const sent = stubFetch(() =>
       json({ type: "error", error: { type: "rate_limit_error", message: "Slow down" } }, 429, { "retry-after": "2" }),
     );
-    const err: unknown = await anthropicProvider.complete(chatRequest(), "m", cfg, callContext()).catch((e: unknown) => e);
+    const err: unknown = await anthropicProvider.stream(chatRequest(), "m", cfg, callContext()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(RateLimitError);
     expect(sent).toHaveLength(1);
     expect(anthropicProvider.classifyError(err)).toEqual({
@@ -86,10 +86,16 @@ describe("anthropicProvider.complete", () => {
     const sent = stubFetch(() => json(message()));
     const audio = { type: "input_audio" as const, input_audio: { data: "A", format: "wav" } };
     const req = chatRequest({ messages: [{ role: "user", content: [audio] }] });
-    const err: unknown = await anthropicProvider.complete(req, "m", cfg, callContext()).catch((e: unknown) => e);
+    const err: unknown = await anthropicProvider.stream(req, "m", cfg, callContext()).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(UnsupportedFeatureError);
     expect(anthropicProvider.classifyError(err)).toMatchObject({ kind: "unsupported" });
     expect(sent).toHaveLength(0);
+  });
+
+  it("continues an answer by prefill: the text so far, trailing whitespace trimmed, as the last assistant turn", async () => {
+    const sent = stubFetch(() => chunkedResponse([new TextEncoder().encode(RECORDED_SSE)]));
+    await anthropicProvider.stream(anthropicProvider.continuation(chatRequest(), "Once upon a "), "m", cfg, callContext());
+    expect((sent[0]?.body.messages as unknown[]).at(-1)).toEqual({ role: "assistant", content: [{ type: "text", text: "Once upon a" }] });
   });
 });
 

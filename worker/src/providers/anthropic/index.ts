@@ -1,12 +1,12 @@
 /**
  * The Anthropic provider: its key from the Worker's env, and OpenAI ⇄ Anthropic translation around
- * one SDK call per attempt.
+ * one streaming SDK call per attempt.
  */
+import { prefill } from "../continuation.js";
 import type { Provider } from "../types.js";
 import { createClient, requestOptions } from "./client.js";
 import { classifyError } from "./errors.js";
 import { toAnthropicRequest } from "./request.js";
-import { fromAnthropicMessage } from "./response.js";
 import { translateStream } from "./stream.js";
 
 export { UnsupportedFeatureError, StreamTruncatedError } from "./errors.js";
@@ -23,19 +23,16 @@ export const anthropicProvider: Provider = {
     return baseURL ? { apiKey, baseURL } : { apiKey };
   },
 
-  async complete(req, model, cfg, ctx) {
-    const params = toAnthropicRequest(req, model);
-    const message = await createClient(cfg, ctx).messages.create(params, requestOptions(ctx));
-    return fromAnthropicMessage(message, nowSeconds());
-  },
-
-  async stream(req, model, cfg, ctx) {
+  async stream(req, model, cfg, call) {
     const params = toAnthropicRequest(req, model);
     // Resolves once the response headers arrived, so a refusal rejects here, before any chunk.
-    const events = await createClient(cfg, ctx).messages.create({ ...params, stream: true }, requestOptions(ctx));
-    // Leaving the loop early returns the SDK stream's iterator, whose controller then aborts the request.
+    const events = await createClient(cfg).messages.create({ ...params, stream: true }, requestOptions(call));
+    // Aborting the call's signal aborts the SDK's request; the translation then ends with it.
     return translateStream(events, nowSeconds());
   },
+
+  // Anthropic continues a trailing assistant turn natively (prefill).
+  continuation: prefill,
 
   classifyError,
 };

@@ -1,8 +1,8 @@
 /**
- * An Anthropic Message → an OpenAI chat completion. Pure.
+ * Anthropic's stop reasons and usage in OpenAI's words, for the stream translation. Pure.
  */
-import type { Message, StopReason, Usage } from "@anthropic-ai/sdk/resources/messages";
-import type { ChatCompletion, ChatCompletionMessageFunctionToolCall } from "openai/resources/chat/completions";
+import type { StopReason, Usage } from "@anthropic-ai/sdk/resources/messages";
+import type { ChatCompletion } from "openai/resources/chat/completions";
 import type { CompletionUsage } from "openai/resources/completions";
 
 export type FinishReason = ChatCompletion.Choice["finish_reason"];
@@ -35,35 +35,5 @@ export function toUsage(promptTokens: number, completionTokens: number): Complet
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: promptTokens + completionTokens,
-  };
-}
-
-export function fromAnthropicMessage(msg: Message, created: number): ChatCompletion {
-  const texts: string[] = [];
-  const toolCalls: ChatCompletionMessageFunctionToolCall[] = [];
-  for (const block of msg.content) {
-    if (block.type === "text") texts.push(block.text);
-    else if (block.type === "tool_use") {
-      toolCalls.push({
-        id: block.id,
-        type: "function",
-        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
-      });
-    }
-    // Thinking and server-tool blocks have no place in an OpenAI message.
-  }
-  const message: ChatCompletion.Choice["message"] = {
-    role: "assistant",
-    content: texts.length > 0 ? texts.join("") : null,
-    refusal: null,
-  };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  return {
-    id: `chatcmpl-${msg.id}`,
-    object: "chat.completion",
-    created,
-    model: msg.model,
-    choices: [{ index: 0, message, finish_reason: finishReason(msg.stop_reason), logprobs: null }],
-    usage: toUsage(promptTokens(msg.usage), msg.usage.output_tokens),
   };
 }

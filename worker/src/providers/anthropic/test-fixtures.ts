@@ -3,7 +3,7 @@
  */
 import type { Message, Usage } from "@anthropic-ai/sdk/resources/messages";
 import type { ChatRequest } from "@hearth/shared";
-import type { CallContext } from "../types.js";
+import type { CloudCall } from "../types.js";
 
 export function usage(u: Partial<Usage> = {}): Usage {
   return {
@@ -42,20 +42,8 @@ export function chatRequest(r: Partial<ChatRequest> = {}): ChatRequest {
   return { model: "anthropic/claude-test", messages: [{ role: "user", content: "Hello" }], ...r };
 }
 
-export function callContext(c: Partial<CallContext> = {}): CallContext {
-  return {
-    signal: new AbortController().signal,
-    requestId: "req-test-1",
-    timeoutMs: 5_000,
-    // The Anthropic provider never reads the env or the user; an empty env stands in.
-    env: {} as Env,
-    userId: "usr_test",
-    localFirstTokenMs: 10_000,
-    localFeatures: { promptTokens: 10, reserveTokens: 256, needsTools: false },
-    takeOpened: () => undefined,
-    waitUntil: () => undefined,
-    ...c,
-  };
+export function callContext(c: Partial<CloudCall> = {}): CloudCall {
+  return { signal: new AbortController().signal, requestId: "req-test-1", ...c };
 }
 
 const event = (type: string, data: object): string => `event: ${type}\ndata: ${JSON.stringify(data)}\n\n`;

@@ -2,9 +2,10 @@
  * OpenAI (and any OpenAI-compatible endpoint via OPENAI_BASE_URL) through the official SDK.
  */
 import OpenAI from "openai";
-import type { Provider, ProviderConfig, CallContext } from "../types.js";
+import { askToContinue } from "../continuation.js";
 import { classifySdkError } from "../sdk-errors.js";
-import { toOpenAIRequest, toOpenAIStreamRequest } from "./request.js";
+import type { CloudCall, Provider, ProviderConfig } from "../types.js";
+import { toOpenAIStreamRequest } from "./request.js";
 
 const clients = new Map<string, OpenAI>();
 
@@ -19,9 +20,7 @@ function client(cfg: ProviderConfig): OpenAI {
   return c;
 }
 
-function options(ctx: CallContext) {
-  return { signal: ctx.signal, timeout: ctx.timeoutMs, headers: { "x-hearth-request-id": ctx.requestId } };
-}
+const options = (call: CloudCall) => ({ signal: call.signal, headers: { "x-hearth-request-id": call.requestId } });
 
 export const openaiProvider: Provider = {
   id: "openai",
@@ -29,12 +28,10 @@ export const openaiProvider: Provider = {
     if (!env.OPENAI_API_KEY) return null;
     return { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined };
   },
-  complete(req, model, cfg, ctx) {
-    return client(cfg).chat.completions.create(toOpenAIRequest(req, model), options(ctx));
+  async stream(req, model, cfg, call) {
+    return client(cfg).chat.completions.create(toOpenAIStreamRequest(req, model), options(call));
   },
-  async stream(req, model, cfg, ctx) {
-    return client(cfg).chat.completions.create(toOpenAIStreamRequest(req, model), options(ctx));
-  },
+  continuation: askToContinue,
   classifyError: (err) =>
     classifySdkError(err, {
       APIError: OpenAI.APIError,

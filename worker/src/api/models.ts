@@ -8,7 +8,7 @@ import type { Context } from "hono";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredProviders } from "../providers/registry.js";
-import { hubFor } from "../tunnel/connect.js";
+import { hubFor } from "../tunnel/stub.js";
 
 const SNAPSHOT_TIMEOUT_MS = 2_000;
 

@@ -1,9 +1,8 @@
 /**
- * Tunnel frames (NDJSON from the hub) → OpenAI chunks, and back into one completion for
- * non-streaming requests. Pure apart from reading the byte stream.
+ * Tunnel frames (NDJSON from the hub) → OpenAI chunks. Pure apart from reading the byte stream.
  */
 import type { SidecarFrame, TunnelErrorCode } from "@hearth/shared";
-import type { ChatCompletion, ChatCompletionChunk } from "../types.js";
+import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 
 /** The home side answered with an error frame (or the hub did: timeout, disconnected). */
 export class LocalFailure extends Error {
@@ -88,44 +87,4 @@ export function frameToChunks(frame: SidecarFrame, meta: ChunkMeta): ChatComplet
     default:
       return [];
   }
-}
-
-/** Folds a whole chunk stream into one completion (for non-streaming requests). */
-export async function collect(chunks: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletion> {
-  let id = "";
-  let model = "";
-  let created = 0;
-  let content = "";
-  let finish: ChatCompletion.Choice["finish_reason"] = "stop";
-  let usage: ChatCompletion["usage"];
-  const calls: { id: string; type: "function"; function: { name: string; arguments: string } }[] = [];
-  for await (const c of chunks) {
-    ({ id, model, created } = c);
-    if (c.usage) usage = c.usage;
-    const choice = c.choices[0];
-    if (!choice) continue;
-    content += choice.delta.content ?? "";
-    for (const t of choice.delta.tool_calls ?? []) {
-      const call = (calls[t.index] ??= { id: t.id ?? "", type: "function", function: { name: "", arguments: "" } });
-      if (t.id) call.id = t.id;
-      if (t.function?.name) call.function.name = t.function.name;
-      call.function.arguments += t.function?.arguments ?? "";
-    }
-    if (choice.finish_reason) finish = choice.finish_reason;
-  }
-  return {
-    id,
-    object: "chat.completion",
-    created,
-    model,
-    choices: [
-      {
-        index: 0,
-        message: { role: "assistant", content: calls.length > 0 && content === "" ? null : content, refusal: null, ...(calls.length > 0 ? { tool_calls: calls } : {}) },
-        finish_reason: finish,
-        logprobs: null,
-      },
-    ],
-    ...(usage ? { usage } : {}),
-  };
 }

@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
-import { hubFor } from "../tunnel/connect.js";
+import { hubFor } from "../tunnel/stub.js";
 
 export async function getStats(c: Context<AppEnv>): Promise<Response> {
   return c.json(await hubFor(c.env, c.get("principal").user.id).stats());

@@ -6,10 +6,13 @@
 import type { Classification, RoutePlan } from "@hearth/shared";
 import type { Context } from "hono";
 import { readRequest } from "../chat/route.js";
+import { answerDeadlines } from "../chat/run.js";
+import { config } from "../config.js";
+import type { RequestDeadlines } from "../execute/deadlines.js";
 import type { AppEnv } from "../http/types.js";
-import { planRequest } from "./plan.js";
+import { planRequest } from "../routing/plan.js";
 
-export function explainBody(plan: RoutePlan, c: Classification, model: string) {
+export function explainBody(plan: RoutePlan, c: Classification, model: string, deadlines: RequestDeadlines) {
   return {
     object: "hearth.route_plan",
     model,
@@ -27,7 +30,9 @@ export function explainBody(plan: RoutePlan, c: Classification, model: string) {
       evidence: c.evidence,
     },
     rule: plan.rule ? { name: plan.rule.name, matched: plan.rule.why } : null,
-    targets: plan.targets.map((t) => ({ target: t.id, deadline_ms: t.deadlineMs, why: t.why })),
+    targets: plan.targets.map((t) => ({ target: t.id, deadline_ms: t.deadlineMs, ...(t.wait ? { waits_for: t.wait } : {}), why: t.why })),
+    // Every target's first-content deadline is above; these hold over the whole answer.
+    deadlines: { idle_ms: deadlines.idleMs, total_ms: deadlines.totalMs },
     skipped: plan.skipped.map((s) => ({ target: s.target, reason: s.reason })),
     order: plan.order,
     hedge: plan.hedge ? { primary: plan.hedge.primary, backup: plan.hedge.backup, after_ms: plan.hedge.afterMs } : null,
@@ -39,6 +44,6 @@ export function explainRoute(opts: { forceKind?: "code" } = {}) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const req = await readRequest(c, {});
     const planned = await planRequest(c, req, { open: false, ...opts });
-    return c.json(explainBody(planned.plan, planned.classification, req.model));
+    return c.json(explainBody(planned.plan, planned.classification, req.model, answerDeadlines(config(c.env), c.get("principal").user.policy)));
   };
 }

@@ -1,0 +1,96 @@
+/**
+ * Reading one attempt's answer, chunk by chunk, under the idle deadline. Every way out — a stall, the
+ * total deadline, the client leaving, a lost hedge, the reader done — aborts the attempt's controller:
+ * the opener's contract is that the source then stops at once, and a read that is pending settles with
+ * the abort's reason even if the source does not. Nothing waits on a stream no one will write.
+ */
+import { ALIVE, type Chunk, type StreamItem } from "../targets/types.js";
+import { DeadlineExceeded, ReadingDone } from "./deadlines.js";
+
+export class AnswerReader {
+  readonly #it: AsyncIterator<StreamItem>;
+  readonly #controller: AbortController;
+  #idleMs = 0;
+  /** When the pending read began (0: none pending). Idle is silence *while we wait*, not a slow client. */
+  #waitingSince = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #rejectPending: ((reason: unknown) => void) | undefined;
+  #onAlive: (() => void) | undefined;
+
+  constructor(stream: AsyncIterable<StreamItem>, controller: AbortController) {
+    this.#it = stream[Symbol.asyncIterator]();
+    this.#controller = controller;
+    const signal = controller.signal;
+    const onAbort = () => {
+      clearTimeout(this.#timer);
+      this.#rejectPending?.(signal.reason);
+      // Ends the source's generator once its pending step settles (which the abort brings about).
+      void this.#it.return?.().catch(() => undefined);
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  }
+
+  get signal(): AbortSignal {
+    return this.#controller.signal;
+  }
+
+  /** Called on each sign of life that is not a chunk (before the answer began: ends the first-token wait). */
+  onAlive(fn: (() => void) | undefined): void {
+    this.#onAlive = fn;
+  }
+
+  /** The next chunk; rejects with the abort's reason (DeadlineExceeded, ClientClosed…) or the source's error. */
+  async next(): Promise<IteratorResult<Chunk>> {
+    for (;;) {
+      const r = await this.#read();
+      if (r.done || r.value !== ALIVE) return r as IteratorResult<Chunk>;
+      this.#onAlive?.();
+    }
+  }
+
+  /** From now on a read that waits longer than `ms` aborts the attempt with DeadlineExceeded("idle"). */
+  watchIdle(ms: number): void {
+    this.#idleMs = ms;
+    if (this.#waitingSince) this.#waitingSince = Date.now();
+  }
+
+  /** Stops the source (idempotent). `reason` defaults to "done reading". */
+  close(reason: unknown = new ReadingDone()): void {
+    if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  #read(): Promise<IteratorResult<StreamItem>> {
+    const signal = this.#controller.signal;
+    if (signal.aborted) return Promise.reject(signal.reason);
+    this.#waitingSince = Date.now();
+    // One timer at a time, re-armed lazily: a fast stream costs no timer churn per chunk.
+    if (this.#idleMs > 0 && this.#timer === undefined) this.#timer = setTimeout(this.#check, this.#idleMs);
+    return new Promise((resolve, reject) => {
+      this.#rejectPending = reject;
+      this.#it.next().then(
+        (r) => {
+          this.#settled();
+          resolve(r);
+        },
+        (err: unknown) => {
+          this.#settled();
+          reject(signal.aborted ? signal.reason : err);
+        },
+      );
+    });
+  }
+
+  #settled(): void {
+    this.#rejectPending = undefined;
+    this.#waitingSince = 0;
+  }
+
+  readonly #check = () => {
+    this.#timer = undefined;
+    if (!this.#waitingSince || this.#idleMs <= 0) return;
+    const left = this.#waitingSince + this.#idleMs - Date.now();
+    if (left <= 0) this.close(new DeadlineExceeded("idle", this.#idleMs));
+    else this.#timer = setTimeout(this.#check, left);
+  };
+}

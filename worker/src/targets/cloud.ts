@@ -1,0 +1,32 @@
+/** A cloud provider as a target: its transforms and SDK behind the Opener interface. */
+import type { AttemptFailure, ChatRequest, CloudProviderId, PlannedTarget } from "@hearth/shared";
+import { providers } from "../providers/registry.js";
+import type { Opener } from "./types.js";
+
+export interface CloudContext {
+  env: Env;
+  req: ChatRequest;
+  requestId: string;
+}
+
+export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
+  const provider = providers[target.provider as CloudProviderId];
+  return {
+    target,
+    async open({ signal, prefix }) {
+      const cfg = provider.config(ctx.env);
+      // The planner skips unconfigured providers; a key removed since is a skip, not a crash.
+      if (!cfg) throw new NotConfigured();
+      const req = prefix === undefined ? ctx.req : provider.continuation(ctx.req, prefix);
+      return provider.stream(req, target.model, cfg, { signal, requestId: ctx.requestId });
+    },
+    classify: (err): AttemptFailure => (err instanceof NotConfigured ? { kind: "unavailable", reason: "not_configured" } : provider.classifyError(err)),
+  };
+}
+
+class NotConfigured extends Error {
+  constructor() {
+    super("no API key is configured for this provider");
+    this.name = "NotConfigured";
+  }
+}
