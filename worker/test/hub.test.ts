@@ -190,3 +190,78 @@ describe("sidecar connections", () => {
     expect(r.headers.get("x-hearth-trace")).toMatch(/^local\/qwen;outcome=failed;reason=overloaded/);
   });
 });
+
+describe("state the planner can trust, and home-only requests that wait", () => {
+  const loadingState = (model: string, n: number): SidecarState => ({
+    ...state(model),
+    models: [{ id: model, backend: "ollama", contextLength: 4096, loaded: false, tools: false, tokensPerSecond: 0 }],
+    loading: [model],
+    n,
+  });
+
+  it("a state report sent before an answer began never says its model is still loading afterwards", async () => {
+    const u = await newUser();
+    const sock = await connect(u.sidecarToken);
+    await sock.next("welcome");
+    sock.send({ t: "hello", v: 1, sidecarId: "pc", state: loadingState("qwen", 1) });
+    await until(() => snapshot(u.id), (s) => s.sidecars.length === 1);
+    // Home is all this request has (no cloud keys here): it is asked although the model is loading.
+    const pending = chat(u.apiKey, { model: "auto", messages: [{ role: "user", content: "x" }] });
+    const req = (await sock.next("request")) as Extract<WorkerFrame, { t: "request" }>;
+    sock.send({ t: "start", id: req.id, seq: 0, model: "qwen", stateN: 1 });
+    sock.send({ t: "delta", id: req.id, seq: 1, text: "hi" });
+    sock.send({ t: "end", id: req.id, seq: 2, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    expect((await pending).status).toBe(200);
+    // The report that was on its way while the answer began arrives late: the answer wins.
+    sock.send({ t: "state", state: loadingState("qwen", 1) });
+    const after = await until(() => snapshot(u.id), (s) => s.sidecars[0]?.models[0]?.loaded === true);
+    expect(after.sidecars[0]?.loading).toEqual([]);
+    // A report newer than the answer is the truth again (the model is loading anew).
+    sock.send({ t: "state", state: loadingState("qwen", 2) });
+    const newer = await until(() => snapshot(u.id), (s) => s.sidecars[0]?.loading.length === 1);
+    expect(newer.sidecars[0]?.models[0]?.loaded).toBe(false);
+  });
+
+  it("a home-only request waits for a free slot instead of failing at once", async () => {
+    const u = await newUser();
+    const sock = await connect(u.sidecarToken);
+    await sock.next("welcome");
+    sock.send({ t: "hello", v: 1, sidecarId: "pc", state: { ...state("qwen"), slots: { total: 1, free: 1 }, queue: { depth: 0, max: 0 } } });
+    await until(() => snapshot(u.id), (s) => s.sidecars.length === 1);
+    const first = chat(u.apiKey, { model: "local/qwen", messages: [{ role: "user", content: "first" }] });
+    const req1 = (await sock.next("request")) as Extract<WorkerFrame, { t: "request" }>;
+    const second = chat(u.apiKey, { model: "local/qwen", messages: [{ role: "user", content: "second" }] });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(sock.frames.filter((f) => f.t === "request")).toHaveLength(1);
+    sock.send({ t: "delta", id: req1.id, seq: 0, text: "one" });
+    sock.send({ t: "end", id: req1.id, seq: 1, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    expect((await first).status).toBe(200);
+    const req2 = await until(async () => sock.frames.filter((f): f is Extract<WorkerFrame, { t: "request" }> => f.t === "request")[1], (f) => f !== undefined);
+    sock.send({ t: "delta", id: req2.id, seq: 0, text: "two" });
+    sock.send({ t: "end", id: req2.id, seq: 1, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
+    const r2 = await second;
+    expect(r2.status).toBe(200);
+    expect(((await r2.json()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content).toBe("two");
+  });
+
+  it("an answer that stalls after it began is cancelled at home, and a non-streaming client gets a typed 504 — not a hang", async () => {
+    const u = await newUser();
+    await call(`/admin/users/${u.id}/policy`, {
+      method: "PUT",
+      headers: { authorization: "Bearer test-admin-token", "content-type": "application/json" },
+      body: JSON.stringify({ mode: "local_only", idleTimeoutMs: 200 }),
+    });
+    const sock = await connect(u.sidecarToken);
+    await hello(sock, "pc", "qwen");
+    await until(() => snapshot(u.id), (s) => s.sidecars.length === 1);
+    const pending = chat(u.apiKey, { model: "auto", messages: [{ role: "user", content: "x" }] });
+    const req = (await sock.next("request")) as Extract<WorkerFrame, { t: "request" }>;
+    sock.send({ t: "start", id: req.id, seq: 0, model: "qwen" });
+    sock.send({ t: "delta", id: req.id, seq: 1, text: "and then nothing" });
+    const r = await pending;
+    expect(r.status).toBe(504);
+    expect(r.headers.get("x-hearth-trace")).toMatch(/^local\/qwen;outcome=broken;reason=idle_timeout/);
+    expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_timeout");
+    expect(await sock.next("cancel")).toEqual({ t: "cancel", id: req.id });
+  });
+});

@@ -34,19 +34,30 @@ export interface HomeContext {
 
 const decoder = new TextDecoder();
 
+/** How long the hub has to end a cancelled request's stream before this side cancels it itself (ms). */
+const CANCEL_GRACE_MS = 2_000;
+
 /**
  * The hub's NDJSON frames as chunks (ALIVE for `alive` frames). An error frame throws LocalFailure; a
  * stream that ends without `end` throws `disconnected`. When `signal` aborts — or the consumer stops
- * early — the hub's stream is cancelled at once (a pending read ends) and, unless the answer was over,
- * the generation at home too.
+ * early — and the answer was not over, the generation at home is cancelled and the stream ends.
  */
 function relay(frames: ReadableStream<Uint8Array>, meta: ChunkMeta, signal: AbortSignal, cancelAtHome: () => void): AsyncIterable<StreamItem> {
   const reader = frames.getReader();
   let over = false;
   const stop = () => {
-    if (!over) cancelAtHome();
+    if (over) return;
     over = true;
-    void reader.cancel().catch(() => undefined);
+    // The hub cancels at home and ends this stream from its side. Cancelling it from here as well
+    // would abort the RPC pipe under the hub (workerd logs that as an uncaught error), so this side
+    // cancels only if the hub has not ended it after a grace. Nobody waits meanwhile: the attempt's
+    // reader settled its pending read when the attempt was stopped.
+    cancelAtHome();
+    const timer = setTimeout(() => void reader.cancel().catch(() => undefined), CANCEL_GRACE_MS);
+    reader.closed.then(
+      () => clearTimeout(timer),
+      () => clearTimeout(timer),
+    );
   };
   // Registered now, not when iteration starts: an attempt stopped before its first read still stops home.
   if (signal.aborted) stop();
