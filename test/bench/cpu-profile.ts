@@ -88,7 +88,7 @@ export function bundleFiles(bundle: string, script: string): FileOf {
   const marks: { line: number; file: string }[] = [];
   bundle.split("\n").forEach((text, line) => {
     const m = /^\/\/ ([\w@.+/-]+\.[mc]?[jt]s)$/.exec(text);
-    if (m?.[1]) marks.push({ line, file: m[1].replace(/^(\.\.\/)*node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "") });
+    if (m?.[1]) marks.push({ line, file: m[1].replace(/^.*?node_modules\/(\.pnpm\/[^/]+\/node_modules\/)?/, "") });
   });
   const fileAt = (line: number) => {
     let lo = 0;

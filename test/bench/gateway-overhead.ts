@@ -8,7 +8,7 @@
  * Three measures: non-streaming (whole response), streaming (`stream: true`, to the end of the
  * stream; first byte and first content also recorded), each as N sequential requests per variant
  * interleaved in a shuffled order per round after 30 warm-up rounds; and throughput, 16 clients for
- * S one-second windows per variant, interleaved likewise (non-streaming), as a share of the floor's. A gateway's own cost is its
+ * S seconds per variant in half-second windows taken in turn (non-streaming), as a share of the floor's. A gateway's own cost is its
  * figure above the floor. Every answer is checked (status; a stream must end with `data: [DONE]`):
  * one bad answer aborts the bench naming the variant.
  *
@@ -44,7 +44,8 @@ const N = Number(values.requests);
 const SECONDS = Number(values.seconds);
 const CLIENTS = Number(values.clients);
 const WARM_UP = 30;
-/** Unmeasured time at full concurrency before each one-second throughput window. */
+/** A throughput window, and the unmeasured time at full concurrency before it. */
+const WINDOW_MS = 500;
 const LOAD_WARM_MS = 200;
 
 async function startUpstream(): Promise<{ url: string; stop: () => void }> {
@@ -77,22 +78,24 @@ export interface LoadTotals {
 }
 
 /**
- * SECONDS one-second windows per variant, round-robin in an order shuffled per round: this machine's
- * load from other work comes and goes in bursts of seconds, and a fine interleave spreads them over
- * all variants instead of charging them to whichever ran then.
+ * Half-second windows, one per variant per round, 2×SECONDS rounds, so each variant is measured for
+ * SECONDS in all: this machine's load from other work comes and goes in bursts of seconds, and a fine
+ * interleave spreads it over all variants. The order is the same every round on purpose: a variant
+ * then waits a fixed ~3 s between its windows, well under the fake upstream's 5 s keep-alive — a
+ * Worker reusing a pooled connection just as the fake closes it fails the request ("Network
+ * connection lost"), which a shuffled order with gaps near 5 s did hit.
  */
-async function throughput(clients: GatewayClient[], seed: number): Promise<Map<string, LoadTotals>> {
-  const random = mulberry32(seed);
+async function throughput(clients: GatewayClient[]): Promise<Map<string, LoadTotals>> {
+  const rounds = 2 * SECONDS;
   const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[], shares: [] as number[] }]));
-  for (let round = 0; round < SECONDS; round++) {
+  for (let round = 0; round < rounds; round++) {
     const rates = new Map<string, number>();
-    const order = clients.map((c) => ({ c, k: random() })).sort((a, b) => a.k - b.k);
-    for (const { c } of order) {
-      const r = await load(c, CLIENTS, 1000, LOAD_WARM_MS);
+    for (const c of clients) {
+      const r = await load(c, CLIENTS, WINDOW_MS, LOAD_WARM_MS);
       rates.set(c.gateway.name, r.perSecond);
       const acc = out.get(c.gateway.name);
       acc?.latencies.push(...r.latencies);
-      if (acc) acc.perSecond += r.perSecond / SECONDS;
+      if (acc) acc.perSecond += r.perSecond / rounds;
       // Let the variant's background work (Hearth's stats records) finish before the next one's window.
       await new Promise((r) => setTimeout(r, 300));
     }
@@ -136,7 +139,7 @@ async function main(): Promise<void> {
     await sequential(clients, true, WARM_UP, 3);
     const stream = await sequential(clients, true, N, 4);
     process.stderr.write("streaming done\n");
-    const load = await throughput(clients, 5);
+    const load = await throughput(clients);
     const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, n: N, seconds: SECONDS, clients: CLIENTS,
       portkey: portkey?.version, loadAverage: [loadAtStart, loadavg()[0] ?? NaN] };
     process.stdout.write(report(results));

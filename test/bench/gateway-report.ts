@@ -122,7 +122,7 @@ export function report(results: Results): string {
     "",
     streamStartTable(names, summaries(results, results.stream, (t) => t.firstByte), summaries(results, results.stream, (t) => t.firstContent)),
     "",
-    `Throughput: ${results.clients} clients, ${results.seconds} one-second windows per variant, interleaved (non-streaming; latency in ms under that load)`,
+    `Throughput: ${results.clients} clients, ${results.seconds} s per variant in half-second windows taken in turn (non-streaming; latency in ms under that load)`,
     "",
     loadTable(results),
     "",
