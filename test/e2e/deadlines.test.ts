@@ -184,3 +184,26 @@ describe("explain shows the deadlines", () => {
     expect(plan.deadlines).toEqual({ idle_ms: 4_321, total_ms: 99_000 });
   });
 });
+
+describe("continueOnBreak when home dies mid-answer", () => {
+  it("the sidecar killed mid-stream: the cloud continues the answer in the same stream", async () => {
+    await setPolicy({ mode: "local_first", continueOnBreak: true });
+    ollama.enqueueChat({ type: "pace", tokensPerSecond: 4 });
+    const r = await postChat(worker.url, user.apiKey, { ...ask("die midway"), stream: true });
+    expect(r.headers.get("x-hearth-target")).toBe(HOME);
+    const reader = r.body?.getReader();
+    if (!reader) throw new Error("no body");
+    const decoder = new TextDecoder();
+    let text = "";
+    // Two pieces of home's answer, then the machine goes away.
+    while ((text.match(/"content":"[^"]+"/g) ?? []).length < 2) text += decoder.decode((await reader.read()).value, { stream: true });
+    sidecar.child.kill("SIGKILL");
+    for (let r2 = await reader.read(); !r2.done; r2 = await reader.read()) text += decoder.decode(r2.value, { stream: true });
+    const events = sseData(text);
+    expect(events.at(-1)).toBe("[DONE]");
+    const chunks = sseChunks(text) as (ReturnType<typeof sseChunks>[number] & { hearth?: { continued: { from: string; to: string; reason: string }[] } })[];
+    expect(new Set(chunks.map((c) => c.id)).size).toBe(1);
+    expect(chunks.find((c) => c.hearth)?.hearth?.continued[0]).toMatchObject({ from: HOME, to: OPENAI, reason: "disconnected" });
+    sidecar = await startSidecar({ workerUrl: worker.url, token: user.sidecarToken, apiKey: user.apiKey, ollama: ollama.url, args: ["--slots", "4", "--queue", "4"] });
+  });
+});
