@@ -150,6 +150,8 @@ export function checkAnswer(status: number, text: string, stream: boolean): stri
 export interface LoadResult {
   /** Requests completed within the measured window, per second. */
   perSecond: number;
+  /** All requests completed, warm-up and stragglers included. */
+  completed: number;
   /** Latencies (ms) of the requests completed within the window. */
   latencies: number[];
 }
@@ -162,13 +164,15 @@ export async function load(client: GatewayClient, clients: number, ms: number, w
   const from = performance.now() + warmMs;
   const until = from + ms;
   const latencies: number[] = [];
+  let completed = 0;
   const loop = async () => {
     while (performance.now() < until) {
       const t = await client.send(false);
       const done = performance.now();
+      completed++;
       if (done >= from && done <= until) latencies.push(t.total);
     }
   };
   await Promise.all(Array.from({ length: clients }, loop));
-  return { perSecond: latencies.length / (ms / 1000), latencies };
+  return { perSecond: latencies.length / (ms / 1000), completed, latencies };
 }

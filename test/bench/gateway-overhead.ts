@@ -10,7 +10,9 @@
  * interleaved in a shuffled order per round after 30 warm-up rounds; and throughput, 16 clients for
  * S seconds per variant in half-second windows taken in turn (non-streaming), as a share of the floor's. A gateway's own cost is its
  * figure above the floor. Every answer is checked (status; a stream must end with `data: [DONE]`):
- * one bad answer aborts the bench naming the variant.
+ * one bad answer aborts the bench naming the variant. Each gateway's CPU per request (its whole
+ * wrangler dev process tree, from /proc) is shown too: steadier than latency when other work shares
+ * the machine.
  *
  * Options: --requests N (default 300), --seconds S per variant for throughput (default 10),
  * --clients C (default 16), --portkey DIR.
@@ -31,6 +33,7 @@ import { ROOT, cloudVars, freePort, startWorker } from "../support/wrangler.js";
 import { BadAnswer, GatewayClient, load, type Gateway, type Timing } from "./gateway-client.js";
 import { report, type Results } from "./gateway-report.js";
 import { startPortkey } from "./portkey.js";
+import { CpuMeter, serverPid } from "./process-cpu.js";
 
 const { values } = parseArgs({
   options: {
@@ -73,6 +76,8 @@ async function sequential(clients: GatewayClient[], stream: boolean, rounds: num
 export interface LoadTotals {
   perSecond: number;
   latencies: number[];
+  /** The variant's process tree's CPU per completed request (ms). */
+  cpuMs: number;
   /** Each round's rate divided by the floor's in the same round. */
   shares: number[];
 }
@@ -85,24 +90,36 @@ export interface LoadTotals {
  * Worker reusing a pooled connection just as the fake closes it fails the request ("Network
  * connection lost"), which a shuffled order with gaps near 5 s did hit.
  */
-async function throughput(clients: GatewayClient[]): Promise<Map<string, LoadTotals>> {
+async function throughput(clients: GatewayClient[], meter: CpuMeter): Promise<Map<string, LoadTotals>> {
   const rounds = 2 * SECONDS;
-  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[], shares: [] as number[] }]));
+  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[], cpuMs: 0, shares: [] as number[] }]));
+  const cpu = new Map(clients.map((c) => [c.gateway.name, { ms: 0, requests: 0 }]));
   for (let round = 0; round < rounds; round++) {
     const rates = new Map<string, number>();
     for (const c of clients) {
+      const name = c.gateway.name;
+      meter.mark();
       const r = await load(c, CLIENTS, WINDOW_MS, LOAD_WARM_MS);
-      rates.set(c.gateway.name, r.perSecond);
-      const acc = out.get(c.gateway.name);
-      acc?.latencies.push(...r.latencies);
-      if (acc) acc.perSecond += r.perSecond / rounds;
       // Let the variant's background work (Hearth's stats records) finish before the next one's window.
       await new Promise((r) => setTimeout(r, 300));
+      const used = cpu.get(name);
+      if (used) {
+        used.ms += meter.mark().get(name) ?? NaN;
+        used.requests += r.completed;
+      }
+      rates.set(name, r.perSecond);
+      const acc = out.get(name);
+      acc?.latencies.push(...r.latencies);
+      if (acc) acc.perSecond += r.perSecond / rounds;
     }
     for (const [name, rate] of rates) out.get(name)?.shares.push(rate / (rates.get("floor") ?? NaN));
   }
+  for (const [name, acc] of out) acc.cpuMs = (cpu.get(name)?.ms ?? NaN) / (cpu.get(name)?.requests ?? NaN);
   return out;
 }
+
+/** CPU ms per request of each variant's process tree over a phase of `n` requests each. */
+const perRequest = (used: Map<string, number>, n: number) => new Map([...used].map(([name, ms]) => [name, ms / n]));
 
 async function main(): Promise<void> {
   const stops: (() => Promise<void> | void)[] = [];
@@ -132,15 +149,24 @@ async function main(): Promise<void> {
     clients.push(...gateways.map((g) => new GatewayClient(g, CLIENTS)));
     process.stderr.write(`variants: ${gateways.map((g) => g.name).join(", ")}${portkey ? ` (Portkey ${portkey.version})` : ""}; ${N} sequential requests each per mode after ${WARM_UP} warm-up; throughput ${CLIENTS} clients × ${SECONDS} s each\n`);
 
+    const servers = new Map<string, number | undefined>([["floor", serverPid(Number(new URL(floor.url).port))], ["hearth", serverPid(Number(new URL(hearth.url).port))]]);
+    if (portkey) servers.set("portkey", serverPid(Number(new URL(portkey.url).port)));
+    const meter = new CpuMeter(new Map([...servers].filter((e): e is [string, number] => e[1] !== undefined)));
+
     const loadAtStart = loadavg()[0] ?? NaN;
     await sequential(clients, false, WARM_UP, 1);
+    meter.mark();
     const plain = await sequential(clients, false, N, 2);
+    const plainCpu = perRequest(meter.mark(), N);
     process.stderr.write("non-streaming done\n");
     await sequential(clients, true, WARM_UP, 3);
+    meter.mark();
     const stream = await sequential(clients, true, N, 4);
+    const streamCpu = perRequest(meter.mark(), N);
     process.stderr.write("streaming done\n");
-    const load = await throughput(clients);
-    const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, n: N, seconds: SECONDS, clients: CLIENTS,
+    const load = await throughput(clients, meter);
+    const cpu = { plain: plainCpu, stream: streamCpu, load: new Map([...load].map(([name, l]) => [name, l.cpuMs])) };
+    const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, cpu, n: N, seconds: SECONDS, clients: CLIENTS,
       portkey: portkey?.version, loadAverage: [loadAtStart, loadavg()[0] ?? NaN] };
     process.stdout.write(report(results));
   } catch (err) {

@@ -7,6 +7,8 @@ export interface Results {
   plain: Map<string, Timing[]>;
   stream: Map<string, Timing[]>;
   load: Map<string, { perSecond: number; latencies: number[]; shares: number[] }>;
+  /** CPU ms per request of each gateway's process tree, per measure (direct has none). */
+  cpu: Record<"plain" | "stream" | "load", Map<string, number>>;
   n: number;
   seconds: number;
   clients: number;
@@ -27,15 +29,22 @@ function summaries(results: Results, samples: Map<string, Timing[]>, pick: (t: T
   return new Map(results.names.map((n) => [n, summarize((samples.get(n) ?? []).map(pick))]));
 }
 
-/** p50/p90/p99/mean, then each percentile above the floor's. */
-function latencyTable(names: string[], s: Map<string, Summary>): string {
+/** A variant's CPU per request and its difference from the floor's ("" where not measured). */
+function cpuCells(n: string, cpu: Map<string, number>): [string | number, string] {
+  const ms = cpu.get(n);
+  if (ms === undefined) return ["", ""];
+  return [ms, n === FLOOR ? "" : signed(ms - (cpu.get(FLOOR) ?? NaN))];
+}
+
+/** p50/p90/p99/mean, each percentile above the floor's, and the gateway's CPU per request. */
+function latencyTable(names: string[], s: Map<string, Summary>, cpu: Map<string, number>): string {
   const floor = s.get(FLOOR);
   const rows = names.map((n) => {
     const x = s.get(n);
     const above = (k: "p50" | "p90" | "p99") => (n === FLOOR ? "" : signed((x?.[k] ?? NaN) - (floor?.[k] ?? NaN)));
-    return [n, String(x?.n ?? 0), x?.p50 ?? NaN, x?.p90 ?? NaN, x?.p99 ?? NaN, x?.mean ?? NaN, above("p50"), above("p90"), above("p99")];
+    return [n, String(x?.n ?? 0), x?.p50 ?? NaN, x?.p90 ?? NaN, x?.p99 ?? NaN, x?.mean ?? NaN, above("p50"), above("p90"), above("p99"), ...cpuCells(n, cpu)];
   });
-  return table(["variant", "n", "p50", "p90", "p99", "mean", "p50 − floor", "p90 − floor", "p99 − floor"], rows);
+  return table(["variant", "n", "p50", "p90", "p99", "mean", "p50 − floor", "p90 − floor", "p99 − floor", "CPU ms/req", "CPU − floor"], rows);
 }
 
 function streamStartTable(names: string[], byte: Map<string, Summary>, content: Map<string, Summary>): string {
@@ -56,9 +65,9 @@ function loadTable(results: Results): string {
     const s = summarize(r?.latencies ?? []);
     const shares = [...(r?.shares ?? [])].sort((a, b) => a - b);
     const spread = n === FLOOR ? "" : `${pct(shares[0] ?? NaN)}–${pct(shares[shares.length - 1] ?? NaN)}`;
-    return [n, r?.perSecond ?? NaN, pct((r?.perSecond ?? NaN) / floor), n === FLOOR ? "" : pct(summarize(shares).p50), spread, s.p50, s.p99];
+    return [n, r?.perSecond ?? NaN, pct((r?.perSecond ?? NaN) / floor), n === FLOOR ? "" : pct(summarize(shares).p50), spread, s.p50, s.p99, ...cpuCells(n, results.cpu.load)];
   });
-  return table(["variant", "requests/s", "share of floor", "per-round share: median", "min–max", "latency p50", "p99"], rows);
+  return table(["variant", "requests/s", "share of floor", "per-round share: median", "min–max", "latency p50", "p99", "CPU ms/req", "CPU − floor"], rows);
 }
 
 interface Verdict {
@@ -112,11 +121,14 @@ export function report(results: Results): string {
     "",
     `Non-streaming: whole response (ms), ${n} sequential requests per variant, interleaved`,
     "",
-    latencyTable(names, plain),
+    latencyTable(names, plain, results.cpu.plain),
     "",
     `Streaming: to the end of the stream (ms), ${n} sequential requests per variant, interleaved`,
     "",
-    latencyTable(names, stream),
+    latencyTable(names, stream, results.cpu.stream),
+    "",
+    "(CPU ms/req: the gateway's whole wrangler dev process tree — its Node process and both workerd processes — per request, from /proc;",
+    " steadier than latency when other work shares the machine, though heavy contention inflates it too)",
     "",
     "Streaming: to the first byte and to the first content (ms)",
     "",

@@ -1,0 +1,63 @@
+/**
+ * CPU time used by a server's whole process tree (wrangler dev is a Node process, two workerd
+ * processes and esbuild), read from /proc. A process's CPU time depends much less than its latency on
+ * what else the machine runs (heavy contention still inflates it), so CPU per request is the steadier
+ * view of what a gateway costs — and on a saturated 2-core machine it is what sets throughput.
+ * Linux only.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import { descendants } from "../support/process-tree.js";
+
+/** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
+const TICKS_PER_SECOND = 100;
+
+/** The oldest process whose command line holds `--port <port>` (wrangler's launcher for that dev server). */
+export function serverPid(port: number): number | undefined {
+  const found: number[] = [];
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const args = readFileSync(`/proc/${name}/cmdline`, "utf8").split("\0");
+      const at = args.indexOf("--port");
+      if (at >= 0 && args[at + 1] === String(port)) found.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found.sort((a, b) => a - b)[0];
+}
+
+function ownCpuMs(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Fields after "(comm)": state is field 3, utime 14, stime 15 (1-based over the whole line).
+    const rest = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(rest[11]) + Number(rest[12])) * 1000) / TICKS_PER_SECOND;
+  } catch {
+    return 0;
+  }
+}
+
+/** CPU milliseconds used so far by `pid` and its live descendants. */
+export function treeCpuMs(pid: number): number {
+  return [pid, ...descendants(pid)].reduce((sum, p) => sum + ownCpuMs(p), 0);
+}
+
+/** CPU used by several named process trees between `mark()` calls. */
+export class CpuMeter {
+  readonly #pids: Map<string, number>;
+  #last = new Map<string, number>();
+
+  constructor(pids: Map<string, number>) {
+    this.#pids = pids;
+    this.mark();
+  }
+
+  /** CPU ms each tree used since the previous mark (only the named trees). */
+  mark(): Map<string, number> {
+    const now = new Map([...this.#pids].map(([name, pid]) => [name, treeCpuMs(pid)]));
+    const used = new Map([...now].map(([name, ms]) => [name, ms - (this.#last.get(name) ?? ms)]));
+    this.#last = now;
+    return used;
+  }
+}
