@@ -2,11 +2,12 @@
  * `pnpm sidecar --url <worker URL> --token <sidecar token> --models <dir or .gguf> [--ollama <url>]`
  *
  * Dials out to the Worker and serves the user's requests on local models until stopped. SIGINT or
- * SIGTERM drains (finishes running requests, up to --drain-seconds); a second signal stops at once.
+ * SIGTERM drains (finishes running requests, up to --drain-seconds); signals repeated within a moment
+ * are the same request (signals.ts says why), a later one stops at once.
  */
 import { defineCommand, runMain } from "citty";
 import { createHash } from "node:crypto";
-import { hostname } from "node:os";
+import { constants, hostname } from "node:os";
 import { resolve } from "node:path";
 import { createLlamaCppBackend } from "./backends/llama-cpp/index.js";
 import { createOllamaBackend } from "./backends/ollama/index.js";
@@ -15,6 +16,7 @@ import { ConfigError, coerce, fromEnv, fromFile, parseSize, resolveConfig, type 
 import { createLogger, type Logger } from "./log.js";
 import { loadProgress } from "./progress.js";
 import { Sidecar } from "./sidecar.js";
+import { decideStop, REPEAT_WINDOW_MS } from "./signals.js";
 import { connectUrl } from "./tunnel/backoff.js";
 
 const FLAGS = {
@@ -71,6 +73,38 @@ async function createBackends(cfg: SidecarConfig, log: Logger): Promise<Backend[
   return backends;
 }
 
+/** SIGINT/SIGTERM: the first drains and exits 0, repeats within the window are ignored, a later one exits now. */
+function exitOnStopSignals(sidecar: Sidecar, log: Logger, drainSeconds: number): void {
+  let firstAt: number | undefined;
+  const onSignal = (signal: NodeJS.Signals) => {
+    const now = performance.now();
+    switch (decideStop(firstAt, now)) {
+      case "drain":
+        firstAt = now;
+        log.warn(`stopping: draining running requests (a signal after ${REPEAT_WINDOW_MS / 1000} s exits at once)`, { signal, drainSeconds });
+        void sidecar.shutdown().then(
+          () => {
+            log.info("stopped: drained", { code: 0 });
+            process.exit(0);
+          },
+          (err: unknown) => {
+            log.error("shutdown failed", { error: err instanceof Error ? err.message : String(err) });
+            process.exit(1);
+          },
+        );
+        return;
+      case "repeat":
+        log.info("stop signal repeated: already draining", { signal, afterMs: firstAt === undefined ? undefined : Math.round(now - firstAt) });
+        return;
+      case "exit-now":
+        log.warn("second signal: exiting now", { signal });
+        process.exit(128 + constants.signals[signal]);
+    }
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+}
+
 async function run(args: Record<string, unknown>): Promise<void> {
   const configPath = (args.config as string | undefined) ?? process.env.HEARTH_SIDECAR_CONFIG;
   let cfg: SidecarConfig;
@@ -95,24 +129,7 @@ async function run(args: Record<string, unknown>): Promise<void> {
     drainTimeoutMs: cfg.drainSeconds * 1000,
     tags: cfg.tags,
   });
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn("second signal: exiting now", { signal });
-      process.exit(130);
-    }
-    stopping = true;
-    log.warn("stopping: draining running requests", { signal });
-    void sidecar.shutdown().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error("shutdown failed", { error: err instanceof Error ? err.message : String(err) });
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => stop("SIGINT"));
-  process.on("SIGTERM", () => stop("SIGTERM"));
+  exitOnStopSignals(sidecar, log, cfg.drainSeconds);
   await sidecar.start();
   process.stderr.write(`hearth sidecar: serving ${backends.map((b) => b.kind).join(" + ")} for ${cfg.url} (Ctrl-C drains and stops)\n`);
 }
