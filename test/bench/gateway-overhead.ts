@@ -50,8 +50,10 @@ const WARM_UP = 30;
 /** A throughput window, and the unmeasured time at full concurrency before it. */
 const WINDOW_MS = 500;
 const LOAD_WARM_MS = 200;
+/** The fake upstream's process, in the CPU meter. */
+const UPSTREAM = "upstream";
 
-async function startUpstream(): Promise<{ url: string; stop: () => void }> {
+async function startUpstream(): Promise<{ url: string; pid: number | undefined; stop: () => void }> {
   const port = await freePort();
   // node --import tsx, not the tsx wrapper: killing the wrapper would leave the server running.
   const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "test/fakes/serve.ts"), "--openai-port", String(port)], {
@@ -59,7 +61,7 @@ async function startUpstream(): Promise<{ url: string; stop: () => void }> {
     stdio: ["ignore", "pipe", "inherit"],
   });
   await new Promise<void>((resolve) => child.stdout?.once("data", () => resolve()));
-  return { url: `http://127.0.0.1:${port}`, stop: () => child.kill() };
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid, stop: () => child.kill() };
 }
 
 /** One round visits every client once, in an order shuffled per round (a variant's leftover work — Hearth's background stats record — lands on a random neighbour, not always the same one). */
@@ -78,6 +80,8 @@ export interface LoadTotals {
   latencies: number[];
   /** The variant's process tree's CPU per completed request (ms). */
   cpuMs: number;
+  /** The same plus the fake upstream's and this client's CPU: all the work one request costs the machine. */
+  systemCpuMs: number;
   /** Each round's rate divided by the floor's in the same round. */
   shares: number[];
 }
@@ -92,19 +96,24 @@ export interface LoadTotals {
  */
 async function throughput(clients: GatewayClient[], meter: CpuMeter): Promise<Map<string, LoadTotals>> {
   const rounds = 2 * SECONDS;
-  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[], cpuMs: 0, shares: [] as number[] }]));
-  const cpu = new Map(clients.map((c) => [c.gateway.name, { ms: 0, requests: 0 }]));
+  const out = new Map(clients.map((c) => [c.gateway.name, { perSecond: 0, latencies: [] as number[], cpuMs: 0, systemCpuMs: 0, shares: [] as number[] }]));
+  const cpu = new Map(clients.map((c) => [c.gateway.name, { ms: 0, systemMs: 0, requests: 0 }]));
   for (let round = 0; round < rounds; round++) {
     const rates = new Map<string, number>();
     for (const c of clients) {
       const name = c.gateway.name;
       meter.mark();
+      const self = process.cpuUsage();
       const r = await load(c, CLIENTS, WINDOW_MS, LOAD_WARM_MS);
       // Let the variant's background work (Hearth's stats records) finish before the next one's window.
       await new Promise((r) => setTimeout(r, 300));
       const used = cpu.get(name);
       if (used) {
-        used.ms += meter.mark().get(name) ?? NaN;
+        const trees = meter.mark();
+        const { user, system } = process.cpuUsage(self);
+        const gateway = trees.get(name);
+        used.ms += gateway ?? NaN;
+        used.systemMs += (gateway ?? 0) + (trees.get(UPSTREAM) ?? 0) + (user + system) / 1000;
         used.requests += r.completed;
       }
       rates.set(name, r.perSecond);
@@ -114,7 +123,11 @@ async function throughput(clients: GatewayClient[], meter: CpuMeter): Promise<Ma
     }
     for (const [name, rate] of rates) out.get(name)?.shares.push(rate / (rates.get("floor") ?? NaN));
   }
-  for (const [name, acc] of out) acc.cpuMs = (cpu.get(name)?.ms ?? NaN) / (cpu.get(name)?.requests ?? NaN);
+  for (const [name, acc] of out) {
+    const used = cpu.get(name);
+    acc.cpuMs = (used?.ms ?? NaN) / (used?.requests ?? NaN);
+    acc.systemCpuMs = (used?.systemMs ?? NaN) / (used?.requests ?? NaN);
+  }
   return out;
 }
 
@@ -151,6 +164,7 @@ async function main(): Promise<void> {
 
     const servers = new Map<string, number | undefined>([["floor", serverPid(Number(new URL(floor.url).port))], ["hearth", serverPid(Number(new URL(hearth.url).port))]]);
     if (portkey) servers.set("portkey", serverPid(Number(new URL(portkey.url).port)));
+    servers.set(UPSTREAM, upstream.pid);
     const meter = new CpuMeter(new Map([...servers].filter((e): e is [string, number] => e[1] !== undefined)));
 
     const loadAtStart = loadavg()[0] ?? NaN;
@@ -165,7 +179,7 @@ async function main(): Promise<void> {
     const streamCpu = perRequest(meter.mark(), N);
     process.stderr.write("streaming done\n");
     const load = await throughput(clients, meter);
-    const cpu = { plain: plainCpu, stream: streamCpu, load: new Map([...load].map(([name, l]) => [name, l.cpuMs])) };
+    const cpu = { plain: plainCpu, stream: streamCpu, load: new Map([...load].filter(([, l]) => !Number.isNaN(l.cpuMs)).map(([name, l]) => [name, l.cpuMs])) };
     const results: Results = { names: gateways.map((g) => g.name), plain, stream, load, cpu, n: N, seconds: SECONDS, clients: CLIENTS,
       portkey: portkey?.version, loadAverage: [loadAtStart, loadavg()[0] ?? NaN] };
     process.stdout.write(report(results));
