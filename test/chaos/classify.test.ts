@@ -128,7 +128,8 @@ describe("report", () => {
     const lines = table([summarize("offline", [r("complete", 12)]), failedKind("storm", "x")]).split("\n");
     expect(lines[0]).toMatch(/^kind\s+n\s+complete\s+\(at home\)\s+typed\s+lost\s+median ms\s+p99 ms$/);
     expect(lines[2]).toMatch(/^offline\s+1\s+1\s+0\s+0\s+0\s+12\s+12$/);
-    expect(lines[3]).toMatch(/^storm\s+-.*setup failed$/);
+    expect(lines[3]).toMatch(/^storm \*\s+0\s+0/);
+    expect(lostDetails([failedKind("storm", "no sidecar")])).toBe("storm *: setup failed: no sidecar");
     expect(lines.at(-1)).toMatch(/^total\s+1\s+1\s+0\s+0\s+0/);
   });
 });

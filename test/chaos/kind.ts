@@ -47,6 +47,11 @@ export interface Kind {
   about: string;
   /** Requests in flight at once. Default: 4 (a home's slots; more would mostly measure its queue). */
   concurrency?: number;
+  /**
+   * Each client waits this long between its requests: a disruption's load keeps going until it is
+   * over, and while home is down the cloud would otherwise answer hundreds. Default: 0.
+   */
+  gapMs?: number;
   /** Run at least this many requests, whatever the per-kind count. Default: none. */
   minRequests?: number;
   /** Client modes drawn from per request. Default: all four. */

@@ -21,7 +21,7 @@ export interface KindSummary {
   p99Ms: number;
   /** "mode: symptom" → how many lost requests showed it. */
   lostBy: Map<string, number>;
-  /** Set when the kind could not run at all (its setup failed). */
+  /** Set when the kind did not run as designed: its setup or its disruption failed. */
   failed?: string;
 }
 
@@ -51,17 +51,16 @@ export function summarize(kind: string, results: readonly RequestResult[]): Kind
   return { kind, n: results.length, counts, atHome, medianMs: percentile(ms, 50), p99Ms: percentile(ms, 99), lostBy };
 }
 
+/** A kind whose setup failed: nothing ran. */
 export function failedKind(kind: string, error: string): KindSummary {
-  return { kind, n: 0, counts: { complete: 0, typed: 0, lost: 0 }, atHome: 0, medianMs: 0, p99Ms: 0, lostBy: new Map(), failed: error };
+  return { kind, n: 0, counts: { complete: 0, typed: 0, lost: 0 }, atHome: 0, medianMs: 0, p99Ms: 0, lostBy: new Map(), failed: `setup failed: ${error}` };
 }
 
 const HEAD = ["kind", "n", "complete", "(at home)", "typed", "lost", "median ms", "p99 ms"];
 
-/** A plain-text table, right-aligned numbers; a kind that could not run says so in its row. */
+/** A plain-text table, right-aligned numbers; a kind that did not run as designed is starred. */
 export function table(summaries: readonly KindSummary[]): string {
-  const rows = summaries.map((s) =>
-    s.failed ? [s.kind, "-", "-", "-", "-", "-", "-", "setup failed"] : [s.kind, s.n, s.counts.complete, s.atHome, s.counts.typed, s.counts.lost, s.medianMs, s.p99Ms].map(String),
-  );
+  const rows = summaries.map((s) => [`${s.kind}${s.failed ? " *" : ""}`, ...[s.n, s.counts.complete, s.atHome, s.counts.typed, s.counts.lost, s.medianMs, s.p99Ms].map(String)]);
   const sum = (f: (s: KindSummary) => number) => String(summaries.reduce((t, s) => t + f(s), 0));
   const totals = ["total", sum((s) => s.n), sum((s) => s.counts.complete), sum((s) => s.atHome), sum((s) => s.counts.typed), sum((s) => s.counts.lost), "", ""];
   const all = [HEAD, ...rows, totals];
@@ -71,11 +70,11 @@ export function table(summaries: readonly KindSummary[]): string {
   return [line(HEAD), rule, ...rows.map(line), rule, line(all.at(-1) ?? [])].join("\n");
 }
 
-/** What the lost requests of each kind looked like, most frequent symptom first. */
+/** What the lost requests of each kind looked like, most frequent symptom first, and why a starred kind is. */
 export function lostDetails(summaries: readonly KindSummary[]): string {
   const out: string[] = [];
   for (const s of summaries) {
-    if (s.failed) out.push(`${s.kind}: could not run: ${s.failed}`);
+    if (s.failed) out.push(`${s.kind} *: ${s.failed}`);
     const groups = [...s.lostBy].sort((a, b) => b[1] - a[1]);
     for (const [what, n] of groups) out.push(`${s.kind}: ${n} × ${what}`);
   }

@@ -37,7 +37,13 @@ export function selectKinds(names: readonly string[] | undefined): Kind[] {
   return KINDS.filter((k) => names.includes(k.name));
 }
 
-async function runLoad(stack: Stack, kind: Kind, run: KindRun, env: KindEnv, perKind: number): Promise<RequestResult[]> {
+interface LoadResult {
+  results: RequestResult[];
+  /** Set when the disruption broke off (the kind did not run as designed). */
+  disruptionError?: string;
+}
+
+async function runLoad(stack: Stack, kind: Kind, run: KindRun, env: KindEnv, perKind: number): Promise<LoadResult> {
   const target = Math.max(perKind, kind.minRequests ?? 0);
   const modes = kind.modes ?? MODES;
   let sent = 0;
@@ -58,8 +64,9 @@ async function runLoad(stack: Stack, kind: Kind, run: KindRun, env: KindEnv, per
       gate = undefined;
     },
   };
+  let disruptionError: string | undefined;
   const disruption = (run.disrupt?.(load) ?? Promise.resolve())
-    .catch((err: unknown) => env.log(`${kind.name}: disruption failed: ${err instanceof Error ? err.message : String(err)}`))
+    .catch((err: unknown) => void (disruptionError = err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err)))
     .finally(() => (disrupting = false));
   const results: RequestResult[] = [];
   const client = async () => {
@@ -77,11 +84,12 @@ async function runLoad(stack: Stack, kind: Kind, run: KindRun, env: KindEnv, per
       const verdict = classify(observation, (t) => run.home.expected(t, prompt));
       results.push({ mode, verdict, ms });
       if (process.env.CHAOS_DEBUG) env.log(`${kind.name} #${i} ${mode} ${ms} ms ${verdict.outcome} (${verdict.why}) trace: ${observation.trace ?? "-"}`);
+      if (kind.gapMs) await new Promise((r) => setTimeout(r, kind.gapMs));
     }
   };
   await Promise.all(Array.from({ length: Math.min(kind.concurrency ?? DEFAULT_CONCURRENCY, target) }, client));
   await disruption;
-  return results;
+  return { results, ...(disruptionError ? { disruptionError } : {}) };
 }
 
 async function runKind(stack: Stack, kind: Kind, opts: SuiteOptions): Promise<KindSummary> {
@@ -97,7 +105,9 @@ async function runKind(stack: Stack, kind: Kind, opts: SuiteOptions): Promise<Ki
     return failedKind(kind.name, err instanceof Error ? (err.message.split("\n")[0] ?? "") : String(err));
   }
   try {
-    return summarize(kind.name, await runLoad(stack, kind, run, env, opts.perKind));
+    const { results, disruptionError } = await runLoad(stack, kind, run, env, opts.perKind);
+    const summary = summarize(kind.name, results);
+    return disruptionError ? { ...summary, failed: `disruption failed: ${disruptionError}` } : summary;
   } finally {
     await run.home.stop();
     stack.openai.reset();
@@ -118,7 +128,8 @@ export async function runSuite(opts: SuiteOptions): Promise<KindSummary[]> {
       log(`${kind.name}: ${kind.about}`);
       const s = await runKind(stack, kind, opts);
       summaries.push(s);
-      const outcome = s.failed ? `setup failed: ${s.failed}` : `${s.n} requests: ${s.counts.complete} complete, ${s.counts.typed} typed, ${s.counts.lost} lost`;
+      const counts = `${s.n} requests: ${s.counts.complete} complete, ${s.counts.typed} typed, ${s.counts.lost} lost`;
+      const outcome = s.failed ? `${s.failed}; ${counts}` : counts;
       log(`${kind.name}: ${outcome} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
     }
   } finally {

@@ -3,11 +3,19 @@
  * Worker restarted, a machine that sleeps (SIGSTOP … SIGCONT), and 64 streams at once over 2 slots.
  */
 import { between, briskModel, sleep, type Kind, type Load } from "../kind.js";
+import { chatRequests } from "../../fakes/ollama.js";
 import { transportError } from "../client.js";
 import { startHome, type Home } from "../stack.js";
 
 /** Long enough answers that a disruption usually finds streams in flight. */
 const longer = { firstTokenMs: [200, 800], tokensPerSecond: [10, 30], answerTokens: [60, 150] } as const;
+
+/** Waits until home has taken `n` more chats (streams in flight there), or `maxMs` passed. */
+async function homeBusy(home: Home, n: number, maxMs: number): Promise<void> {
+  const before = chatRequests(home.ollama).length;
+  const until = Date.now() + maxMs;
+  while (chatRequests(home.ollama).length < before + n && Date.now() < until) await sleep(25);
+}
 
 /** Restarts the sidecar, retrying if it does not come up (it reconnects on its own; this is a new process). */
 async function restart(home: Home, log: (m: string) => void): Promise<void> {
@@ -24,11 +32,14 @@ async function restart(home: Home, log: (m: string) => void): Promise<void> {
 export const killedMidStream: Kind = {
   name: "killed-mid-stream",
   about: "the sidecar is SIGKILLed while it streams: committed streams end in a typed error, the rest go to the cloud",
+  gapMs: 250,
   async setup(env) {
     const home = await startHome(env.stack, { name: "killed", model: briskModel(env, "killed", longer), seed: env.seed });
     const disrupt = async (load: Load) => {
       while (load.sent() < load.target) {
-        await sleep(between(env.rand, 1_000, 2_500));
+        // Mid-stream: once home has answers going, a little way into them.
+        await homeBusy(home, 2, 5_000);
+        await sleep(between(env.rand, 300, 1_500));
         home.kill();
         await sleep(300);
         await restart(home, env.log);
@@ -41,11 +52,13 @@ export const killedMidStream: Kind = {
 export const reconnectStorm: Kind = {
   name: "reconnect-storm",
   about: "10 kills and restarts of the sidecar under load",
+  gapMs: 250,
   async setup(env) {
     const home = await startHome(env.stack, { name: "storm", model: briskModel(env, "storm", longer), seed: env.seed });
     const disrupt = async () => {
       for (let n = 0; n < 10; n++) {
-        await sleep(between(env.rand, 200, 1_200));
+        await homeBusy(home, 1, 2_000);
+        await sleep(between(env.rand, 0, 500));
         home.kill();
         await restart(home, env.log);
       }
@@ -71,6 +84,7 @@ async function down(url: string): Promise<void> {
 export const workerRestart: Kind = {
   name: "worker-restart",
   about: "wrangler dev restarts under load (a deploy as the sidecar sees it): requests meanwhile are refused and retried, the sidecar reconnects",
+  gapMs: 250,
   async setup(env) {
     const home = await startHome(env.stack, { name: "restart", model: briskModel(env, "restart", longer), seed: env.seed });
     const { worker } = env.stack;
@@ -108,6 +122,7 @@ export const concurrentStreams: Kind = {
 export const machineSleeps: Kind = {
   name: "machine-sleeps",
   about: "the sidecar's machine sleeps (SIGSTOP) past the idle deadline, then wakes (SIGCONT)",
+  gapMs: 250,
   async setup(env) {
     const home = await startHome(env.stack, { name: "sleepy", model: briskModel(env, "sleepy", longer), seed: env.seed });
     const asleepMs = Math.max(env.stack.deadlines.idle * 1.5, 10_000 * env.scale);
