@@ -38,25 +38,35 @@ function ownCpuMs(pid: number): number {
   }
 }
 
-/** CPU milliseconds used so far by `pid` and its live descendants. */
-export function treeCpuMs(pid: number): number {
-  return [pid, ...descendants(pid)].reduce((sum, p) => sum + ownCpuMs(p), 0);
+/** CPU milliseconds used so far by `pid` and each of its live descendants. */
+export function treeCpu(pid: number): Map<number, number> {
+  return new Map([pid, ...descendants(pid)].map((p) => [p, ownCpuMs(p)]));
 }
 
 /** CPU used by several named process trees between `mark()` calls. */
 export class CpuMeter {
   readonly #pids: Map<string, number>;
-  #last = new Map<string, number>();
+  #last = new Map<string, Map<number, number>>();
 
   constructor(pids: Map<string, number>) {
     this.#pids = pids;
     this.mark();
   }
 
-  /** CPU ms each tree used since the previous mark (only the named trees). */
+  /**
+   * CPU ms each tree used since the previous mark. Per process, so a process that exits or starts
+   * in between (wrangler restarting workerd) does not turn the tree's sum negative: an exited
+   * process's last slice is lost, a new one counts from its start.
+   */
   mark(): Map<string, number> {
-    const now = new Map([...this.#pids].map(([name, pid]) => [name, treeCpuMs(pid)]));
-    const used = new Map([...now].map(([name, ms]) => [name, ms - (this.#last.get(name) ?? ms)]));
+    const used = new Map<string, number>();
+    const now = new Map<string, Map<number, number>>();
+    for (const [name, pid] of this.#pids) {
+      const tree = treeCpu(pid);
+      const before = this.#last.get(name);
+      now.set(name, tree);
+      used.set(name, [...tree].reduce((sum, [p, ms]) => sum + ms - (before?.get(p) ?? (before ? 0 : ms)), 0));
+    }
     this.#last = now;
     return used;
   }
