@@ -96,8 +96,8 @@ async function main(): Promise<void> {
     client.close();
   } finally {
     for (const c of cdps) c.close();
-    await hearth.stop();
     upstream.stop();
+    await hearth.stop();
   }
 }
 
