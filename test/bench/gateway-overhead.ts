@@ -8,11 +8,13 @@
  * Three measures: non-streaming (whole response), streaming (`stream: true`, to the end of the
  * stream; first byte and first content also recorded), each as N sequential requests per variant
  * interleaved in a shuffled order per round after 30 warm-up rounds; and throughput, 16 clients for
- * S seconds per variant in half-second windows taken in turn (non-streaming), as a share of the floor's. A gateway's own cost is its
- * figure above the floor. Every answer is checked (status; a stream must end with `data: [DONE]`):
- * one bad answer aborts the bench naming the variant. Each gateway's CPU per request (its whole
- * wrangler dev process tree, from /proc) is shown too: steadier than latency when other work shares
- * the machine.
+ * S seconds per variant in half-second windows taken in turn (non-streaming), as a share of the
+ * floor's. A gateway's own cost is its figure above the floor. Every answer is checked (status; a
+ * stream must end with `data: [DONE]`): one bad answer aborts the bench naming the variant. Each
+ * gateway's CPU per request (its whole wrangler dev process tree, from /proc) is shown too:
+ * steadier than latency when other work shares the machine. Portkey runs on this workspace's
+ * wrangler (4.86.0) with its own wrangler.toml's compatibility settings (portkey.ts), routed to the
+ * fake by `x-portkey-provider: openai` and `x-portkey-custom-host: <fake>/v1`.
  *
  * Options: --requests N (default 300), --seconds S per variant for throughput (default 10),
  * --clients C (default 16), --portkey DIR.
