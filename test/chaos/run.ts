@@ -10,6 +10,7 @@
 import { parseArgs } from "node:util";
 import { KINDS } from "./kinds/index.js";
 import { lostDetails, nothingLost, table } from "./report.js";
+import type { Stack } from "./stack.js";
 import { runSuite } from "./suite.js";
 
 const { values } = parseArgs({
@@ -49,10 +50,20 @@ const scale = positive("scale", values.scale);
 const kinds = values.kinds?.split(",").map((k) => k.trim()).filter(Boolean);
 const log = values.quiet ? undefined : (m: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${m}\n`);
 
+// wrangler dev runs in its own process group: Ctrl-C must stop it (and the sidecars) explicitly.
+let stack: Stack | undefined;
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    process.stderr.write(`chaos: ${sig}, stopping the stack\n`);
+    void (stack?.stop() ?? Promise.resolve()).finally(() => process.exit(130));
+  });
+}
+
 const started = Date.now();
 let summaries;
 try {
-  summaries = await runSuite({ perKind, seed, scale, answerTokens, ...(kinds ? { kinds } : {}), ...(log ? { log } : {}) });
+  const onStack = (s: Stack) => void (stack = s);
+  summaries = await runSuite({ perKind, seed, scale, answerTokens, onStack, ...(kinds ? { kinds } : {}), ...(log ? { log } : {}) });
 } catch (err) {
   fail(err instanceof Error ? err.message : String(err));
 }

@@ -7,7 +7,7 @@ import { startFakeAnthropic, type FakeAnthropic } from "../fakes/anthropic.js";
 import type { FakeServer } from "../fakes/harness.js";
 import { expectedAnswer, startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
-import { descendants, killTree } from "../support/process-tree.js";
+import { killTree } from "../support/process-tree.js";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.js";
 import { stopSidecar } from "../support/sidecars.js";
 import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
@@ -50,6 +50,9 @@ export interface Stack {
   openai: FakeServer;
   anthropic: FakeAnthropic;
   deadlines: Deadlines;
+  /** Homes started and not yet stopped (stop() stops them too). */
+  homes: Set<Home>;
+  /** Stops every home, the Worker and the fakes; safe to call twice. */
   stop(): Promise<void>;
 }
 
@@ -76,14 +79,21 @@ export async function startStack(scale: number): Promise<Stack> {
     await Promise.all([openai.close(), anthropic.close()]);
     throw err;
   });
+  const homes = new Set<Home>();
+  let stopped: Promise<void> | undefined;
   return {
     worker,
     openai,
     anthropic,
     deadlines: d,
-    async stop() {
-      await worker.stop();
-      await Promise.all([openai.close(), anthropic.close()]);
+    homes,
+    stop() {
+      stopped ??= (async () => {
+        await Promise.all([...homes].map((h) => h.stop()));
+        await worker.stop();
+        await Promise.all([openai.close(), anthropic.close()]);
+      })();
+      return stopped;
     },
   };
 }
@@ -145,24 +155,20 @@ export async function startHome(stack: Stack, opts: HomeOptions): Promise<Home> 
     },
     signal(sig) {
       const pid = sidecar?.child.pid;
-      if (!pid) return;
-      for (const p of [pid, ...descendants(pid)]) {
-        try {
-          process.kill(p, sig);
-        } catch {
-          // gone already
-        }
-      }
+      if (pid) killTree(pid, sig);
     },
     async stop() {
-      if (sidecar) {
-        home.signal("SIGCONT");
-        await stopSidecar(sidecar, 2_000);
-      }
+      stack.homes.delete(home);
+      const running = sidecar;
       sidecar = undefined;
+      if (running) {
+        if (running.child.pid) killTree(running.child.pid, "SIGCONT");
+        await stopSidecar(running, 2_000);
+      }
       await ollama.close();
     },
   };
+  stack.homes.add(home);
   if (!opts.offline) {
     try {
       await home.start();

@@ -25,6 +25,8 @@ export interface SuiteOptions {
   answerTokens: Spread;
   /** Progress lines. Default: none. */
   log?: (message: string) => void;
+  /** Called once the stack is up, e.g. so a signal handler can stop it. */
+  onStack?: (stack: Stack) => void;
 }
 
 const DEFAULT_CONCURRENCY = 4;
@@ -120,6 +122,7 @@ export async function runSuite(opts: SuiteOptions): Promise<KindSummary[]> {
   const kinds = selectKinds(opts.kinds);
   const log = opts.log ?? (() => undefined);
   const stack = await startStack(opts.scale);
+  opts.onStack?.(stack);
   log(`stack up: ${stack.worker.url}; deadlines ${JSON.stringify(stack.deadlines)}`);
   const summaries: KindSummary[] = [];
   try {
