@@ -48,7 +48,7 @@ function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId:
 async function readWhole(commit: Commit): Promise<CompletionBuilder> {
   const answer = new CompletionBuilder();
   for (const chunk of commit.head) answer.add(chunk);
-  for (let r = await commit.reader.next(); !r.done; r = await commit.reader.next()) answer.add(r.value);
+  for (let r = await commit.reader.next(); !r.done; r = await commit.reader.next()) for (const chunk of r.value) answer.add(chunk);
   if (!answer.finished) throw new StreamEndedEarly("the stream ended before the answer finished");
   commit.reader.close();
   return answer;

@@ -10,7 +10,7 @@ import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
 import type { Logger } from "../log.js";
-import { isSubstantive, type Chunk } from "../targets/types.js";
+import { isSubstantive, jsonOf, type Chunk } from "../targets/types.js";
 import { CompletionBuilder } from "./completion.js";
 
 const encoder = new TextEncoder();
@@ -67,29 +67,44 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
     o.onEnd({ error, served: commit.target.id, usage: u ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens } : undefined });
   };
 
-  /** The SSE text of one chunk, or "" when it is not for the client. */
+  /** The SSE text of one chunk, or "" when it is not for the client. Passed on as it arrived unless changed here. */
   const encode = (chunk: Chunk): string => {
     identity ??= { id: chunk.id, created: chunk.created };
+    /** Changed here: its text as it arrived no longer stands for it. */
+    let changed = false;
     if (seam) {
       if (!isSubstantive(chunk)) return "";
       const delta = chunk.choices[0]?.delta;
       // A prefill cannot end in whitespace (Anthropic refuses it), so the continuation may repeat it.
-      if (delta?.content && /\s$/.test(answer.text)) delta.content = delta.content.replace(/^\s+/, "");
+      if (delta?.content && /\s$/.test(answer.text)) {
+        delta.content = delta.content.replace(/^\s+/, "");
+        changed = true;
+      }
       if (!isSubstantive(chunk)) return "";
       seam = false;
     }
-    chunk.id = identity.id;
-    chunk.created = identity.created;
+    if (chunk.id !== identity.id || chunk.created !== identity.created) {
+      chunk.id = identity.id;
+      chunk.created = identity.created;
+      changed = true;
+    }
     answer.add(chunk);
     if (splices.length > 0 && chunk.choices.some((ch) => ch.finish_reason != null)) {
       Object.assign(chunk, { hearth: { continued: splices, trace: formatTrace(o.run.trace) } });
+      changed = true;
     }
     if (!o.includeUsage) {
       // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
       if (chunk.choices.length === 0) return "";
-      if (chunk.usage !== undefined) delete (chunk as { usage?: unknown }).usage;
+      if (chunk.usage != null) {
+        delete (chunk as { usage?: unknown }).usage;
+        changed = true;
+      } else if (chunk.usage === null && !changed) {
+        // The `"usage":null` every chunk carries once usage is asked for: cut from the text as it arrived.
+        return frame(jsonOf(chunk).replace(',"usage":null', ""));
+      }
     }
-    return frame(JSON.stringify(chunk));
+    return frame(jsonOf(chunk, changed));
   };
 
   /** After a break: continue on the next target (true), or end the stream with a typed error. */
@@ -134,13 +149,13 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
     async pull(controller) {
       for (;;) {
         if (pending.length > 0) {
-          // What was held until the answer began goes out as one write: enqueued one by one, the
-          // role opener and the first content reach the client one network write apart.
+          // Chunks that arrived together (and what was held until the answer began) go out as one
+          // write: enqueued one by one, they would reach the client one network write apart.
           const text = pending.splice(0).map(encode).join("");
           if (text) return controller.enqueue(encoder.encode(text));
           continue;
         }
-        let r: IteratorResult<Chunk>;
+        let r: IteratorResult<Chunk[]>;
         try {
           r = await commit.reader.next();
         } catch (err) {
@@ -148,7 +163,7 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
           return;
         }
         if (!r.done) {
-          pending.push(r.value);
+          pending.push(...r.value);
           continue;
         }
         if (!answer.finished) {

@@ -99,8 +99,8 @@ export async function attempt(opener: Opener, o: AttemptOptions): Promise<Attemp
     for (;;) {
       const r = await reader.next();
       if (r.done) throw new StreamEndedEarly();
-      head.push(r.value);
-      if (isSubstantive(r.value)) break;
+      head.push(...r.value);
+      if (r.value.some(isSubstantive)) break;
     }
     started();
     reader.onAlive(undefined);

@@ -40,11 +40,18 @@ export class AnswerReader {
     this.#onAlive = fn;
   }
 
-  /** The next chunk; rejects with the abort's reason (DeadlineExceeded, ClientClosed…) or the source's error. */
-  async next(): Promise<IteratorResult<Chunk>> {
+  /**
+   * The next chunks (those that arrived together); rejects with the abort's reason (DeadlineExceeded,
+   * ClientClosed…) or the source's error.
+   */
+  async next(): Promise<IteratorResult<Chunk[]>> {
     for (;;) {
       const r = await this.#read();
-      if (r.done || r.value !== ALIVE) return r as IteratorResult<Chunk>;
+      if (r.done) return r;
+      if (r.value !== ALIVE) {
+        if (r.value.length > 0) return r as IteratorResult<Chunk[]>;
+        continue;
+      }
       this.#onAlive?.();
     }
   }

@@ -48,7 +48,7 @@ const chunk = (id: string, model: string, delta: Chunk["choices"][number]["delta
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 async function* play(script: Script, id: string, model: string, signal: AbortSignal): AsyncGenerator<StreamItem> {
-  yield chunk(id, model, { role: "assistant", content: "" });
+  yield [chunk(id, model, { role: "assistant", content: "" })];
   for (const step of script.steps ?? []) {
     if (signal.aborted && !script.deaf) return;
     if (step === "alive") yield ALIVE;
@@ -58,9 +58,9 @@ async function* play(script: Script, id: string, model: string, signal: AbortSig
       });
       return;
     } else if ("wait" in step) await sleep(step.wait);
-    else if ("text" in step) yield chunk(id, model, { content: step.text });
-    else if ("finish" in step) yield chunk(id, model, {}, step.finish);
-    else if ("usage" in step) yield { ...chunk(id, model, {}), choices: [], usage: { prompt_tokens: step.usage[0], completion_tokens: step.usage[1], total_tokens: step.usage[0] + step.usage[1] } };
+    else if ("text" in step) yield [chunk(id, model, { content: step.text })];
+    else if ("finish" in step) yield [chunk(id, model, {}, step.finish)];
+    else if ("usage" in step) yield [{ ...chunk(id, model, {}), choices: [], usage: { prompt_tokens: step.usage[0], completion_tokens: step.usage[1], total_tokens: step.usage[0] + step.usage[1] } }];
     else if ("cut" in step) throw new Error(step.cut);
     else if ("fail" in step) throw new ScriptedFailure(step.fail);
   }

@@ -24,7 +24,7 @@ export interface SdkErrorClasses {
  * An `event: error` in the middle of a stream arrives after a 200, so its APIError has no status;
  * its error type says which status the API would have answered with.
  */
-const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
+export const STATUS_OF_ERROR_TYPE: Readonly<Record<string, number>> = {
   invalid_request_error: 400,
   authentication_error: 401,
   billing_error: 402,

@@ -25,10 +25,11 @@ export interface Provider {
   config(env: Env): ProviderConfig | null;
   /**
    * Opens a stream. Resolves once the upstream accepted the request (its headers arrived), so a
-   * refusal is an ordinary rejected promise. Iterating yields OpenAI chunks; a final chunk with
-   * `usage` and empty `choices` is always produced (the caller drops it unless asked for).
+   * refusal is an ordinary rejected promise. Iterating yields OpenAI chunks, those that arrived
+   * together in one batch; a final chunk with `usage` and empty `choices` is always produced (the
+   * caller drops it unless asked for).
    */
-  stream(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall): Promise<AsyncIterable<Chunk>>;
+  stream(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall): Promise<AsyncIterable<Chunk[]>>;
   /** The request that has this provider continue an assistant answer that begins with `prefix`. */
   continuation(req: ChatRequest, prefix: string): ChatRequest;
   /** Reduces anything this provider's SDK threw into what the retry decision needs. */

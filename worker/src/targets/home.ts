@@ -8,7 +8,7 @@ import { ANY_LOCAL_MODEL, HearthError, type AttemptFailure, type ChatRequest, ty
 import { hubFor } from "../tunnel/stub.js";
 import type { OpenInput, OpenResult } from "../tunnel/types.js";
 import { LocalFailure, frameToChunks, type ChunkMeta } from "./frames.js";
-import { ALIVE, type Opener, type StreamItem } from "./types.js";
+import { ALIVE, type Chunk, type Opener, type StreamItem } from "./types.js";
 
 /** Home cannot take the request now; it was not sent. */
 export class LocalUnavailable extends Error {
@@ -69,20 +69,26 @@ function relay(frames: ReadableStream<Uint8Array>, meta: ChunkMeta, signal: Abor
         const { done, value } = await reader.read();
         if (done) break;
         buf += decoder.decode(value, { stream: true });
+        // The frames of one read become one batch: the client gets them in one write.
+        const batch: Chunk[] = [];
+        let alive = false;
         for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
           const line = buf.slice(0, nl);
           buf = buf.slice(nl + 1);
           if (line === "") continue;
           // The hub validated every frame against the protocol schema before relaying it: parse only.
           const frame = JSON.parse(line) as SidecarFrame;
-          if (frame.t === "alive") {
-            yield ALIVE;
-            continue;
-          }
+          if (frame.t === "alive") alive = true;
           // After `end` or `error` the request is over at home: nothing to cancel there.
           if (frame.t === "end" || frame.t === "error") over = true;
-          yield* frameToChunks(frame, meta);
+          if (frame.t !== "error") batch.push(...frameToChunks(frame, meta));
+          else {
+            if (batch.length > 0) yield batch;
+            frameToChunks(frame, meta); // throws LocalFailure
+          }
         }
+        if (batch.length > 0) yield batch;
+        else if (alive) yield ALIVE;
       }
       if (!over) throw new LocalFailure("disconnected", "the home stream ended before the answer finished");
     } finally {

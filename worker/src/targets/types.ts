@@ -14,7 +14,27 @@ export type Chunk = ChatCompletionChunk;
  * generating a tool call it sends whole): it only proves the target is not stalled.
  */
 export const ALIVE = Symbol("alive");
-export type StreamItem = Chunk | typeof ALIVE;
+/**
+ * What a source yields: the chunks that arrived together (one network read), so they are handled —
+ * and written to the client — together; or ALIVE.
+ */
+export type StreamItem = Chunk[] | typeof ALIVE;
+
+const rawJson = new WeakMap<Chunk, string>();
+
+/**
+ * Remembers the exact JSON text a chunk arrived as, so it can be passed on as is: re-encoding every
+ * chunk of every stream is work on the hot path that changes nothing. Returns the chunk.
+ */
+export function withRaw(chunk: Chunk, json: string): Chunk {
+  rawJson.set(chunk, json);
+  return chunk;
+}
+
+/** The chunk's JSON text: as it arrived, unless `changed`, else encoded afresh. */
+export function jsonOf(chunk: Chunk, changed = false): string {
+  return (!changed && rawJson.get(chunk)) || JSON.stringify(chunk);
+}
 
 export interface OpenOptions {
   /**

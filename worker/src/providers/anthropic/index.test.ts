@@ -105,7 +105,7 @@ describe("anthropicProvider.stream", () => {
   it("asks for a stream and yields OpenAI chunks ending with usage", async () => {
     const sent = stubFetch(sse);
     const chunks = [];
-    for await (const c of await anthropicProvider.stream(chatRequest(), "claude-test", cfg, callContext())) chunks.push(c);
+    for await (const batch of await anthropicProvider.stream(chatRequest(), "claude-test", cfg, callContext())) chunks.push(...batch);
     expect(sent[0]?.body).toMatchObject({ stream: true, model: "claude-test" });
     expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 89 } });

@@ -17,9 +17,9 @@ async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
 
-async function collect(chunks: AsyncIterable<ChatCompletionChunk>): Promise<ChatCompletionChunk[]> {
+async function collect(batches: AsyncIterable<ChatCompletionChunk[]>): Promise<ChatCompletionChunk[]> {
   const out: ChatCompletionChunk[] = [];
-  for await (const c of chunks) out.push(c);
+  for await (const batch of batches) out.push(...batch);
   return out;
 }
 
@@ -93,7 +93,7 @@ describe("translateStream", () => {
     const cut = recordedEvents().slice(0, -1);
     const seen: ChatCompletionChunk[] = [];
     const run = async () => {
-      for await (const c of translateStream(iterate(cut), 0)) seen.push(c);
+      for await (const batch of translateStream(iterate(cut), 0)) seen.push(...batch);
     };
     await expect(run()).rejects.toBeInstanceOf(StreamTruncatedError);
     expect(seen.some((c) => c.usage)).toBe(false);

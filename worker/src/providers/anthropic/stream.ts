@@ -79,19 +79,20 @@ export function createChunkTranslator(created: number): (event: RawMessageStream
 }
 
 /**
- * Yields the chunks of a whole stream. Throws StreamTruncatedError if the events end without
+ * Yields the chunks of a whole stream, each event's together. Throws StreamTruncatedError if the events end without
  * message_stop, so a cut stream never looks complete (the SDK ends quietly when aborted).
  */
 export async function* translateStream(
   events: AsyncIterable<RawMessageStreamEvent>,
   created: number,
-): AsyncGenerator<ChatCompletionChunk, void, undefined> {
+): AsyncGenerator<ChatCompletionChunk[], void, undefined> {
   const translate = createChunkTranslator(created);
   let stopped = false;
   // Read to the end rather than return at message_stop: leaving early would abort a finished response.
   for await (const event of events) {
     if (stopped) continue;
-    yield* translate(event);
+    const chunks = translate(event);
+    if (chunks.length > 0) yield chunks;
     stopped = event.type === "message_stop";
   }
   if (!stopped) throw new StreamTruncatedError();

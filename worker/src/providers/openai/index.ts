@@ -1,26 +1,13 @@
 /**
- * OpenAI (and any OpenAI-compatible endpoint via OPENAI_BASE_URL) through the official SDK.
+ * OpenAI (and any OpenAI-compatible endpoint via OPENAI_BASE_URL): Chat Completions, streamed, over
+ * fetch (see stream.ts for why not the SDK).
  */
-import OpenAI from "openai";
 import { askToContinue } from "../continuation.js";
-import { classifySdkError } from "../sdk-errors.js";
-import type { CloudCall, Provider, ProviderConfig } from "../types.js";
+import type { Provider } from "../types.js";
 import { toOpenAIStreamRequest } from "./request.js";
+import { classifyError, httpError, sseChunks } from "./stream.js";
 
-const clients = new Map<string, OpenAI>();
-
-function client(cfg: ProviderConfig): OpenAI {
-  const cacheKey = `${cfg.baseURL ?? ""}\n${cfg.apiKey}`;
-  let c = clients.get(cacheKey);
-  if (!c) {
-    // Hearth retries itself (so every attempt is counted and visible); the SDK must not.
-    c = new OpenAI({ apiKey: cfg.apiKey, baseURL: cfg.baseURL, maxRetries: 0 });
-    clients.set(cacheKey, c);
-  }
-  return c;
-}
-
-const options = (call: CloudCall) => ({ signal: call.signal, headers: { "x-hearth-request-id": call.requestId } });
+const OPENAI_API = "https://api.openai.com/v1";
 
 export const openaiProvider: Provider = {
   id: "openai",
@@ -29,14 +16,22 @@ export const openaiProvider: Provider = {
     return { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined };
   },
   async stream(req, model, cfg, call) {
-    return client(cfg).chat.completions.create(toOpenAIStreamRequest(req, model), options(call));
+    const base = (cfg.baseURL ?? OPENAI_API).replace(/\/+$/, "");
+    const res = await fetch(`${base}/chat/completions`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${cfg.apiKey}`,
+        "content-type": "application/json",
+        accept: "text/event-stream",
+        "x-hearth-request-id": call.requestId,
+      },
+      body: JSON.stringify(toOpenAIStreamRequest(req, model)),
+      signal: call.signal,
+    });
+    if (!res.ok) throw await httpError(res);
+    if (!res.body) throw new TypeError("the upstream answered without a body");
+    return sseChunks(res.body);
   },
   continuation: askToContinue,
-  classifyError: (err) =>
-    classifySdkError(err, {
-      APIError: OpenAI.APIError,
-      APIConnectionError: OpenAI.APIConnectionError,
-      APIConnectionTimeoutError: OpenAI.APIConnectionTimeoutError,
-      APIUserAbortError: OpenAI.APIUserAbortError,
-    }),
+  classifyError,
 };
