@@ -5,13 +5,20 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
+import { flushRecords } from "../chat/record.js";
 import { hubFor } from "../tunnel/stub.js";
 
 export async function getStats(c: Context<AppEnv>): Promise<Response> {
-  return c.json(await hubFor(c.env, c.get("principal").user.id).stats());
+  const userId = c.get("principal").user.id;
+  // What this isolate still holds of the user's records goes first, so a read after a request sees it.
+  await flushRecords(c.env, userId, c.get("log"));
+  return c.json(await hubFor(c.env, userId).stats());
 }
 
 export async function resetStats(c: Context<AppEnv>): Promise<Response> {
-  await hubFor(c.env, c.get("principal").user.id).resetStats();
+  const userId = c.get("principal").user.id;
+  // Records of requests made before the reset must not land after it.
+  await flushRecords(c.env, userId, c.get("log"));
+  await hubFor(c.env, userId).resetStats();
   return c.body(null, 204);
 }

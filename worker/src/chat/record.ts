@@ -1,10 +1,16 @@
 /**
- * After each request: one record to the user's Durable Object (counters, and the cloud targets'
+ * After each request: a record for the user's Durable Object (counters, and the cloud targets'
  * performance windows), sent in the background so the client never waits for it. No prompt text.
+ *
+ * Records are gathered per user in the isolate for up to FLUSH_MS and sent in one call: a call per
+ * request cost every request its own RPC into the Durable Object (profiled at ~0.27 ms of CPU per
+ * request between the two, a tenth of the Worker's time under load). What an isolate that dies
+ * holds is lost: at most FLUSH_MS of stats. `GET /v1/stats` sends what is waiting first.
  */
 import { HearthError, parseTarget, type AttemptSummary, type ChatRequest, type RequestRecord } from "@hearth/shared";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
+import type { Logger } from "../log.js";
 import type { Planned } from "../routing/plan.js";
 import { hubFor } from "../tunnel/stub.js";
 
@@ -35,12 +41,33 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
     stream: req.stream === true,
     totalMs: Date.now() - startedAt,
   };
+  const userId = c.get("principal").user.id;
   const log = c.get("log");
-  c.executionCtx.waitUntil(
-    hubFor(c.env, c.get("principal").user.id)
-      .record(record)
-      .catch((err: unknown) => log.warn("stats record failed", { error: err instanceof Error ? err.message : String(err) })),
-  );
+  let waiting = pending.get(userId);
+  if (!waiting) pending.set(userId, (waiting = []));
+  waiting.push(record);
+  // The first record waiting schedules the send; the request that brought it keeps the isolate up until then.
+  if (waiting.length === 1) c.executionCtx.waitUntil(sleep(FLUSH_MS).then(() => flushRecords(c.env, userId, log)));
+  else if (waiting.length >= MAX_BATCH) c.executionCtx.waitUntil(flushRecords(c.env, userId, log));
+}
+
+/** How long records wait in the isolate to be sent together (ms). */
+const FLUSH_MS = 200;
+/** Sent at once when this many are waiting. */
+const MAX_BATCH = 200;
+
+const pending = new Map<string, RequestRecord[]>();
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Sends the user's waiting records to their hub now. */
+export async function flushRecords(env: Env, userId: string, log?: Logger): Promise<void> {
+  const records = pending.get(userId);
+  if (!records || records.length === 0) return;
+  pending.delete(userId);
+  await hubFor(env, userId)
+    .record(records)
+    .catch((err: unknown) => log?.warn("stats record failed", { records: records.length, error: err instanceof Error ? err.message : String(err) }));
 }
 
 /** The record of a request that ended in an error after routing began. */

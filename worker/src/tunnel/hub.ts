@@ -149,9 +149,10 @@ export class SidecarHub extends DurableObject<Env> {
     return { plan, opened };
   }
 
-  /** A finished request, for the counters and the cloud targets' windows. */
-  async record(record: RequestRecord): Promise<void> {
-    this.#perf.addRecord(record, config(this.env).prices);
+  /** Finished requests (a batch from one isolate), for the counters and the cloud targets' windows. */
+  async record(records: RequestRecord[]): Promise<void> {
+    const { prices } = config(this.env);
+    for (const r of records) this.#perf.addRecord(r, prices);
   }
 
   async stats(): Promise<StatsReport> {
