@@ -26,12 +26,16 @@ export function presentedKey(headers: Headers): string | undefined {
   return headers.get("x-api-key")?.trim() || undefined;
 }
 
+/**
+ * The principal a key stands for. The cache is keyed by the key as presented (the isolate holds it for
+ * each request anyway): a key seen in the last seconds costs neither D1 nor its SHA-256, which is
+ * only needed to look it up in D1, where only hashes are stored.
+ */
 export async function resolvePrincipal(db: D1Database, key: string): Promise<Principal | null> {
-  const hash = await hashKey(key);
-  const cached = principalCache.get(hash);
+  const cached = principalCache.get(key);
   if (cached !== undefined) return cached;
-  const principal = await findPrincipal(db, hash);
-  principalCache.set(hash, principal, Date.now(), principal ? AUTH_CACHE_TTL_MS : NEGATIVE_TTL_MS);
+  const principal = await findPrincipal(db, await hashKey(key));
+  principalCache.set(key, principal, Date.now(), principal ? AUTH_CACHE_TTL_MS : NEGATIVE_TTL_MS);
   return principal;
 }
 

@@ -3,7 +3,7 @@
  * with what it knows (sidecars, performance, breakers) — and start home at once when home goes first.
  * A request naming a cloud model needs none of that and is planned here without the round trip.
  */
-import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
+import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RouteFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
@@ -14,7 +14,8 @@ import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeature
 
 export interface Planned {
   plan: RoutePlan;
-  classification: Classification;
+  /** The classifier's verdict. For a named cloud model planning needs none: it is computed on first read (for the stats, after the answer). */
+  readonly classification: Classification;
   /** What the hub's model picker needs to know of the request, for attempts at home. */
   local: LocalFeatures;
   /** Home's attempt, already started (the plan's first target), with its tunnel request id. */
@@ -31,23 +32,41 @@ export interface PlanOptions {
 /** Does planning need the hub's state? Only when home or an `auto` list is involved. */
 const needsHub = (model: string) => model === "auto" || requireTarget(model).provider === "local";
 
+/** What a named cloud model is planned with: its plan reads none of the request's features. */
+const UNCLASSIFIED: RouteFeatures = { kind: "chat", complexity: 0, promptTokens: 0, reserveTokens: 0, tools: false, images: false, json: false, metadata: {} };
+
 export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: PlanOptions): Promise<Planned> {
   const cfg = config(c.env);
   const { user } = c.get("principal");
-  const classification = classifyRequest(req, opts.forceKind);
-  const features = routeFeatures(req, classification);
-  const local = localFeatures(features);
   const configured = configuredProviders(c.env);
-  const call: RouteCall = {
+  const base = {
     model: req.model,
-    features,
     policy: user.policy,
     privateRequest: privacyOf(c.req.header(PRIVACY_HEADER)),
     deploymentAutoTargets: cfg.autoTargets,
-    configured: [...configured],
     deadlines: { cloudMs: cfg.firstChunkTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
-  if (!needsHub(req.model) || !configured.has("local")) {
+  if (!needsHub(req.model)) {
+    // A named cloud model: classifying it (a tenth of a millisecond) would only feed the stats, so it waits for them.
+    let lazy: Classification | undefined;
+    const planned = plan({ ...base, features: UNCLASSIFIED, configured, sidecars: [], perf: {}, openBreakers: new Set() });
+    return {
+      plan: planned,
+      get classification() {
+        return (lazy ??= classifyRequest(req, opts.forceKind));
+      },
+      local: localFeatures(UNCLASSIFIED),
+    };
+  }
+  const classification = classifyRequest(req, opts.forceKind);
+  const features = routeFeatures(req, classification);
+  const local = localFeatures(features);
+  const call: RouteCall = {
+    ...base,
+    features,
+    configured: [...configured],
+  };
+  if (!configured.has("local")) {
     return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local };
   }
   const id = crypto.randomUUID();
