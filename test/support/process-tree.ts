@@ -1,7 +1,7 @@
 /**
- * Signals for a whole process tree. The sidecar runs under the `tsx` CLI, which starts the real Node
- * process as its child and relays SIGINT/SIGTERM to it — but SIGKILL cannot be relayed: killing the
- * tsx process alone leaves the sidecar running (and connected). Linux only (reads /proc).
+ * Signals for a whole process tree: a process started through a wrapper (pnpm, the tsx CLI) has the
+ * real Node process as a child, and SIGKILL cannot be relayed — killing the wrapper alone leaves the
+ * child running (and a sidecar connected). Linux only (reads /proc).
  */
 import { readdirSync, readFileSync } from "node:fs";
 

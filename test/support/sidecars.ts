@@ -1,7 +1,7 @@
 /**
  * Starting and stopping several sidecar processes for one test file, without leaving any behind.
- * Works around two traits of SidecarProcess.stop(): it waits forever for a child that already died of
- * a signal (its exit event has passed), and its SIGKILL reaches only the tsx wrapper.
+ * Works around a trait of SidecarProcess.stop(): it waits forever for a child that already died of a
+ * signal (its exit event has passed); and kills whatever is left of each process tree.
  */
 import { killTree } from "./process-tree.js";
 import { startSidecar, type SidecarProcess, type SidecarProcessOptions } from "./sidecar.js";
