@@ -10,7 +10,7 @@ export interface KindEnv {
   stack: Stack;
   /** Multiplies the homes' times (1 = a real CPU home; 0.25 runs it 4× faster). */
   scale: number;
-  /** This kind's PRNG (seeded from the run's seed and the kind's name). */
+  /** This kind's PRNG for its faults and disruptions (seeded from the run's seed and the kind's name). */
   rand: () => number;
   /** Seed for the kind's fake Ollama. */
   seed: number;

@@ -48,6 +48,8 @@ interface LoadResult {
 async function runLoad(stack: Stack, kind: Kind, run: KindRun, env: KindEnv, perKind: number): Promise<LoadResult> {
   const target = Math.max(perKind, kind.minRequests ?? 0);
   const modes = kind.modes ?? MODES;
+  // Its own stream: drawn from the kind's, client modes and fault decisions came out correlated.
+  const modeRand = mulberry32((env.seed ^ 0x9e3779b9) >>> 0);
   let sent = 0;
   let ended = 0;
   let disrupting = run.disrupt !== undefined;
@@ -78,7 +80,7 @@ async function runLoad(stack: Stack, kind: Kind, run: KindRun, env: KindEnv, per
         continue;
       }
       const i = sent++;
-      const mode = modes[Math.floor(env.rand() * modes.length)] ?? "fetch-json";
+      const mode = modes[Math.floor(modeRand() * modes.length)] ?? "fetch-json";
       const prompt = `Chaos ${kind.name} request ${i}: tell me a long story about home.`;
       run.before?.(i);
       const { observation, ms } = await send({ workerUrl: stack.worker.url, apiKey: run.home.user.apiKey, mode, prompt, ceilingMs: stack.deadlines.ceiling });

@@ -23,7 +23,10 @@ export interface FakeOllamaModel {
   tools?: boolean;
   /** Bytes, for /api/tags and /api/ps. Default: 1_000_000_000. */
   size?: number;
-  /** First chat waits this long before answering, as Ollama does while it loads a model. Default: 0. */
+  /**
+   * A chat for the model while it is not loaded waits this long, as Ollama does while it loads it; chats
+   * arriving meanwhile wait for the same load, which finishes even if they all leave. Default: 0.
+   */
   loadMs?: number;
   /** Pause between streamed lines, to make a stream slow enough to abort. Ignored once the model is paced. Default: 0. */
   chunkDelayMs?: number;
@@ -180,8 +183,36 @@ function handle(ctx: FakeContext, fake: FakeOllama): Promise<void> | void {
   return sendError(res, 404, "404 page not found");
 }
 
-/** Per fake: the faults scripted with enqueueChat, and the PRNG paced models draw their ranges from. */
-const chatState = new WeakMap<FakeOllama, { faults: OllamaFault[]; rand: () => number }>();
+interface ChatState {
+  faults: OllamaFault[];
+  /** The PRNG paced models draw their ranges from. */
+  rand: () => number;
+  /** Loads in progress, by model name: every chat for that model waits for the same one. */
+  loads: Map<string, Promise<void>>;
+  /** Bumped by reset(), so a load begun before it does not mark its model loaded after. */
+  generation: number;
+}
+
+/** Per fake: what enqueueChat scripted, the pacing PRNG, the loads in progress. */
+const chatState = new WeakMap<FakeOllama, ChatState>();
+
+/**
+ * Loads a model as Ollama's scheduler does: once, however many chats wait for it, and to the end even
+ * if the chat that asked for it has gone (the model then stays loaded for the default keep_alive).
+ */
+function loadModel(fake: FakeOllama, name: string, ms: number): Promise<void> {
+  const state = chatState.get(fake);
+  if (!state) return sleep(ms);
+  const pending = state.loads.get(name);
+  if (pending) return pending;
+  const generation = state.generation;
+  const load = sleep(ms).then(() => {
+    state.loads.delete(name);
+    if (state.generation === generation) fake.loaded.set(name, Date.now() + DEFAULT_KEEP_ALIVE_MS);
+  });
+  state.loads.set(name, load);
+  return load;
+}
 
 type Find = (name: unknown) => FakeOllamaModel | undefined;
 
@@ -302,8 +333,9 @@ async function chat(ctx: FakeContext, fake: FakeOllama, find: Find, own?: Ollama
   if ((body.tools ?? []).length > 0 && !m.tools) return sendError(res, 400, `registry.ollama.ai/library/${name} does not support tools`);
 
   const wasLoaded = (fake.loaded.get(name) ?? 0) > Date.now();
-  const loadMs = wasLoaded ? 0 : (m.loadMs ?? 0) * (m.timeScale ?? 1);
-  if (loadMs > 0) await sleep(loadMs);
+  const loadStarted = Date.now();
+  if (!wasLoaded && m.loadMs) await loadModel(fake, name, m.loadMs * (m.timeScale ?? 1));
+  const loadMs = Date.now() - loadStarted;
   if (res.destroyed) return;
   const keep = keepAliveMs(body.keep_alive);
   if (keep > 0) fake.loaded.set(name, Date.now() + keep);
@@ -352,7 +384,7 @@ function ndjsonWriter(res: ServerResponse, fault: OllamaFault | undefined, delay
 export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const holder: { fake?: FakeOllama } = {};
   const server = await startFake((ctx) => (holder.fake ? handle(ctx, holder.fake) : undefined), opts.port);
-  const state = { faults: [] as OllamaFault[], rand: mulberry32(opts.seed ?? 1) };
+  const state: ChatState = { faults: [], rand: mulberry32(opts.seed ?? 1), loads: new Map(), generation: 0 };
   const fake: FakeOllama = Object.assign(server, {
     models: (opts.models ?? DEFAULT_MODELS).map((m) => ({ ...m })),
     loaded: new Map<string, number>(),
@@ -364,6 +396,8 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     resetRequests();
     fake.loaded.clear();
     state.faults.length = 0;
+    state.loads.clear();
+    state.generation++;
     state.rand = mulberry32(opts.seed ?? 1);
   };
   holder.fake = fake;

@@ -118,12 +118,14 @@ export async function writePaced(w: PacedWrite): Promise<WriteEnd> {
       sent += batch.length;
       continue;
     }
-    if (fault?.type === "cut") {
+    // Nothing due yet (a timer may fire a millisecond early): wait again, unless the fault's line is next.
+    if (!fault || sent < fault.afterEvents) continue;
+    if (fault.type === "cut") {
       // end(), not destroy(): what was written reaches the client, then the chunked body stops unterminated.
       res.socket?.end();
       return "gone";
     }
-    if (fault?.type === "stall") {
+    if (fault.type === "stall") {
       if (fault.resumeAfterMs === undefined) return "stalled";
       await sleep(fault.resumeAfterMs);
       start += fault.resumeAfterMs;

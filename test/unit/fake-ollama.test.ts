@@ -179,6 +179,7 @@ describe("fake Ollama, paced like a home on a CPU", () => {
         { name: "varied", firstTokenMs: [100, 900], tokensPerSecond: [100, 400], answerTokens: [30, 60] },
         { name: "quick", firstTokenMs: 2_000, tokensPerSecond: 10, answerTokens: 10, loadMs: 3_000, timeScale: 0.1 },
         { name: "echo" },
+        { name: "cold", loadMs: 600 },
       ],
     });
     home = new Ollama({ host: paced.url });
@@ -271,6 +272,31 @@ describe("fake Ollama, paced like a home on a CPU", () => {
     expect(second[0]?.at).toBeGreaterThanOrEqual(190);
     expect(second[0]?.at).toBeLessThan(450);
     expect(second.map((l) => l.chunk.message.content).join("")).toBe(pacedAnswer(prompt, 10));
+  });
+
+  it("loads a model once for all the chats that wait, and to the end even when they leave", async () => {
+    const controller = new AbortController();
+    const leaving = new Ollama({ host: paced.url, fetch: (input, init) => fetch(input, { ...init, signal: controller.signal }) });
+    const left = leaving.chat(ask("cold")).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 200));
+    controller.abort(); // the load goes on without it
+    expect(await left).toMatchObject({ name: "AbortError" });
+    const started = Date.now();
+    const waited = await home.chat(ask("cold")); // joins the load under way: ~400 ms, not 600
+    expect(Date.now() - started).toBeLessThan(550);
+    expect(waited.load_duration).toBeLessThan(550_000_000);
+
+    paced.reset();
+    const controller2 = new AbortController();
+    const gone = new Ollama({ host: paced.url, fetch: (input, init) => fetch(input, { ...init, signal: controller2.signal }) });
+    const pending = gone.chat(ask("cold")).catch((e: unknown) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    controller2.abort();
+    await pending;
+    expect(paced.loaded.has("cold:latest")).toBe(false);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(paced.loaded.has("cold:latest")).toBe(true);
+    expect((await home.ps()).models.map((m) => m.name)).toEqual(["cold:latest"]);
   });
 
   it("stalls after N lines: the connection stays open and nothing more comes, until the client leaves", async () => {
