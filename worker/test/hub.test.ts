@@ -236,7 +236,7 @@ describe("state the planner can trust, and home-only requests that wait", () => 
     sock.send({ t: "delta", id: req1.id, seq: 0, text: "one" });
     sock.send({ t: "end", id: req1.id, seq: 1, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
     expect((await first).status).toBe(200);
-    const req2 = await until(async () => sock.frames.filter((f): f is Extract<WorkerFrame, { t: "request" }> => f.t === "request")[1], (f) => f !== undefined);
+    const req2 = (await until(async () => sock.frames.filter((f): f is Extract<WorkerFrame, { t: "request" }> => f.t === "request")[1], (f) => f !== undefined)) as Extract<WorkerFrame, { t: "request" }>;
     sock.send({ t: "delta", id: req2.id, seq: 0, text: "two" });
     sock.send({ t: "end", id: req2.id, seq: 1, finishReason: "stop", usage: { prompt_tokens: 1, completion_tokens: 1 } });
     const r2 = await second;
@@ -263,5 +263,18 @@ describe("state the planner can trust, and home-only requests that wait", () => 
     expect(r.headers.get("x-hearth-trace")).toMatch(/^local\/qwen;outcome=broken;reason=idle_timeout/);
     expect(((await r.json()) as { error: { code: string } }).error.code).toBe("upstream_timeout");
     expect(await sock.next("cancel")).toEqual({ t: "cancel", id: req.id });
+  });
+});
+
+describe("a deleted user", () => {
+  it("loses its sidecars' open connections at once", async () => {
+    const u = await newUser();
+    const sock = await connect(u.sidecarToken);
+    await hello(sock, "pc", "qwen");
+    await until(() => snapshot(u.id), (s) => s.sidecars.length === 1);
+    const r = await call(`/admin/users/${u.id}`, { method: "DELETE", headers: { authorization: "Bearer test-admin-token" } });
+    expect(r.status).toBe(200);
+    expect(await sock.closed).toBe(4001);
+    expect((await snapshot(u.id)).sidecars).toHaveLength(0);
   });
 });
