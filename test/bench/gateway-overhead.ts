@@ -3,6 +3,9 @@
  * against the same zero-delay fake OpenAI in a separate process:
  *   direct       the client calls the fake
  *   floor        an empty pass-through Worker under wrangler dev (the platform's own cost)
+ *   bare         the design's floor (bare-gateway.ts): an empty Worker that streams the upstream and
+ *                reads it in JavaScript as issue 9's design requires, with none of Hearth's code —
+ *                what it costs above `floor` no gateway built this way can avoid here
  *   hearth       Hearth under wrangler dev, model `openai/gpt-4o-mini`
  *   portkey      with --portkey DIR: Portkey's open-source gateway under its own wrangler dev
  * Three measures: non-streaming (whole response), streaming (`stream: true`, to the end of the
@@ -146,25 +149,32 @@ async function main(): Promise<void> {
     const vars = cloudVars(upstream);
     const floor = await startWorker({ vars, main: join(ROOT, "test/bench/passthrough-worker.ts") });
     stops.push(floor.stop);
+    const bare = await startWorker({ vars, main: join(ROOT, "test/bench/bare-gateway.ts") });
+    stops.push(bare.stop);
     const hearth = await startWorker({ vars, rateLimitPerMinute: 1_000_000 });
     stops.push(hearth.stop);
     const portkey = values.portkey ? await startPortkey(values.portkey) : undefined;
     if (portkey) stops.push(portkey.stop);
     const { apiKey } = await hearth.createUser("bench");
-    logs.set("floor", floor.output).set("hearth", hearth.output);
+    logs.set("floor", floor.output).set("bare", bare.output).set("hearth", hearth.output);
     if (portkey) logs.set("portkey", portkey.output);
 
     const key = vars.OPENAI_API_KEY ?? "";
     const gateways: Gateway[] = [
       { name: "direct", url: `${upstream.url}/v1/chat/completions`, headers: { authorization: `Bearer ${key}` }, model: "gpt-4o-mini" },
       { name: "floor", url: `${floor.url}/v1/chat/completions`, headers: {}, model: "gpt-4o-mini" },
+      { name: "bare", url: `${bare.url}/v1/chat/completions`, headers: {}, model: "gpt-4o-mini" },
       { name: "hearth", url: `${hearth.url}/v1/chat/completions`, headers: { authorization: `Bearer ${apiKey}` }, model: "openai/gpt-4o-mini" },
       ...(portkey ? [portkey.gateway(upstream, key)] : []),
     ];
     clients.push(...gateways.map((g) => new GatewayClient(g, CLIENTS)));
     process.stderr.write(`variants: ${gateways.map((g) => g.name).join(", ")}${portkey ? ` (Portkey ${portkey.version})` : ""}; ${N} sequential requests each per mode after ${WARM_UP} warm-up; throughput ${CLIENTS} clients × ${SECONDS} s each\n`);
 
-    const servers = new Map<string, number | undefined>([["floor", serverPid(Number(new URL(floor.url).port))], ["hearth", serverPid(Number(new URL(hearth.url).port))]]);
+    const servers = new Map<string, number | undefined>([
+      ["floor", serverPid(Number(new URL(floor.url).port))],
+      ["bare", serverPid(Number(new URL(bare.url).port))],
+      ["hearth", serverPid(Number(new URL(hearth.url).port))],
+    ]);
     if (portkey) servers.set("portkey", serverPid(Number(new URL(portkey.url).port)));
     servers.set(UPSTREAM, upstream.pid);
     const meter = new CpuMeter(new Map([...servers].filter((e): e is [string, number] => e[1] !== undefined)));

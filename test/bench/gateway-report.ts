@@ -21,6 +21,8 @@ export interface Results {
 /** Portkey 1.15.2's non-streaming p50 above the floor as the issue measured it, for a run without --portkey. */
 const ISSUE_PORTKEY_PLAIN_MS = 1.8;
 const FLOOR = "floor";
+/** The design's floor: streams the upstream and reads it in JavaScript, with none of Hearth's code (bare-gateway.ts). */
+const BARE = "bare";
 
 const signed = (ms: number) => (Number.isNaN(ms) ? "–" : `${ms >= 0 ? "+" : "−"}${Math.abs(ms).toFixed(2)}`);
 const pct = (x: number) => `${(100 * x).toFixed(0)}%`;
@@ -86,14 +88,32 @@ interface Verdict {
   cpuShare: number;
 }
 
-function verdicts(results: Results, plain: Map<string, Summary>, stream: Map<string, Summary>): Map<string, Verdict> {
-  const floorRate = results.load.get(FLOOR)?.perSecond ?? NaN;
-  const above = (s: Map<string, Summary>, n: string) => (s.get(n)?.p50 ?? NaN) - (s.get(FLOOR)?.p50 ?? NaN);
+/** Each gateway's p50 above `base` per measure, and its throughput as a share of base's. */
+function verdictsOver(results: Results, plain: Map<string, Summary>, stream: Map<string, Summary>, base: string, names: string[]): Map<string, Verdict> {
+  const baseRate = results.load.get(base)?.perSecond ?? NaN;
+  const baseCpu = results.load.get(base)?.systemCpuMs ?? NaN;
+  const above = (s: Map<string, Summary>, n: string) => (s.get(n)?.p50 ?? NaN) - (s.get(base)?.p50 ?? NaN);
   return new Map(
-    ["portkey", "hearth"]
+    names
       .filter((n) => results.names.includes(n))
-      .map((n) => [n, { plain: above(plain, n), stream: above(stream, n), share: (results.load.get(n)?.perSecond ?? NaN) / floorRate, cpuShare: cpuShare(results, n) }]),
+      .map((n) => [n, { plain: above(plain, n), stream: above(stream, n), share: (results.load.get(n)?.perSecond ?? NaN) / baseRate, cpuShare: baseCpu / (results.load.get(n)?.systemCpuMs ?? NaN) }]),
   );
+}
+
+function verdicts(results: Results, plain: Map<string, Summary>, stream: Map<string, Summary>): Map<string, Verdict> {
+  return verdictsOver(results, plain, stream, FLOOR, ["portkey", BARE, "hearth"]);
+}
+
+/** The design's floor against the pass-through floor, and Hearth's own share above the design's floor. */
+function designFloor(results: Results, plain: Map<string, Summary>, stream: Map<string, Summary>, v: Map<string, Verdict>): string {
+  const bare = v.get(BARE);
+  const own = verdictsOver(results, plain, stream, BARE, ["hearth"]).get("hearth");
+  if (!bare || !own) return "";
+  return [
+    "The design's floor (`bare`: streams the upstream and reads it in JavaScript, as issue 9 requires, with none of Hearth's code):",
+    `  bare above the pass-through floor: non-streaming ${signed(bare.plain)} ms, streaming ${signed(bare.stream)} ms, throughput ${pct(bare.share)} of the floor's (by CPU ${pct(bare.cpuShare)})`,
+    `  Hearth's own share, above bare:    non-streaming ${signed(own.plain)} ms, streaming ${signed(own.stream)} ms, throughput ${pct(own.share)} of bare's (by CPU ${pct(own.cpuShare)})`,
+  ].join("\n");
 }
 
 function targets(v: Map<string, Verdict>): string {
@@ -112,7 +132,7 @@ function targets(v: Map<string, Verdict>): string {
 }
 
 function summaryTable(v: Map<string, Verdict>, clients: number): string {
-  const label: Record<string, string> = { portkey: "Portkey", hearth: "Hearth (`openai/<model>`)" };
+  const label: Record<string, string> = { portkey: "Portkey", bare: "bare (the design's floor)", hearth: "Hearth (`openai/<model>`)" };
   const rows = [...v].map(([n, x]) => [label[n] ?? n, `${signed(x.plain)} ms`, `${signed(x.stream)} ms`, pct(x.share)]);
   const headers = ["", "non-streaming", "streaming", `throughput, ${clients} clients, share of the floor's`];
   const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
@@ -157,6 +177,8 @@ export function report(results: Results): string {
     `Throughput share implied by CPU per request (see above): ${[...v].map(([n, x]) => `${n} ${pct(x.cpuShare)}`).join(", ")}`,
     "",
     targets(v),
+    "",
+    designFloor(results, plain, stream, v),
     "",
   ].join("\n");
 }

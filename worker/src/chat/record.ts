@@ -72,7 +72,7 @@ export async function flushRecords(env: Env, userId: string, log?: Logger): Prom
   if (!records || records.length === 0) return;
   pending.delete(userId);
   await hubFor(env, userId)
-    .record(records)
+    .record(JSON.stringify(records))
     .catch((err: unknown) => log?.warn("stats record failed", { records: records.length, error: err instanceof Error ? err.message : String(err) }));
 }
 

@@ -7,6 +7,7 @@
  */
 import { HearthError, formatTrace, parseChatRequest, type ChatRequest, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
+import { admitted } from "../auth/middleware.js";
 import { config } from "../config.js";
 import type { Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
@@ -50,7 +51,7 @@ async function readWhole(commit: Commit): Promise<CompletionBuilder> {
   for (const chunk of commit.head) answer.add(chunk);
   for (let r = await commit.reader.next(); !r.done; r = await commit.reader.next()) for (const chunk of r.value) answer.add(chunk);
   if (!answer.finished) throw new StreamEndedEarly("the stream ended before the answer finished");
-  commit.reader.close();
+  commit.reader.finish();
   return answer;
 }
 
@@ -73,6 +74,8 @@ export function chatRoute(opts: ChatRouteOptions = {}) {
     const req = await readRequest(c, opts);
     const planned = await planRequest(c, req, { open: true, ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) });
     const requestId = c.get("requestId");
+    // No target is contacted before the rate limiter has said yes.
+    await admitted(c);
     const { run, dispose } = startRun(c, planned, req);
     const record = (r: Parameters<typeof recordRequest>[4]) => recordRequest(c, planned, req, startedAt, r);
     const failed = (err: unknown): never => {

@@ -170,7 +170,7 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
           if (await recover(controller, new StreamEndedEarly("the stream ended before the answer finished"))) continue;
           return;
         }
-        commit.reader.close();
+        commit.reader.finish();
         controller.enqueue(encoder.encode(frame("[DONE]")));
         controller.close();
         end(undefined);

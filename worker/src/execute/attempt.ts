@@ -80,8 +80,8 @@ function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
 export async function attempt(opener: Opener, o: AttemptOptions): Promise<AttemptResult> {
   const startedAt = Date.now();
   const controller = childController(o.signal);
-  const firstToken = new DeadlineExceeded("first_token", o.firstContentMs);
-  let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => controller.abort(firstToken), o.firstContentMs);
+  // The error is made only if the deadline passes: an Error captures a stack, which is not free.
+  let timer: ReturnType<typeof setTimeout> | undefined = setTimeout(() => controller.abort(new DeadlineExceeded("first_token", o.firstContentMs)), o.firstContentMs);
   // A sign of life from a target that generates without text yet (home writing a tool call) ends the
   // first-token wait: it has started; from then on only a stall stops it.
   const started = () => {

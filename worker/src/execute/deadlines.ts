@@ -85,15 +85,12 @@ export function requestSignal(client: AbortSignal, totalMs: number): { signal: A
   };
 }
 
+/** What an attempt is stopped through: its signal, and abort(reason). */
+export type Stopper = Pick<AbortController, "signal" | "abort">;
+
 /** A controller that also aborts (with the same reason) when `parent` does. */
-export function childController(parent: AbortSignal): AbortController {
-  const controller = new AbortController();
-  if (parent.aborted) controller.abort(parent.reason);
-  else {
-    const onAbort = () => controller.abort(parent.reason);
-    parent.addEventListener("abort", onAbort, { once: true });
-    // Once the child is done, the parent need not keep it.
-    controller.signal.addEventListener("abort", () => parent.removeEventListener("abort", onAbort), { once: true });
-  }
-  return controller;
+export function childController(parent: AbortSignal): Stopper {
+  const own = new AbortController();
+  // AbortSignal.any follows the parent natively: no listener of ours to add and remove per attempt.
+  return { signal: AbortSignal.any([parent, own.signal]), abort: (reason?: unknown) => own.abort(reason) };
 }

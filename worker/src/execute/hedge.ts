@@ -8,7 +8,7 @@
  */
 import type { PlannedTarget } from "@hearth/shared";
 import type { AttemptResult, Commit } from "./attempt.js";
-import { HedgeLost, childController } from "./deadlines.js";
+import { HedgeLost, childController, type Stopper } from "./deadlines.js";
 
 export interface HedgeHooks {
   /** Starts one attempt on `target`, stopped when `signal` aborts. */
@@ -21,7 +21,7 @@ export interface HedgeHooks {
 
 interface Racer {
   target: PlannedTarget;
-  controller: AbortController;
+  controller: Stopper;
   result: Promise<AttemptResult>;
 }
 

@@ -5,11 +5,14 @@
  * the abort's reason even if the source does not. Nothing waits on a stream no one will write.
  */
 import { ALIVE, type Chunk, type StreamItem } from "../targets/types.js";
-import { DeadlineExceeded, ReadingDone } from "./deadlines.js";
+import { DeadlineExceeded, ReadingDone, type Stopper } from "./deadlines.js";
+
+/** One instance for every reader that gives up: an abort reason, not an error anyone throws (no stack to capture each time). */
+const READING_DONE = new ReadingDone();
 
 export class AnswerReader {
   readonly #it: AsyncIterator<StreamItem>;
-  readonly #controller: AbortController;
+  readonly #controller: Stopper;
   #idleMs = 0;
   /** When the pending read began (0: none pending). Idle is silence *while we wait*, not a slow client. */
   #waitingSince = 0;
@@ -17,7 +20,7 @@ export class AnswerReader {
   #rejectPending: ((reason: unknown) => void) | undefined;
   #onAlive: (() => void) | undefined;
 
-  constructor(stream: AsyncIterable<StreamItem>, controller: AbortController) {
+  constructor(stream: AsyncIterable<StreamItem>, controller: Stopper) {
     this.#it = stream[Symbol.asyncIterator]();
     this.#controller = controller;
     const signal = controller.signal;
@@ -62,9 +65,16 @@ export class AnswerReader {
     if (this.#waitingSince) this.#waitingSince = Date.now();
   }
 
-  /** Stops the source (idempotent). `reason` defaults to "done reading". */
-  close(reason: unknown = new ReadingDone()): void {
+  /** Stops the source (idempotent): the reader gives up on the rest. */
+  close(reason: unknown = READING_DONE): void {
     if (!this.#controller.signal.aborted) this.#controller.abort(reason);
+  }
+
+  /** The source ended by itself and was read to its end: nothing to stop, only the clock. */
+  finish(): void {
+    this.#idleMs = 0;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
   }
 
   #read(): Promise<IteratorResult<StreamItem>> {

@@ -8,5 +8,7 @@ export interface AppEnv {
     requestId: string;
     log: Logger;
     principal: Principal;
+    /** The rate limiter's verdict on this request (true: within the rate), asked on arrival. */
+    admission: Promise<boolean>;
   };
 }

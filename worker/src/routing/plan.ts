@@ -5,6 +5,7 @@
  */
 import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RouteFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
+import { admitted } from "../auth/middleware.js";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredProviders } from "../providers/registry.js";
@@ -71,6 +72,8 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   }
   const id = crypto.randomUUID();
   const hub = hubFor(c.env, user.id);
+  // Opening starts home: not before the rate limiter has said yes.
+  if (opts.open) await admitted(c);
   const routed = await hub.route(opts.open ? { ...call, open: { id, body: req, features: local } } : call);
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });

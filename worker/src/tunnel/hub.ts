@@ -149,10 +149,14 @@ export class SidecarHub extends DurableObject<Env> {
     return { plan, opened };
   }
 
-  /** Finished requests (a batch from one isolate), for the counters and the cloud targets' windows. */
-  async record(records: RequestRecord[]): Promise<void> {
+  /**
+   * Finished requests (a batch from one isolate, as the JSON text of RequestRecord[]), for the
+   * counters and the cloud targets' windows. A string, not objects: it crosses the RPC as one copy,
+   * where an object graph is serialized field by field — work the Worker pays for every request.
+   */
+  async record(batch: string): Promise<void> {
     const { prices } = config(this.env);
-    for (const r of records) this.#perf.addRecord(r, prices);
+    for (const r of JSON.parse(batch) as RequestRecord[]) this.#perf.addRecord(r, prices);
   }
 
   async stats(): Promise<StatsReport> {
