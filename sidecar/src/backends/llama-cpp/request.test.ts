@@ -7,6 +7,14 @@ const tool = { type: "function" as const, function: { name: "f", parameters: { t
 const withTools = { id: "m", tools: true };
 const noTools = { id: "m", tools: false };
 
+describe("planGeneration continuing an answer", () => {
+  it("ends the history with the model's turn begun with the text so far, which LlamaChat writes on from", () => {
+    const plan = planGeneration(base, noTools, "Once upon a");
+    expect(plan.history.at(-1)).toEqual({ type: "model", response: ["Once upon a"] });
+    expect(planGeneration(base, noTools).history.at(-1)).toEqual({ type: "model", response: [] });
+  });
+});
+
 describe("planGeneration", () => {
   it("maps sampling fields and defaults", () => {
     expect(planGeneration(base, noTools)).toMatchObject({

@@ -13,6 +13,18 @@ describe("TextQueue", () => {
     expect(await q.next()).toBeNull();
   });
 
+  it("reads progress without text as an empty string, and text wins over it", async () => {
+    const q = new TextQueue();
+    const read = q.next();
+    q.tick();
+    expect(await read).toBe("");
+    q.tick();
+    q.push("t");
+    expect(await q.next()).toBe("t");
+    q.close();
+    expect(await q.next()).toBeNull();
+  });
+
   it("wakes a waiting reader", async () => {
     const q = new TextQueue();
     const read = q.next();

@@ -34,6 +34,16 @@ describe("toOllamaChatBody", () => {
   });
 });
 
+describe("toOllamaChatBody continuing an answer", () => {
+  it("puts the text so far last, as the assistant's turn, which Ollama writes on from", () => {
+    const body = toOllamaChatBody("m", base, { prefix: "Once upon a" });
+    expect(body.messages).toEqual([
+      { role: "user", content: "hi" },
+      { role: "assistant", content: "Once upon a" },
+    ]);
+  });
+});
+
 describe("toOllamaOptions", () => {
   it("maps sampling options and the token cap under either spelling", () => {
     expect(toOllamaOptions({ ...base, temperature: 0, top_p: 0.9, seed: 7, stop: "END", max_tokens: 50, presence_penalty: 0.5 })).toEqual({
