@@ -67,6 +67,8 @@ export const queueFull: Kind = {
 export const modelLoading: Kind = {
   name: "model-loading",
   about: "Ollama unloads the model every 12 s and takes 8 s to load it again: loading, the cloud meanwhile, home once loaded",
+  // Paced like the disruption kinds: while home loads, the cloud would otherwise answer hundreds.
+  gapMs: 250,
   async setup(env) {
     const model = briskModel(env, "loads", { loadMs: 8_000 });
     const home = await startHome(env.stack, { name: "loading", model, seed: env.seed });
