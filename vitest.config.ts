@@ -9,7 +9,7 @@ export default defineConfig({
         test: {
           name: "unit",
           environment: "node",
-          include: ["shared/src/**/*.test.ts", "worker/src/**/*.test.ts", "sidecar/src/**/*.test.ts", "test/unit/**/*.test.ts"],
+          include: ["shared/src/**/*.test.ts", "worker/src/**/*.test.ts", "sidecar/src/**/*.test.ts", "test/unit/**/*.test.ts", "test/chaos/**/*.test.ts"],
         },
       },
       "worker/vitest.config.ts",

@@ -21,7 +21,7 @@ import { isHeldOut, parsePrompts, type LabelledPrompt } from "../shared/src/clas
 import { TASK_KINDS, type TaskKind } from "../shared/src/classify/kinds.js";
 import { encodeBase64, ngramNorm, type LinearModel } from "../shared/src/classify/model.js";
 import { FEATURE_VERSION, type FeatureSink } from "../shared/src/classify/ngrams.js";
-import { mulberry32 } from "../test/support/prng.js";
+import { mulberry32 } from "./lib/prng.js";
 
 const ROOT = join(import.meta.dirname, "..");
 const K = TASK_KINDS.length;

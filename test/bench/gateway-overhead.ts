@@ -33,7 +33,7 @@ import { spawn } from "node:child_process";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { mulberry32 } from "../support/prng.js";
+import { mulberry32 } from "../../scripts/lib/prng.js";
 import { ROOT, cloudVars, freePort, startWorker } from "../support/wrangler.js";
 import { BadAnswer, GatewayClient, load, type Gateway, type Timing } from "./gateway-client.js";
 import { report, type Results } from "./gateway-report.js";

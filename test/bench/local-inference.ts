@@ -18,7 +18,7 @@ import type { ChatRequest } from "@hearth/shared";
 import { getLlama, LlamaChat, resolveChatWrapper, type ChatHistoryItem, type LlamaContextSequence } from "node-llama-cpp";
 import { createLlamaCppBackend } from "../../sidecar/src/backends/llama-cpp/index.js";
 import type { Backend } from "../../sidecar/src/backends/types.js";
-import { ensureTinyModel } from "../support/tiny-gguf.js";
+import { ensureTinyModel } from "../../scripts/lib/tiny-gguf.js";
 import { summarize, table } from "./stats.js";
 
 const { values } = parseArgs({

@@ -4,7 +4,7 @@
  */
 import type { Spread } from "../fakes/ollama.js";
 import { hashOf } from "../fakes/paced.js";
-import { mulberry32 } from "../support/prng.js";
+import { mulberry32 } from "../../scripts/lib/prng.js";
 import { classify, MODES } from "./classify.js";
 import { send } from "./client.js";
 import type { Kind, KindEnv, KindRun, Load } from "./kind.js";

@@ -26,7 +26,7 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, sseChunks, sseData, streamText, traceOf } from "../support/chat.js";
 import { localModels, waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { ensureTinyModel } from "../support/tiny-gguf.js";
+import { ensureTinyModel } from "../../scripts/lib/tiny-gguf.js";
 import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";

@@ -6,7 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
-import { mulberry32 } from "../support/prng.js";
+import { mulberry32 } from "../../scripts/lib/prng.js";
 import { fakeReply, pieces, startFake, type Fault, type FakeContext, type FakeServer, type RecordedRequest } from "./harness.js";
 import { cutNow, draw, pacedTokens, sendPaced, sleep, type Pace, type Spread } from "./paced.js";
 

@@ -5,7 +5,7 @@
  * writer that sends NDJSON lines on that schedule, with the per-request stall and cut faults.
  */
 import type { ServerResponse } from "node:http";
-import { mulberry32 } from "../support/prng.js";
+import { mulberry32 } from "../../scripts/lib/prng.js";
 
 /** A fixed value, or a [min, max] range (a request's value is drawn from it). */
 export type Spread = number | readonly [number, number];

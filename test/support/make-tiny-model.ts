@@ -4,7 +4,7 @@
  */
 import { mkdir } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
-import { ensureTinyModel, writeTinyGguf } from "./tiny-gguf.js";
+import { ensureTinyModel, writeTinyGguf } from "../../scripts/lib/tiny-gguf.js";
 
 const target = process.argv[2];
 let path: string;

@@ -11,7 +11,7 @@ import type { ChatRequest } from "@hearth/shared";
 import { createLlamaCppBackend, type LlamaCppBackendOptions } from "../../sidecar/src/backends/llama-cpp/index.js";
 import type { Backend, GenerationEvent } from "../../sidecar/src/backends/types.js";
 import { BackendError } from "../../sidecar/src/backends/types.js";
-import { TOOLS_CHAT_TEMPLATE, ensureTinyModel, writeTinyGguf } from "../support/tiny-gguf.js";
+import { TOOLS_CHAT_TEMPLATE, ensureTinyModel, writeTinyGguf } from "../../scripts/lib/tiny-gguf.js";
 
 let dir: string;
 let backend: Backend;
