@@ -4,7 +4,7 @@
  * Every call streams: a non-streaming client's answer is assembled from the stream.
  */
 import type { AttemptFailure, ChatRequest, CloudProviderId } from "@hearth/shared";
-import type { Chunk } from "../targets/types.js";
+import type { StreamItem } from "../targets/types.js";
 
 export interface ProviderConfig {
   apiKey: string;
@@ -26,10 +26,10 @@ export interface Provider {
   /**
    * Opens a stream. Resolves once the upstream accepted the request (its headers arrived), so a
    * refusal is an ordinary rejected promise. Iterating yields OpenAI chunks, those that arrived
-   * together in one batch; a final chunk with `usage` and empty `choices` is always produced (the
-   * caller drops it unless asked for).
+   * together in one batch (or ALIVE while the model works with nothing to show, e.g. thinking); a
+   * final chunk with `usage` and empty `choices` is always produced (the caller drops it unless asked for).
    */
-  stream(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall): Promise<AsyncIterable<Chunk[]>>;
+  stream(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall): Promise<AsyncIterable<StreamItem>>;
   /** The request that has this provider continue an assistant answer that begins with `prefix`. */
   continuation(req: ChatRequest, prefix: string): ChatRequest;
   /** Reduces anything this provider's SDK threw into what the retry decision needs. */

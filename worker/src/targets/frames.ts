@@ -14,28 +14,6 @@ export class LocalFailure extends Error {
   }
 }
 
-/** Splits a byte stream into lines; a partial last line is an error (the stream was cut). */
-export async function* lines(stream: ReadableStream<Uint8Array>): AsyncGenerator<string> {
-  const reader = stream.getReader();
-  const decoder = new TextDecoder();
-  let buf = "";
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      buf += decoder.decode(value, { stream: true });
-      let nl: number;
-      while ((nl = buf.indexOf("\n")) >= 0) {
-        yield buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-      }
-    }
-    if (buf.trim() !== "") throw new LocalFailure("disconnected", "the tunnel stream ended mid-frame");
-  } finally {
-    reader.releaseLock();
-  }
-}
-
 export interface ChunkMeta {
   id: string;
   created: number;

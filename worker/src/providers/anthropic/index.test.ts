@@ -2,6 +2,7 @@ import { RateLimitError } from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UnsupportedFeatureError } from "./errors.js";
 import { callContext, chatRequest, chunkedResponse, message, RECORDED_SSE } from "./test-fixtures.js";
+import { ALIVE } from "../../targets/types.js";
 import { anthropicProvider } from "./index.js";
 
 interface Sent {
@@ -105,7 +106,7 @@ describe("anthropicProvider.stream", () => {
   it("asks for a stream and yields OpenAI chunks ending with usage", async () => {
     const sent = stubFetch(sse);
     const chunks = [];
-    for await (const batch of await anthropicProvider.stream(chatRequest(), "claude-test", cfg, callContext())) chunks.push(...batch);
+    for await (const batch of await anthropicProvider.stream(chatRequest(), "claude-test", cfg, callContext())) if (batch !== ALIVE) chunks.push(...batch);
     expect(sent[0]?.body).toMatchObject({ stream: true, model: "claude-test" });
     expect(chunks[0]?.choices[0]?.delta.role).toBe("assistant");
     expect(chunks.at(-1)).toMatchObject({ choices: [], usage: { completion_tokens: 89 } });

@@ -4,6 +4,7 @@ import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { StreamTruncatedError } from "./errors.js";
 import { chunkedResponse, RECORDED_SSE, RECORDED_TEXT, RECORDED_TOOL_ARGS, splitAt } from "./test-fixtures.js";
+import { ALIVE, type StreamItem } from "../../targets/types.js";
 import { createChunkTranslator, translateStream } from "./stream.js";
 
 /** The events the SDK parses out of RECORDED_SSE (ping dropped, as the SDK does). */
@@ -17,9 +18,9 @@ async function* iterate<T>(items: readonly T[]): AsyncGenerator<T> {
   for (const item of items) yield item;
 }
 
-async function collect(batches: AsyncIterable<ChatCompletionChunk[]>): Promise<ChatCompletionChunk[]> {
+async function collect(batches: AsyncIterable<StreamItem>): Promise<ChatCompletionChunk[]> {
   const out: ChatCompletionChunk[] = [];
-  for await (const batch of batches) out.push(...batch);
+  for await (const batch of batches) if (batch !== ALIVE) out.push(...batch);
   return out;
 }
 
@@ -89,11 +90,25 @@ describe("translateStream", () => {
     expect(chunks.at(-1)?.usage?.completion_tokens).toBe(89);
   });
 
+  it("yields a sign of life for thinking, which has no OpenAI chunk, and nothing for a ping", async () => {
+    const events = [
+      { type: "message_start", message: { id: "m1", model: "claude", usage: { input_tokens: 1, output_tokens: 0, cache_creation_input_tokens: null, cache_read_input_tokens: null } } },
+      { type: "ping" },
+      { type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: "hmm" } },
+      { type: "content_block_delta", index: 1, delta: { type: "text_delta", text: "Hi" } },
+      { type: "message_delta", delta: { stop_reason: "end_turn" }, usage: { output_tokens: 2 } },
+      { type: "message_stop" },
+    ] as unknown as RawMessageStreamEvent[];
+    const items: StreamItem[] = [];
+    for await (const item of translateStream(iterate(events), 0)) items.push(item);
+    expect(items.map((i) => (i === ALIVE ? "alive" : i.length))).toEqual([1, "alive", 1, 1, 1]);
+  });
+
   it("throws StreamTruncatedError when the events end without message_stop", async () => {
     const cut = recordedEvents().slice(0, -1);
     const seen: ChatCompletionChunk[] = [];
     const run = async () => {
-      for await (const batch of translateStream(iterate(cut), 0)) seen.push(...batch);
+      for await (const batch of translateStream(iterate(cut), 0)) if (batch !== ALIVE) seen.push(...batch);
     };
     await expect(run()).rejects.toBeInstanceOf(StreamTruncatedError);
     expect(seen.some((c) => c.usage)).toBe(false);

@@ -4,6 +4,7 @@
  */
 import type { MessageDeltaUsage, RawMessageStreamEvent, Usage } from "@anthropic-ai/sdk/resources/messages";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
+import { ALIVE, type StreamItem } from "../../targets/types.js";
 import { StreamTruncatedError } from "./errors.js";
 import { finishReason, promptTokens, toUsage } from "./response.js";
 
@@ -85,7 +86,7 @@ export function createChunkTranslator(created: number): (event: RawMessageStream
 export async function* translateStream(
   events: AsyncIterable<RawMessageStreamEvent>,
   created: number,
-): AsyncGenerator<ChatCompletionChunk[], void, undefined> {
+): AsyncGenerator<StreamItem, void, undefined> {
   const translate = createChunkTranslator(created);
   let stopped = false;
   // Read to the end rather than return at message_stop: leaving early would abort a finished response.
@@ -93,6 +94,9 @@ export async function* translateStream(
     if (stopped) continue;
     const chunks = translate(event);
     if (chunks.length > 0) yield chunks;
+    // Extended thinking has no place in an OpenAI chunk, but it is the model working: a long think
+    // before the first text is not a slow first token, nor a stall. (A `ping` proves only the server.)
+    else if (event.type === "content_block_delta" && (event.delta.type === "thinking_delta" || event.delta.type === "signature_delta")) yield ALIVE;
     stopped = event.type === "message_stop";
   }
   if (!stopped) throw new StreamTruncatedError();
