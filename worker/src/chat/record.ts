@@ -29,32 +29,27 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
   });
   const at = Date.now();
   const userId = c.get("principal").user.id;
-  const log = c.get("log");
-  // Built in a later turn, not now: a named cloud model's classification is computed only then, off
-  // the answer's path, and still on this request's own CPU (not on whichever request sends the batch).
-  const build = (): void => {
-    const record: RequestRecord = {
-      at,
-      kind: planned.classification.kind,
-      rule: planned.plan.rule?.name,
-      served: r.served,
-      error: r.error,
-      promptTokens: r.usage?.prompt_tokens ?? 0,
-      completionTokens: r.usage?.completion_tokens ?? 0,
-      trace: r.trace,
-      reference,
-      first: planned.plan.order[0],
-      stream: req.stream === true,
-      totalMs: at - startedAt,
-    };
-    let waiting = pending.get(userId);
-    if (!waiting) pending.set(userId, (waiting = []));
-    waiting.push(record);
-    // The first record waiting schedules the send; the request that brought it keeps the isolate up until then.
-    if (waiting.length === 1) c.executionCtx.waitUntil(sleep(FLUSH_MS).then(() => flushRecords(c.env, userId, log)));
-    else if (waiting.length >= MAX_BATCH) c.executionCtx.waitUntil(flushRecords(c.env, userId, log));
+  const record: RequestRecord = {
+    at,
+    kind: planned.kind,
+    rule: planned.plan.rule?.name,
+    served: r.served,
+    error: r.error,
+    promptTokens: r.usage?.prompt_tokens ?? 0,
+    completionTokens: r.usage?.completion_tokens ?? 0,
+    trace: r.trace,
+    reference,
+    first: planned.plan.order[0],
+    stream: req.stream === true,
+    totalMs: at - startedAt,
   };
-  c.executionCtx.waitUntil(sleep(0).then(build));
+  const log = c.get("log");
+  let waiting = pending.get(userId);
+  if (!waiting) pending.set(userId, (waiting = []));
+  waiting.push(record);
+  // The first record waiting schedules the send; the request that brought it keeps the isolate up until then.
+  if (waiting.length === 1) c.executionCtx.waitUntil(sleep(FLUSH_MS).then(() => flushRecords(c.env, userId, log)));
+  else if (waiting.length >= MAX_BATCH) c.executionCtx.waitUntil(flushRecords(c.env, userId, log));
 }
 
 /** How long records wait in the isolate to be sent together (ms). */

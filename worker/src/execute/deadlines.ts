@@ -88,9 +88,14 @@ export function requestSignal(client: AbortSignal, totalMs: number): { signal: A
 /** What an attempt is stopped through: its signal, and abort(reason). */
 export type Stopper = Pick<AbortController, "signal" | "abort">;
 
-/** A controller that also aborts (with the same reason) when `parent` does. */
+/**
+ * A controller that also aborts (with the same reason) when `parent` does. One listener on the parent
+ * (the request), never removed: the request lives no longer than its attempts do. (AbortSignal.any,
+ * which would do the same, was the costliest line of an attempt in the profile.)
+ */
 export function childController(parent: AbortSignal): Stopper {
-  const own = new AbortController();
-  // AbortSignal.any follows the parent natively: no listener of ours to add and remove per attempt.
-  return { signal: AbortSignal.any([parent, own.signal]), abort: (reason?: unknown) => own.abort(reason) };
+  const controller = new AbortController();
+  if (parent.aborted) controller.abort(parent.reason);
+  else parent.addEventListener("abort", () => controller.abort(parent.reason), { once: true });
+  return controller;
 }

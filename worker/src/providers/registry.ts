@@ -9,10 +9,16 @@ export const providers: Record<CloudProviderId, Provider> = {
   anthropic: anthropicProvider,
 };
 
-/** Targets usable in this env: cloud providers with a key, and home when the hub is bound. */
-export function configuredProviders(env: Env): Set<ProviderId> {
-  const out = new Set<ProviderId>();
-  for (const p of Object.values(providers)) if (p.config(env)) out.add(p.id);
-  if (env.SIDECAR_HUB) out.add("local");
+const configured = new WeakMap<object, ReadonlySet<ProviderId>>();
+
+/** Targets usable in this env: cloud providers with a key, and home when the hub is bound. Read once per env (Workers hand every request the same one). */
+export function configuredProviders(env: Env): ReadonlySet<ProviderId> {
+  let out = configured.get(env);
+  if (!out) {
+    const set = new Set<ProviderId>();
+    for (const p of Object.values(providers)) if (p.config(env)) set.add(p.id);
+    if (env.SIDECAR_HUB) set.add("local");
+    configured.set(env, (out = set));
+  }
   return out;
 }

@@ -15,8 +15,10 @@ import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeature
 
 export interface Planned {
   plan: RoutePlan;
-  /** The classifier's verdict. For a named cloud model planning needs none: it is computed on first read (for the stats, after the answer). */
+  /** The classifier's verdict. For a named cloud model planning needs none: it is computed on first read (explain shows it). */
   readonly classification: Classification;
+  /** The task kind when planning classified the request; undefined for a named cloud model (the stats count no kind for it). */
+  kind: TaskKind | undefined;
   /** What the hub's model picker needs to know of the request, for attempts at home. */
   local: LocalFeatures;
   /** Home's attempt, already started (the plan's first target), with its tunnel request id. */
@@ -48,7 +50,8 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     deadlines: { cloudMs: cfg.firstChunkTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
   if (!needsHub(req.model)) {
-    // A named cloud model: classifying it (a tenth of a millisecond) would only feed the stats, so it waits for them.
+    // A named cloud model: its route reads nothing the classifier says, so the request is not
+    // classified (about a tenth of the Worker's time per request, profiled) unless explain asks.
     let lazy: Classification | undefined;
     const planned = plan({ ...base, features: UNCLASSIFIED, configured, sidecars: [], perf: {}, openBreakers: new Set() });
     return {
@@ -57,6 +60,7 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
         return (lazy ??= classifyRequest(req, opts.forceKind));
       },
       local: localFeatures(UNCLASSIFIED),
+      kind: undefined,
     };
   }
   const classification = classifyRequest(req, opts.forceKind);
@@ -68,7 +72,7 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     configured: [...configured],
   };
   if (!configured.has("local")) {
-    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local };
+    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local, kind: classification.kind };
   }
   const id = crypto.randomUUID();
   const hub = hubFor(c.env, user.id);
@@ -78,5 +82,5 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });
   }
-  return { plan: routed.plan, classification, local, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
+  return { plan: routed.plan, classification, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
 }
