@@ -9,7 +9,7 @@ import { HearthError, formatTrace, parseChatRequest, type ChatRequest, type Task
 import type { Context } from "hono";
 import { admitted } from "../auth/middleware.js";
 import { config } from "../config.js";
-import type { Commit } from "../execute/attempt.js";
+import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
 import { parseJsonBody } from "../http/body.js";
@@ -19,7 +19,6 @@ import { CompletionBuilder } from "./completion.js";
 import { failureInput, recordRequest } from "./record.js";
 import { startRun } from "./run.js";
 import { sseBody } from "./sse.js";
-import { StreamEndedEarly } from "../execute/attempt.js";
 
 export interface ChatRouteOptions {
   /** Route as this task kind whatever the classifier says. */
