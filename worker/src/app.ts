@@ -6,6 +6,7 @@
  *   POST /v1/route/explain        the plan a chat body would get now, not run
  *   GET  /v1/stats                the caller's routing stats (DELETE resets them)
  *   GET  /v1/models               models this key can use (API key)
+ *   GET  /v1/models/{id}          one of them (ids hold a '/', encoded or not)
  *   GET  /v1/me                   the key's own user (API key)
  *   GET  /v1/sidecar/connect      the sidecar's WebSocket (sidecar token)
  *   /admin/*                      the operator's admin API (HEARTH_ADMIN_TOKEN)
@@ -15,9 +16,10 @@ import { adminRoutes } from "./admin/routes.js";
 import { rateLimit, requireApiKey } from "./auth/middleware.js";
 import { chatRoute } from "./chat/route.js";
 import { requestContext } from "./http/context.js";
+import { cors } from "./http/cors.js";
 import { notFound, onError } from "./http/errors.js";
 import type { AppEnv } from "./http/types.js";
-import { listModels } from "./api/models.js";
+import { listModels, retrieveModel } from "./api/models.js";
 import { explainRoute } from "./api/explain.js";
 import { getStats, resetStats } from "./api/stats.js";
 import { sidecarConnect } from "./tunnel/connect.js";
@@ -29,6 +31,8 @@ export function createApp(): Hono<AppEnv> {
   app.route("/admin", adminRoutes());
   // Before the /v1 router: the tunnel authenticates with the sidecar token, not an API key.
   app.get("/v1/sidecar/connect", sidecarConnect);
+  // Before the key check: a browser's preflight carries no key. Errors get the headers too.
+  app.use("/v1/*", cors());
 
   const v1 = new Hono<AppEnv>();
   v1.use("*", requireApiKey(), rateLimit());
@@ -38,6 +42,7 @@ export function createApp(): Hono<AppEnv> {
   v1.get("/stats", getStats);
   v1.delete("/stats", resetStats);
   v1.get("/models", listModels);
+  v1.get("/models/:id{.+}", retrieveModel);
   v1.get("/me", (c) => {
     const { user } = c.get("principal");
     return c.json({ id: user.id, name: user.name, policy: user.policy });

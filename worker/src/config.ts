@@ -15,6 +15,9 @@ import {
 } from "@hearth/shared";
 import { isLogLevel, type LogLevel } from "@hearth/shared";
 
+/** Origins whose pages may call /v1 from a browser: `*` (any, without credentials) or exact origins; `[]` is none. */
+export type CorsOrigins = "*" | readonly string[];
+
 export interface HearthConfig {
   /** Ordered cloud targets for `model: "auto"`. Default: none (then only a user's policy supplies them). */
   autoTargets: string[];
@@ -39,6 +42,8 @@ export interface HearthConfig {
   logLevel: LogLevel;
   /** The admin API is disabled while this is empty. */
   adminToken: string | undefined;
+  /** Origins allowed to call /v1 from a browser (HEARTH_CORS_ORIGINS). Default: none. */
+  corsOrigins: CorsOrigins;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -62,6 +67,22 @@ function prices(value: string | undefined): PriceTable {
   } catch {
     return DEFAULT_PRICES;
   }
+}
+
+/**
+ * HEARTH_CORS_ORIGINS: empty is none, `*` anywhere in it is any origin, else each entry is read as a URL
+ * and kept as its origin (so a trailing slash or upper-case host still matches what browsers send);
+ * entries that are no origin (`null`, `example.com` without a scheme) are dropped.
+ */
+function corsOrigins(value: string | undefined): CorsOrigins {
+  const entries = list(value);
+  if (entries.includes("*")) return "*";
+  const origins: string[] = [];
+  for (const entry of entries) {
+    const origin = URL.canParse(entry) ? new URL(entry).origin : "null";
+    if (origin !== "null" && !origins.includes(origin)) origins.push(origin);
+  }
+  return origins;
 }
 
 export function readConfig(env: Env): HearthConfig {
@@ -90,6 +111,7 @@ export function readConfig(env: Env): HearthConfig {
     prices: prices(vars.HEARTH_PRICES),
     logLevel: isLogLevel(level) ? level : "warn",
     adminToken: vars.HEARTH_ADMIN_TOKEN || undefined,
+    corsOrigins: corsOrigins(vars.HEARTH_CORS_ORIGINS),
   };
 }
 

@@ -119,7 +119,9 @@ export const chatRequestSchema = z.object({
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   user: z.string().nullish(),
-  reasoning_effort: z.enum(["minimal", "low", "medium", "high"]).nullish(),
+  // OpenAI's ReasoningEffort as of openai 6.30.1. Passed to OpenAI as sent; the Anthropic translation
+  // and home's backends have no such setting and ignore it.
+  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
 });
 

@@ -2,8 +2,11 @@
  * GET /v1/models in OpenAI's list shape: `auto`, the models of the user's connected sidecar(s) as
  * `local/<id>`, then every cloud target `auto` may use whose provider is configured. Hearth does not
  * call the providers to list their catalogues: any `openai/<model>` or `anthropic/<model>` is accepted.
+ *
+ * GET /v1/models/{id} answers one entry of that same list, or 404 model_not_found. Ids hold a `/`:
+ * OpenAI's SDK sends it encoded (`local%2Fllama3.2:latest`), curl and older clients raw; both arrive here.
  */
-import { parseTarget } from "@hearth/shared";
+import { HearthError, parseTarget } from "@hearth/shared";
 import type { Context } from "hono";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
@@ -19,26 +22,52 @@ interface ModelEntry {
   owned_by: string;
 }
 
-export async function listModels(c: Context<AppEnv>): Promise<Response> {
+const entry = (id: string, owner: string): ModelEntry => ({ id, object: "model", created: 0, owned_by: owner });
+const AUTO = entry("auto", "hearth");
+
+/** The models of the user's connected sidecar(s); none when home is not configured or not for this user. */
+async function localModels(c: Context<AppEnv>): Promise<ModelEntry[]> {
   const { user } = c.get("principal");
+  if (!configuredProviders(c.env).has("local") || user.policy.mode === "cloud_only") return [];
+  // Listing must not hang on a slow hub: without an answer in time, there are no local models to list.
+  const snapshot = await Promise.race([
+    hubFor(c.env, user.id).snapshot(),
+    new Promise<undefined>((resolve) => setTimeout(resolve, SNAPSHOT_TIMEOUT_MS)),
+  ]);
+  return (snapshot?.sidecars ?? []).flatMap((s) => s.models.map((m) => entry(`local/${m.id}`, "local")));
+}
+
+/** The cloud targets `auto` may use for this user, whose provider has a key. */
+function cloudModels(c: Context<AppEnv>): ModelEntry[] {
+  const { user } = c.get("principal");
+  if (user.policy.mode === "local_only") return [];
   const configured = configuredProviders(c.env);
-  const data: ModelEntry[] = [{ id: "auto", object: "model", created: 0, owned_by: "hearth" }];
-  const add = (id: string, owner: string) => {
-    if (!data.some((m) => m.id === id)) data.push({ id, object: "model", created: 0, owned_by: owner });
-  };
-  if (configured.has("local") && user.policy.mode !== "cloud_only") {
-    // Listing must not hang on a slow hub: without an answer in time, list the cloud only.
-    const snapshot = await Promise.race([
-      hubFor(c.env, user.id).snapshot(),
-      new Promise<undefined>((resolve) => setTimeout(resolve, SNAPSHOT_TIMEOUT_MS)),
-    ]);
-    for (const s of snapshot?.sidecars ?? []) for (const m of s.models) add(`local/${m.id}`, "local");
+  const out: ModelEntry[] = [];
+  for (const name of user.policy.autoTargets ?? config(c.env).autoTargets) {
+    const t = parseTarget(name);
+    if (t && configured.has(t.provider)) out.push(entry(t.id, t.provider));
   }
-  if (user.policy.mode !== "local_only") {
-    for (const name of user.policy.autoTargets ?? config(c.env).autoTargets) {
-      const t = parseTarget(name);
-      if (t && configured.has(t.provider)) add(t.id, t.provider);
-    }
+  return out;
+}
+
+function unique(models: ModelEntry[]): ModelEntry[] {
+  const seen = new Set<string>();
+  return models.filter((m) => !seen.has(m.id) && seen.add(m.id));
+}
+
+export async function listModels(c: Context<AppEnv>): Promise<Response> {
+  return c.json({ object: "list", data: unique([AUTO, ...(await localModels(c)), ...cloudModels(c)]) });
+}
+
+export async function retrieveModel(c: Context<AppEnv>): Promise<Response> {
+  const id = c.req.param("id") ?? "";
+  // Only a local id needs the hub: `auto` and cloud ids are answered without waiting on it.
+  const candidates = id === "auto" ? [AUTO] : id.startsWith("local/") ? await localModels(c) : cloudModels(c);
+  const model = candidates.find((m) => m.id === id);
+  if (!model) {
+    throw new HearthError("model_not_found", `The model '${id}' does not exist or is not available to this key. GET /v1/models lists those it can use.`, {
+      param: "model",
+    });
   }
-  return c.json({ object: "list", data });
+  return c.json(model);
 }
