@@ -193,7 +193,12 @@ const usage = (input: number, output: number): Json => ({
   cache_read_input_tokens: 0,
 });
 
-function messageJson(model: unknown, a: Answer, ids: Ids): Json {
+/** With `thinking: {type: "enabled"}`, the answer opens with a thinking block, signed as the API signs it. */
+export const FAKE_THINKING = "Let me think about that.";
+const signatureOf = (ids: Ids) => `sig_${ids.message}_${Buffer.from(FAKE_THINKING).toString("base64")}`;
+const thinks = (body: Json) => isObject(body.thinking) && body.thinking.type === "enabled";
+
+function messageJson(model: unknown, a: Answer, ids: Ids, thinking = false): Json {
   const call = "toolCall" in a.reply ? a.reply.toolCall : undefined;
   const block = call
     ? { type: "tool_use", id: ids.tool, name: call.name, input: JSON.parse(call.arguments) as unknown }
@@ -203,7 +208,7 @@ function messageJson(model: unknown, a: Answer, ids: Ids): Json {
     type: "message",
     role: "assistant",
     model,
-    content: [block],
+    content: thinking ? [{ type: "thinking", thinking: FAKE_THINKING, signature: signatureOf(ids) }, block] : [block],
     stop_reason: a.stopReason,
     stop_sequence: a.stopSequence,
     usage: usage(a.inputTokens, a.outputTokens),
@@ -211,7 +216,7 @@ function messageJson(model: unknown, a: Answer, ids: Ids): Json {
 }
 
 /** The event sequence the real API sends, with the text (or tool arguments) in several pieces. */
-function streamEvents(model: unknown, a: Answer, ids: Ids): Json[] {
+function streamEvents(model: unknown, a: Answer, ids: Ids, thinking = false): Json[] {
   const message = {
     ...messageJson(model, a, ids),
     content: [],
@@ -226,12 +231,22 @@ function streamEvents(model: unknown, a: Answer, ids: Ids): Json[] {
   const deltas = call
     ? ["", ...pieces(call.arguments, 7)].map((partial_json) => ({ type: "input_json_delta", partial_json }))
     : pieces(text ?? "").map((piece) => ({ type: "text_delta", text: piece }));
+  const at = thinking ? 1 : 0;
+  const think: Json[] = thinking
+    ? [
+        { type: "content_block_start", index: 0, content_block: { type: "thinking", thinking: "", signature: "" } },
+        ...pieces(FAKE_THINKING, 6).map((t) => ({ type: "content_block_delta", index: 0, delta: { type: "thinking_delta", thinking: t } })),
+        { type: "content_block_delta", index: 0, delta: { type: "signature_delta", signature: signatureOf(ids) } },
+        { type: "content_block_stop", index: 0 },
+      ]
+    : [];
   return [
     { type: "message_start", message },
-    { type: "content_block_start", index: 0, content_block: block },
+    ...think,
+    { type: "content_block_start", index: at, content_block: block },
     { type: "ping" },
-    ...deltas.map((delta) => ({ type: "content_block_delta", index: 0, delta })),
-    { type: "content_block_stop", index: 0 },
+    ...deltas.map((delta) => ({ type: "content_block_delta", index: at, delta })),
+    { type: "content_block_stop", index: at },
     {
       type: "message_delta",
       delta: { stop_reason: a.stopReason, stop_sequence: a.stopSequence },
@@ -269,7 +284,8 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     const ids: Ids = { request: `req_fake_${n}`, message: `msg_fake_${n}`, tool: `toolu_fake_${n}` };
     const fail = (status: number, message: string, retryAfter?: string) =>
       writeError(res, status, message, ids.request, retryAfter);
-    if (req.method !== "POST" || req.url?.split("?")[0] !== "/v1/messages") return fail(404, "Not found");
+    const path = req.url?.split("?")[0];
+    if (req.method !== "POST" || (path !== "/v1/messages" && path !== "/v1/messages/count_tokens")) return fail(404, "Not found");
     if (fault?.type === "status") return fail(fault.status, fault.message ?? `fake ${fault.status}`, fault.retryAfter);
     // Like the API: x-api-key wins when both headers are sent (SDK 1.x sends Authorization: Bearer).
     const bearer = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
@@ -278,14 +294,19 @@ export async function startFakeAnthropic(opts: FakeAnthropicOptions = {}): Promi
     if (typeof version !== "string" || version === "") return fail(400, "anthropic-version: header is required");
     let valid: Json;
     try {
-      valid = validate(body, version);
+      // count_tokens takes the same body without max_tokens.
+      valid = validate(path === "/v1/messages/count_tokens" && isObject(body) ? { max_tokens: 1, ...body } : body, version);
     } catch (err) {
       if (err instanceof InvalidRequest) return fail(400, err.message);
       throw err;
     }
     const a = answer(valid);
-    if (valid.stream === true) return writeStream(res, fault, streamEvents(valid.model, a, ids), ids.request);
-    writeMessage(res, fault, messageJson(valid.model, a, ids), ids.request);
+    if (path === "/v1/messages/count_tokens") {
+      res.writeHead(200, { "content-type": "application/json", "request-id": ids.request });
+      return void res.end(JSON.stringify({ input_tokens: a.inputTokens }));
+    }
+    if (valid.stream === true) return writeStream(res, fault, streamEvents(valid.model, a, ids, thinks(valid)), ids.request);
+    writeMessage(res, fault, messageJson(valid.model, a, ids, thinks(valid)), ids.request);
   }, opts.port);
   return { ...server, apiKey };
 }

@@ -72,6 +72,17 @@ export const routingPolicySchema = z
     order: z.enum(["listed", "fastest"]).optional(),
     /** Default: off. */
     hedge: hedgeSchema.optional(),
+    /**
+     * What model names mean on POST /v1/messages (Anthropic's API, e.g. Claude Code), tried before the
+     * defaults: the first entry whose `match` (a name, `*` wildcards, case-insensitive) fits the
+     * requested name says which Hearth model serves it (`auto`, `local/<id>`, `anthropic/<model>`…;
+     * a `*` in `to` stands for the requested name). Default: Haiku-class names → `auto` (home first),
+     * other `claude-*` names → `anthropic/<the same name>` (or `auto` without an Anthropic key).
+     */
+    modelMap: z
+      .array(z.object({ match: z.string().min(1).max(200), to: z.string().min(1).max(200) }).strict())
+      .max(50)
+      .optional(),
   })
   .strict();
 

@@ -9,13 +9,12 @@ import { HearthError, formatTrace, parseChatRequest, type ChatRequest, type Task
 import type { Context } from "hono";
 import { admitted } from "../auth/middleware.js";
 import { config } from "../config.js";
-import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
 import { parseJsonBody } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";
 import { planRequest, type Planned } from "../routing/plan.js";
-import { CompletionBuilder } from "./completion.js";
+import { wholeAnswer } from "./whole.js";
 import { failureInput, recordRequest } from "./record.js";
 import { startRun } from "./run.js";
 import { sseBody } from "./sse.js";
@@ -33,7 +32,7 @@ export async function readRequest(c: Context<AppEnv>, opts: ChatRouteOptions): P
   return parseChatRequest(withModel);
 }
 
-function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId: string): Record<string, string> {
+export function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId: string): Record<string, string> {
   const rule = planned.plan.rule?.name;
   return {
     "x-request-id": requestId,
@@ -42,29 +41,6 @@ function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId:
     "x-hearth-trace": formatTrace(run.trace),
     ...(rule ? { "x-hearth-rule": rule } : {}),
   };
-}
-
-/** Reads a committed answer to its end; throws when it breaks, stalls or ends unfinished. */
-async function readWhole(commit: Commit): Promise<CompletionBuilder> {
-  const answer = new CompletionBuilder();
-  for (const chunk of commit.head) answer.add(chunk);
-  for (let r = await commit.reader.next(); !r.done; r = await commit.reader.next()) for (const chunk of r.value) answer.add(chunk);
-  if (!answer.finished) throw new StreamEndedEarly("the stream ended before the answer finished");
-  commit.reader.finish();
-  return answer;
-}
-
-/** The whole answer of the first target that gives one; a broken answer goes on to the next target. */
-async function wholeAnswer(run: PlanRun): Promise<{ commit: Commit; answer: CompletionBuilder }> {
-  for (;;) {
-    const commit = await run.next();
-    if (!commit) throw run.exhausted();
-    try {
-      return { commit, answer: await readWhole(commit) };
-    } catch (err) {
-      run.broke(commit, err);
-    }
-  }
 }
 
 export function chatRoute(opts: ChatRouteOptions = {}) {

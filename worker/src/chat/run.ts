@@ -11,7 +11,9 @@ import { PlanRun } from "../execute/run.js";
 import type { AppEnv } from "../http/types.js";
 import type { Planned } from "../routing/plan.js";
 import { releasePreStarted, type HomeContext } from "../targets/home.js";
+import type { NativeMessages } from "../providers/anthropic/native.js";
 import { openersFor } from "../targets/index.js";
+import type { Chunk } from "../targets/types.js";
 
 /**
  * Home's first-token deadline is enforced by its hub, next to the socket (it cancels the generation
@@ -32,7 +34,17 @@ export function answerDeadlines(cfg: HearthConfig, policy: RoutingPolicy): Reque
   return { idleMs: policy.idleTimeoutMs ?? cfg.idleTimeoutMs, totalMs: policy.totalTimeoutMs ?? cfg.totalTimeoutMs };
 }
 
-export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest): RequestRun {
+/** What a request in another API's dialect adds to a run. */
+export interface RunExtras {
+  /** The client spoke Anthropic's Messages API: Anthropic targets get its own body. */
+  anthropic?: NativeMessages;
+  /** Only this provider can take the request (and why); other targets refuse it up front. */
+  only?: { provider: string; what: string };
+  /** When an answer counts as begun for this client. Default: its first substantive chunk. */
+  begun?: (batch: Chunk[]) => boolean;
+}
+
+export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest, extras: RunExtras = {}): RequestRun {
   const cfg = config(c.env);
   const { user } = c.get("principal");
   const policy = user.policy;
@@ -47,11 +59,13 @@ export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest)
     preStarted: planned.opened && first ? { id: planned.opened.id, model: first.model, result: planned.opened.result } : undefined,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   };
-  const run = new PlanRun(planned.plan, openersFor({ env: c.env, req, requestId: c.get("requestId") }, home), {
+  const cloud = { env: c.env, req, requestId: c.get("requestId"), ...(extras.anthropic ? { anthropic: extras.anthropic } : {}) };
+  const run = new PlanRun(planned.plan, openersFor(cloud, home, extras.only), {
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: request.signal,
     idleMs,
     firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : t.deadlineMs),
+    ...(extras.begun ? { begun: extras.begun } : {}),
   });
   return {
     run,

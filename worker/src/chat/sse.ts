@@ -53,7 +53,7 @@ function codeOf(f: AttemptFailure): ErrorCode {
 
 export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
   let commit = o.commit;
-  let pending: Chunk[] = commit.head;
+  let pending: Chunk[] = commit.head.flat();
   const answer = new CompletionBuilder();
   const splices: Splice[] = [];
   let identity: { id: string; created: number } | undefined;
@@ -130,7 +130,7 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
         o.log.info("stream continued on another target", { from: commit.target.id, to: next.target.id, reason, chars: answer.text.length });
         splices.push({ at_chars: answer.text.length, from: commit.target.id, to: next.target.id, reason });
         commit = next;
-        pending = next.head;
+        pending = next.head.flat();
         seam = true;
         return true;
       }

@@ -18,13 +18,17 @@ export interface AttemptOptions {
   idleMs: number;
   /** Continue an answer that begins with this text. Default: a fresh answer. */
   prefix?: string;
+  /** Whether a batch shows the answer has begun (commits the attempt). Default: a substantive chunk in it. */
+  begun?: (batch: Chunk[]) => boolean;
 }
+
+const anySubstantive = (batch: Chunk[]) => batch.some(isSubstantive);
 
 /** An attempt whose answer has begun. Nothing of it was sent anywhere yet. */
 export interface Commit {
   target: PlannedTarget;
-  /** The chunks read until the answer began (the role opener, the first content). */
-  head: Chunk[];
+  /** The batches read until the answer began (the role opener, the first content). */
+  head: Chunk[][];
   /** The rest of the answer. */
   reader: AnswerReader;
   /** From opening to the first content. */
@@ -95,12 +99,13 @@ export async function attempt(opener: Opener, o: AttemptOptions): Promise<Attemp
     const stream = await unlessAborted(opener.open({ signal: controller.signal, ...(o.prefix !== undefined ? { prefix: o.prefix } : {}) }), controller.signal);
     reader = new AnswerReader(stream, controller);
     reader.onAlive(started);
-    const head: Chunk[] = [];
+    const head: Chunk[][] = [];
+    const begun = o.begun ?? anySubstantive;
     for (;;) {
       const r = await reader.next();
       if (r.done) throw new StreamEndedEarly();
-      head.push(...r.value);
-      if (r.value.some(isSubstantive)) break;
+      head.push(r.value);
+      if (begun(r.value)) break;
     }
     started();
     reader.onAlive(undefined);

@@ -4,7 +4,7 @@
  * the opener's contract is that the source then stops at once, and a read that is pending settles with
  * the abort's reason even if the source does not. Nothing waits on a stream no one will write.
  */
-import { ALIVE, type Chunk, type StreamItem } from "../targets/types.js";
+import { ALIVE, nativeOf, type Chunk, type StreamItem } from "../targets/types.js";
 import { DeadlineExceeded, ReadingDone, type Stopper } from "./deadlines.js";
 
 /** One instance for every reader that gives up: an abort reason, not an error anyone throws (no stack to capture each time). */
@@ -51,11 +51,10 @@ export class AnswerReader {
     for (;;) {
       const r = await this.#read();
       if (r.done) return r;
-      if (r.value !== ALIVE) {
-        if (r.value.length > 0) return r as IteratorResult<Chunk[]>;
-        continue;
-      }
+      if (r.value !== ALIVE && r.value.length > 0) return r as IteratorResult<Chunk[]>;
+      // No chunk: the target working with nothing to show (ALIVE, or its own events alone, e.g. thinking).
       this.#onAlive?.();
+      if (r.value !== ALIVE && nativeOf(r.value) !== undefined) return r as IteratorResult<Chunk[]>;
     }
   }
 

@@ -26,7 +26,7 @@ function runOf(targets: { id: string; deadlineMs?: number; scripts: Script[] }[]
 
 /** Reads a commit to its end: its text, or the error it broke with. */
 async function readAll(c: Commit): Promise<string> {
-  let text = c.head.map((h) => h.choices[0]?.delta.content ?? "").join("");
+  let text = c.head.flat().map((h) => h.choices[0]?.delta.content ?? "").join("");
   for (let r = await c.reader.next(); !r.done; r = await c.reader.next()) for (const ch of r.value) text += ch.choices[0]?.delta.content ?? "";
   return text;
 }

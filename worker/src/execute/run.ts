@@ -15,7 +15,7 @@ import {
   type RetryOptions,
   type RoutePlan,
 } from "@hearth/shared";
-import type { OpenerFor } from "../targets/types.js";
+import type { Chunk, OpenerFor } from "../targets/types.js";
 import { attempt, failureOf, type AttemptResult, type Commit } from "./attempt.js";
 import { DeadlineExceeded } from "./deadlines.js";
 import { exhausted, rejected } from "./exhausted.js";
@@ -31,6 +31,8 @@ export interface RunOptions {
   firstContentMs?: (target: PlannedTarget) => number;
   /** Waits between retries. Default: a timer that the signal cuts short. */
   sleep?: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Whether a batch shows an answer has begun. Default: a substantive chunk (what a chat client sees). */
+  begun?: (batch: Chunk[]) => boolean;
 }
 
 type Step = { target: PlannedTarget } | { skipped: AttemptSummary };
@@ -167,6 +169,7 @@ export class PlanRun {
       firstContentMs: this.#opts.firstContentMs?.(target) ?? target.deadlineMs,
       idleMs: this.#opts.idleMs,
       ...(prefix !== undefined ? { prefix } : {}),
+      ...(this.#opts.begun ? { begun: this.#opts.begun } : {}),
     });
   }
 

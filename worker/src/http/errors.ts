@@ -4,12 +4,18 @@
  */
 import { HearthError, formatTrace } from "@hearth/shared";
 import type { Context } from "hono";
+import { anthropicErrorBody } from "../messages/errors.js";
 import type { AppEnv } from "./types.js";
 
 /** Marks every response Hearth itself produced as an error, so no caller mistakes it for an upstream's. */
 export const HEARTH_ERROR_HEADER = "x-hearth-error";
 
-export function errorResponse(err: HearthError, requestId?: string): Response {
+/** The API a route speaks decides the error's shape: OpenAI's everywhere, Anthropic's on its Messages routes. */
+export type ErrorDialect = "openai" | "anthropic";
+
+export const dialectOf = (path: string): ErrorDialect => (path.startsWith("/v1/messages") ? "anthropic" : "openai");
+
+export function errorResponse(err: HearthError, requestId?: string, dialect: ErrorDialect = "openai"): Response {
   const headers = new Headers({ "content-type": "application/json", [HEARTH_ERROR_HEADER]: err.code });
   if (requestId) headers.set("x-request-id", requestId);
   if (err.retryAfterSeconds !== undefined) headers.set("retry-after", String(Math.ceil(err.retryAfterSeconds)));
@@ -17,23 +23,26 @@ export function errorResponse(err: HearthError, requestId?: string): Response {
     headers.set("x-hearth-trace", formatTrace(err.attempts));
     headers.set("x-hearth-attempts", String(err.attempts.filter((a) => a.outcome !== "skipped").length));
   }
-  return new Response(JSON.stringify(err.toJSON()), { status: err.status, headers });
+  const body = dialect === "anthropic" ? anthropicErrorBody(err.status, err.message) : err.toJSON();
+  return new Response(JSON.stringify(body), { status: err.status, headers });
 }
 
 export function onError(err: Error, c: Context<AppEnv>): Response {
   const requestId = c.get("requestId");
+  const dialect = dialectOf(c.req.path);
   if (err instanceof HearthError) {
     if (err.side === "system") c.get("log")?.warn("request failed", { code: err.code, status: err.status, requestId });
-    return errorResponse(err, requestId);
+    return errorResponse(err, requestId, dialect);
   }
   c.get("log")?.error("unhandled error", { name: err.name, message: err.message, requestId });
-  return errorResponse(new HearthError("internal_error", "Hearth hit an internal error. The request id names it in the logs."), requestId);
+  return errorResponse(new HearthError("internal_error", "Hearth hit an internal error. The request id names it in the logs."), requestId, dialect);
 }
 
 export function notFound(c: Context<AppEnv>): Response {
   return errorResponse(
     new HearthError("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}.`),
     c.get("requestId"),
+    dialectOf(c.req.path),
   );
 }
 

@@ -1,5 +1,6 @@
 /** A cloud provider as a target: its transforms and SDK behind the Opener interface. */
 import type { AttemptFailure, ChatRequest, CloudProviderId, PlannedTarget } from "@hearth/shared";
+import { openNative, type NativeMessages } from "../providers/anthropic/native.js";
 import { providers } from "../providers/registry.js";
 import type { Opener } from "./types.js";
 
@@ -7,6 +8,8 @@ export interface CloudContext {
   env: Env;
   req: ChatRequest;
   requestId: string;
+  /** The client spoke Anthropic's Messages API: an Anthropic target gets its own body and answers in its own events. */
+  anthropic?: NativeMessages;
 }
 
 export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
@@ -17,8 +20,10 @@ export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
       const cfg = provider.config(ctx.env);
       // The planner skips unconfigured providers; a key removed since is a skip, not a crash.
       if (!cfg) throw new NotConfigured();
+      const call = { signal, requestId: ctx.requestId };
+      if (ctx.anthropic && target.provider === "anthropic" && prefix === undefined) return openNative(cfg, target.model, ctx.anthropic, call);
       const req = prefix === undefined ? ctx.req : provider.continuation(ctx.req, prefix);
-      return provider.stream(req, target.model, cfg, { signal, requestId: ctx.requestId });
+      return provider.stream(req, target.model, cfg, call);
     },
     classify: (err): AttemptFailure => (err instanceof NotConfigured ? { kind: "unavailable", reason: "not_configured" } : provider.classifyError(err)),
   };

@@ -31,6 +31,24 @@ export function withRaw(chunk: Chunk, json: string): Chunk {
   return chunk;
 }
 
+const nativeText = new WeakMap<Chunk[], string>();
+
+/**
+ * Remembers, with a batch, the exact SSE text of the target's own events it was translated from (an
+ * Anthropic target's events): a client that speaks the target's own API gets them as they came —
+ * thinking signatures, cache usage, beta fields and all — rather than round-tripped through OpenAI's
+ * shape. A batch may carry events and no chunk (a thinking delta). Returns the batch.
+ */
+export function withNative(batch: Chunk[], sse: string): Chunk[] {
+  if (sse) nativeText.set(batch, sse);
+  return batch;
+}
+
+/** The target's own events a batch came from, if it kept them. */
+export function nativeOf(batch: Chunk[]): string | undefined {
+  return nativeText.get(batch);
+}
+
 /** The chunk's JSON text: as it arrived, unless `changed`, else encoded afresh. */
 export function jsonOf(chunk: Chunk, changed = false): string {
   return (!changed && rawJson.get(chunk)) || JSON.stringify(chunk);

@@ -1,0 +1,117 @@
+/**
+ * Anthropic's Messages API spoken natively, for a client that speaks it too (POST /v1/messages served
+ * by Anthropic): the client's own body goes up (its model set to the target's), with its
+ * `anthropic-version` and `anthropic-beta`; the events come back as they were sent. Each network
+ * read's events become one batch that carries their SSE text (what the client gets, untouched) and
+ * their translation into OpenAI chunks (what Hearth reads: when the answer began, finished, its
+ * usage). Over fetch with eventsource-parser, like the OpenAI provider, so nothing is re-encoded.
+ */
+import { parseRetryAfter } from "@hearth/shared";
+import { createParser } from "eventsource-parser";
+import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
+import { withNative, type Chunk, type StreamItem } from "../../targets/types.js";
+import type { CloudCall, ProviderConfig } from "../types.js";
+import { AnthropicApiError, StreamTruncatedError } from "./errors.js";
+import { createChunkTranslator } from "./stream.js";
+
+const ANTHROPIC_API = "https://api.anthropic.com";
+/** What a client that names no version gets: the API's first stable version, which every field still works with. */
+const DEFAULT_VERSION = "2023-06-01";
+
+/** What the client sent that goes up as is. */
+export interface NativeMessages {
+  body: Record<string, unknown>;
+  version: string | undefined;
+  beta: string | undefined;
+}
+
+interface ErrorJson {
+  error?: { type?: unknown; message?: unknown };
+}
+
+async function apiError(res: Response): Promise<AnthropicApiError> {
+  const text = await res.text().catch(() => "");
+  let body: ErrorJson | undefined;
+  try {
+    body = JSON.parse(text) as ErrorJson;
+  } catch {
+    body = undefined;
+  }
+  const type = typeof body?.error?.type === "string" ? body.error.type : undefined;
+  const message = typeof body?.error?.message === "string" ? body.error.message : text.slice(0, 300) || `HTTP ${res.status}`;
+  return new AnthropicApiError(res.status, type, message, parseRetryAfter((n) => res.headers.get(n)));
+}
+
+async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamItem> {
+  const translate = createChunkTranslator(Math.floor(Date.now() / 1000));
+  let chunks: Chunk[] = [];
+  let sse = "";
+  let stopped = false;
+  const parser = createParser({
+    onEvent(e) {
+      if (stopped) return;
+      const event = JSON.parse(e.data) as RawMessageStreamEvent | { type: "error"; error?: { type?: string; message?: string } };
+      if (event.type === "error") throw new AnthropicApiError(undefined, event.error?.type, event.error?.message ?? "Anthropic sent an error mid-stream");
+      sse += `event: ${e.event ?? event.type}\ndata: ${e.data}\n\n`;
+      chunks.push(...translate(event));
+      stopped = event.type === "message_stop";
+    },
+  });
+  const decoder = new TextDecoder();
+  const reader = body.getReader();
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      parser.feed(decoder.decode(value, { stream: true }));
+      // Events with no OpenAI counterpart (a thinking delta) still go out, in a batch with no chunk.
+      if (sse !== "") {
+        yield withNative(chunks, sse);
+        chunks = [];
+        sse = "";
+      }
+    }
+  } finally {
+    reader.releaseLock();
+  }
+  if (!stopped) throw new StreamTruncatedError();
+}
+
+export async function openNative(cfg: ProviderConfig, model: string, native: NativeMessages, call: CloudCall): Promise<AsyncIterable<StreamItem>> {
+  const base = (cfg.baseURL ?? ANTHROPIC_API).replace(/\/+$/, "");
+  const res = await fetch(`${base}/v1/messages`, {
+    method: "POST",
+    headers: {
+      "x-api-key": cfg.apiKey,
+      "anthropic-version": native.version ?? DEFAULT_VERSION,
+      ...(native.beta ? { "anthropic-beta": native.beta } : {}),
+      "content-type": "application/json",
+      accept: "text/event-stream",
+      "x-hearth-request-id": call.requestId,
+    },
+    // Every attempt streams; a non-streaming client's message is assembled from the events.
+    body: JSON.stringify({ ...native.body, model, stream: true }),
+    signal: call.signal,
+  });
+  if (!res.ok) throw await apiError(res);
+  if (!res.body) throw new TypeError("Anthropic answered without a body");
+  return events(res.body);
+}
+
+/** Counts a request's tokens at Anthropic (POST /v1/messages/count_tokens), the client's body as is. */
+export async function countNative(cfg: ProviderConfig, model: string, native: NativeMessages, requestId: string): Promise<unknown> {
+  const base = (cfg.baseURL ?? ANTHROPIC_API).replace(/\/+$/, "");
+  const res = await fetch(`${base}/v1/messages/count_tokens`, {
+    method: "POST",
+    headers: {
+      "x-api-key": cfg.apiKey,
+      "anthropic-version": native.version ?? DEFAULT_VERSION,
+      ...(native.beta ? { "anthropic-beta": native.beta } : {}),
+      "content-type": "application/json",
+      "x-hearth-request-id": requestId,
+    },
+    body: JSON.stringify({ ...native.body, model }),
+  });
+  if (!res.ok) throw await apiError(res);
+  return res.json();
+}
