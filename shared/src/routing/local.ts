@@ -58,7 +58,9 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
       refusals.add("draining");
       continue;
     }
-    const models = f.model ? s.state.models.filter((m) => m.id === f.model) : s.state.models;
+    // Embedding-only models (`chat: false`) never answer a chat.
+    const chatModels = s.state.models.filter((m) => m.chat !== false);
+    const models = f.model ? chatModels.filter((m) => m.id === f.model) : chatModels;
     if (models.length === 0) refusals.add(f.model ? "no_such_model" : "offline");
     for (const m of models) {
       if (m.contextLength < f.promptTokens + f.reserveTokens) refusals.add("context_too_long");

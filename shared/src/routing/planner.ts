@@ -81,7 +81,7 @@ export interface RoutePlan {
 
 /** What home can do, for rules; undefined while no sidecar is connected. */
 export function localFacts(sidecars: readonly SidecarView[], f: RouteFeatures): RuleFacts["local"] {
-  const models = sidecars.flatMap((s) => s.state.models);
+  const models = sidecars.flatMap((s) => s.state.models).filter((m) => m.chat !== false);
   if (sidecars.length === 0) return undefined;
   const tags = new Set(models.flatMap((m) => modelTags(m)));
   return {

@@ -4,8 +4,8 @@
  *
  * One connection carries many requests at once; every request-scoped frame names its request `id`.
  *
- *   Worker → sidecar: welcome, request, cancel
- *   sidecar → Worker: hello, state, start, delta, end, error, bye
+ *   Worker → sidecar: welcome, request, embed, cancel
+ *   sidecar → Worker: hello, state, start, delta, end, vectors, embedded, error, bye
  *
  * A request's life: request → start → delta* → end, or request → error at any point, or
  * request → cancel (Worker) → error{cancelled} / end. The sidecar sends start together with the first
@@ -15,11 +15,17 @@
  * frame per token. While a model works without producing text (a tool call it sends whole), the
  * sidecar sends `alive` now and then, so a silence that long is not taken for a stall.
  *
+ * An embedding request's life: embed → vectors* → embedded, or embed → error at any point (alive
+ * frames while a long input is embedded). Vectors come in input order, a frame per batch of them,
+ * each vector base64 of its little-endian float32 values: JSON numbers would be four times the
+ * size, and big batches are split over frames that stay far below Cloudflare's 32 MiB message limit.
+ *
  * State frames are numbered (`n`), and `start` names the last state sent before it (`stateN`): a
  * state report that was on its way while an answer began never overrides what that answer proved
  * (the model is loaded).
  */
 import { z } from "zod";
+import { EMBEDDING_LIMITS } from "../openai/embeddings.js";
 import { chatRequestSchema } from "../openai/request.js";
 
 export const PROTOCOL_VERSION = 1;
@@ -39,6 +45,12 @@ export const localModelSchema = z.object({
   tokensPerSecond: z.number().nonnegative().default(0),
   /** What the model is for (`code`, `vision`, …), for routing rules. Default: inferred from its name by the Worker. */
   tags: z.array(z.string().min(1).max(32)).max(16).optional(),
+  /** Makes embeddings (POST /v1/embeddings). Default: false. */
+  embeddings: z.boolean().optional(),
+  /** The length of its vectors, when it makes embeddings. Default: unknown. */
+  embeddingLength: z.number().int().positive().optional(),
+  /** Answers chat requests. False for an embedding-only model, which chat routing never picks. Default: true. */
+  chat: z.boolean().optional(),
 });
 export type LocalModel = z.infer<typeof localModelSchema>;
 
@@ -130,6 +142,13 @@ export const sidecarFrameSchema = z.discriminatedUnion("t", [
     finishReason: z.enum(["stop", "length", "tool_calls", "content_filter"]),
     usage: usageSchema,
   }),
+  /**
+   * Vectors of inputs `index`, `index` + 1, …: each base64 of little-endian float32 values, already cut
+   * to the request's `dimensions` and scaled to unit length.
+   */
+  z.object({ t: z.literal("vectors"), id, seq, index: z.number().int().nonnegative(), data: z.array(z.string()).min(1).max(EMBEDDING_LIMITS.inputs) }),
+  /** Every vector was sent (`count` of them): the last frame of an embedding request. */
+  z.object({ t: z.literal("embedded"), id, seq, count: z.number().int().nonnegative(), usage: z.object({ prompt_tokens: z.number().int().nonnegative() }) }),
   // seq is absent only on errors the hub itself adds (timeout, disconnected).
   z.object({ t: z.literal("error"), id, seq: seq.optional(), code: z.enum(TUNNEL_ERROR_CODES), message: z.string().max(2000) }),
   z.object({ t: z.literal("bye"), reason: z.string().max(200) }),
@@ -145,6 +164,14 @@ export const workerFrameSchema = z.discriminatedUnion("t", [
     body: chatRequestSchema,
     /** Continue an assistant answer that begins with this text (another target's, cut short) instead of starting one. */
     prefix: z.string().optional(),
+  }),
+  /** Embed each input with `model`; vectors cut to `dimensions` when given. */
+  z.object({
+    t: z.literal("embed"),
+    id,
+    model: z.string().min(1),
+    input: z.array(z.string().min(1)).min(1).max(EMBEDDING_LIMITS.inputs),
+    dimensions: z.number().int().positive().max(EMBEDDING_LIMITS.dimensions).optional(),
   }),
   z.object({ t: z.literal("cancel"), id }),
 ]);
