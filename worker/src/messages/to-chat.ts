@@ -138,5 +138,13 @@ export function toChatRequest(req: MessagesRequest, model: string): Translated {
     ...(typeof req.metadata?.user_id === "string" ? { user: req.metadata.user_id } : {}),
   };
   if (stop.length > 4) only("more than 4 stop_sequences");
-  return { chat: parseChatRequest(raw), anthropicOnly: reasons.length > 0 ? reasons.join("; ") : undefined };
+  const anthropicOnly = reasons.length > 0 ? reasons.join("; ") : undefined;
+  try {
+    return { chat: parseChatRequest(raw), anthropicOnly };
+  } catch (err) {
+    // Nothing but what only Anthropic reads (a lone document): no other target will see it, so a
+    // stand-in is enough for planning. Otherwise the body is wrong, and the error says where.
+    if (anthropicOnly === undefined) throw err;
+    return { chat: parseChatRequest({ model, max_tokens: req.max_tokens, stream: req.stream === true, messages: [{ role: "user", content: `(${anthropicOnly})` }] }), anthropicOnly };
+  }
 }
