@@ -25,6 +25,16 @@ export interface TunnelOptions {
   stableMs?: number;
 }
 
+/** The id of a `request` frame that failed validation, if the text says that much. */
+export function requestIdOf(text: string): string | undefined {
+  try {
+    const v = JSON.parse(text) as { t?: unknown; id?: unknown };
+    return v.t === "request" && typeof v.id === "string" && v.id.length > 0 && v.id.length <= 64 ? v.id : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export class TunnelClient {
   readonly #opts: TunnelOptions;
   #ws: WebSocket | undefined;
@@ -100,7 +110,14 @@ export class TunnelClient {
         return;
       }
       const parsed = parseWorkerFrame(text);
-      if (!parsed.ok) return log.warn("invalid frame from the Worker", { error: parsed.error });
+      if (!parsed.ok) {
+        log.warn("invalid frame from the Worker", { error: parsed.error });
+        // A request this sidecar cannot read (a newer Worker's field, say) is refused at once, not
+        // dropped: the Worker would otherwise wait out its deadline for an answer that never comes.
+        const id = requestIdOf(text);
+        if (id) this.send({ t: "error", id, seq: 0, code: "invalid_request", message: `the sidecar cannot read this request: ${parsed.error}` });
+        return;
+      }
       this.#opts.onFrame(parsed.frame);
     });
     ws.on("unexpected-response", (_req, res) => {
