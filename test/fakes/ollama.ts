@@ -1,13 +1,14 @@
 /**
  * A protocol-faithful fake of Ollama's native API (/api/tags, /api/ps, /api/show, /api/chat,
- * /api/version) for tests: same paths, JSON and NDJSON shapes, error bodies and status codes, with
- * scripted faults (harness.ts). No Ollama server can be installed where Hearth is tested, so this is
+ * /api/embed, /api/version) for tests: same paths, JSON and NDJSON shapes, error bodies and status
+ * codes, with scripted faults (harness.ts). No Ollama server can be installed where Hearth is tested, so this is
  * what the Ollama backend is proven against.
  */
 import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { mulberry32 } from "../../scripts/lib/prng.js";
 import { fakeReply, pieces, startFake, type Fault, type FakeContext, type FakeServer, type RecordedRequest } from "./harness.js";
+import { embedAnswer } from "./ollama-embed.js";
 import { cutNow, draw, pacedTokens, sendPaced, sleep, type Pace, type Spread } from "./paced.js";
 
 export { pacedAnswer, pacedTokens, type Spread } from "./paced.js";
@@ -23,6 +24,14 @@ export interface FakeOllamaModel {
   tools?: boolean;
   /** Bytes, for /api/tags and /api/ps. Default: 1_000_000_000. */
   size?: number;
+  /**
+   * An embedding model (as nomic-embed-text): /api/show lists only the "embedding" capability,
+   * /api/embed answers with fakeVector's vectors, /api/chat refuses it. Default: false (a chat model,
+   * which /api/embed refuses, as current Ollama does).
+   */
+  embedding?: boolean;
+  /** `<family>.embedding_length` in /api/show, and the length of /api/embed's vectors. Default: 768 for an embedding model, else 2048. */
+  embeddingLength?: number;
   /**
    * A chat for the model while it is not loaded waits this long, as Ollama does while it loads it; chats
    * arriving meanwhile wait for the same load, which finishes even if they all leave. Default: 0.
@@ -84,6 +93,8 @@ export interface FakeOllama extends FakeServer {
    * unlike `enqueue`, whose faults go to whichever request comes next.
    */
   enqueueChat(...faults: OllamaFault[]): void;
+  /** The same for the next /api/embed requests (harness faults: status, delay, hang, reset, cut). */
+  enqueueEmbed(...faults: Fault[]): void;
 }
 
 const DEFAULT_MODELS: FakeOllamaModel[] = [
@@ -140,10 +151,10 @@ function show(res: ServerResponse, m: FakeOllamaModel) {
       "general.architecture": family,
       "general.parameter_count": 1_235_814_432,
       [`${family}.context_length`]: m.contextLength ?? 4096,
-      [`${family}.embedding_length`]: 2048,
+      [`${family}.embedding_length`]: embeddingLengthOf(m),
       [`${family}.block_count`]: 16,
     },
-    capabilities: m.tools ? ["completion", "tools"] : ["completion"],
+    capabilities: m.embedding ? ["embedding"] : m.tools ? ["completion", "tools"] : ["completion"],
     modified_at: "2025-01-15T10:00:00.000000000Z",
   });
 }
@@ -180,11 +191,14 @@ function handle(ctx: FakeContext, fake: FakeOllama): Promise<void> | void {
     const own = chatState.get(fake)?.faults.shift();
     return own ? chatWithFault(ctx, own, fake, find) : chat(ctx, fake, find);
   }
+  if (req.method === "POST" && path === "/api/embed") return embed(ctx, fake, find, chatState.get(fake)?.embedFaults.shift());
   return sendError(res, 404, "404 page not found");
 }
 
 interface ChatState {
   faults: OllamaFault[];
+  /** What enqueueEmbed scripted. */
+  embedFaults: Fault[];
   /** The PRNG paced models draw their ranges from. */
   rand: () => number;
   /** Loads in progress, by model name: every chat for that model waits for the same one. */
@@ -215,6 +229,31 @@ function loadModel(fake: FakeOllama, name: string, ms: number): Promise<void> {
 }
 
 type Find = (name: unknown) => FakeOllamaModel | undefined;
+
+const embeddingLengthOf = (m: FakeOllamaModel) => m.embeddingLength ?? (m.embedding ? 768 : 2048);
+
+/** /api/embed: the model loads as for a chat (and stays for keep_alive); the answer comes whole. */
+async function embed(ctx: FakeContext, fake: FakeOllama, find: Find, fault: Fault | undefined) {
+  const { res } = ctx;
+  if (fault?.type === "hang") return;
+  if (fault?.type === "reset" || fault?.type === "cut") return void ctx.req.socket.destroy();
+  if (fault?.type === "delay") await sleep(fault.ms);
+  if (fault?.type === "status") return sendError(res, fault.status, fault.message ?? (fault.status === 503 ? QUEUE_FULL : `injected ${fault.status}`));
+  const body = (ctx.body ?? {}) as { model?: unknown; keep_alive?: unknown };
+  if (typeof body.model !== "string" || body.model === "") return sendError(res, 400, "model is required");
+  const m = find(body.model);
+  if (!m) return sendError(res, 404, `model "${body.model}" not found, try pulling it first`);
+  const name = withTag(m.name);
+  const loadStarted = Date.now();
+  if (!((fake.loaded.get(name) ?? 0) > Date.now()) && m.loadMs) await loadModel(fake, name, m.loadMs * (m.timeScale ?? 1));
+  if (res.destroyed) return;
+  const keep = keepAliveMs(body.keep_alive);
+  if (keep > 0) fake.loaded.set(name, Date.now() + keep);
+  else fake.loaded.delete(name);
+  const answer = embedAnswer(ctx.body, { name, embedding: m.embedding === true, contextLength: m.contextLength ?? 4096, embeddingLength: embeddingLengthOf(m) }, (Date.now() - loadStarted) * 1e6);
+  if (answer.status !== 200) return sendError(res, answer.status, answer.error);
+  sendJson(res, 200, answer.body);
+}
 
 /** A chat-only fault, applied as the harness applies the same fault to any request. */
 async function chatWithFault(ctx: FakeContext, f: OllamaFault, fake: FakeOllama, find: Find) {
@@ -330,6 +369,7 @@ async function chat(ctx: FakeContext, fake: FakeOllama, find: Find, own?: Ollama
   const m = find(body.model);
   if (!m) return sendError(res, 404, `model "${body.model}" not found, try pulling it first`);
   const name = withTag(m.name);
+  if (m.embedding) return sendError(res, 400, `"${name}" does not support chat`);
   if ((body.tools ?? []).length > 0 && !m.tools) return sendError(res, 400, `registry.ollama.ai/library/${name} does not support tools`);
 
   const wasLoaded = (fake.loaded.get(name) ?? 0) > Date.now();
@@ -384,11 +424,12 @@ function ndjsonWriter(res: ServerResponse, fault: OllamaFault | undefined, delay
 export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<FakeOllama> {
   const holder: { fake?: FakeOllama } = {};
   const server = await startFake((ctx) => (holder.fake ? handle(ctx, holder.fake) : undefined), opts.port);
-  const state: ChatState = { faults: [], rand: mulberry32(opts.seed ?? 1), loads: new Map(), generation: 0 };
+  const state: ChatState = { faults: [], embedFaults: [], rand: mulberry32(opts.seed ?? 1), loads: new Map(), generation: 0 };
   const fake: FakeOllama = Object.assign(server, {
     models: (opts.models ?? DEFAULT_MODELS).map((m) => ({ ...m })),
     loaded: new Map<string, number>(),
     enqueueChat: (...f: OllamaFault[]) => void state.faults.push(...f),
+    enqueueEmbed: (...f: Fault[]) => void state.embedFaults.push(...f),
   });
   chatState.set(fake, state);
   const resetRequests = server.reset;
@@ -396,6 +437,7 @@ export async function startFakeOllama(opts: FakeOllamaOptions = {}): Promise<Fak
     resetRequests();
     fake.loaded.clear();
     state.faults.length = 0;
+    state.embedFaults.length = 0;
     state.loads.clear();
     state.generation++;
     state.rand = mulberry32(opts.seed ?? 1);

@@ -1,9 +1,11 @@
 /**
  * A protocol-faithful fake of OpenAI's Chat Completions API for tests and benchmarks: same paths,
  * auth, JSON and SSE shapes, error bodies and retry-after headers, with scripted faults (harness.ts).
+ * Also POST /v1/embeddings (openai-embeddings.ts).
  */
 import type { ServerResponse } from "node:http";
 import { fakeReply, pieces, sseWriter, startFake, type FakeContext, type FakeServer } from "./harness.js";
+import { embeddings } from "./openai-embeddings.js";
 
 export interface FakeOpenAIOptions {
   port?: number;
@@ -34,9 +36,9 @@ const ERROR_TYPES: Record<number, string> = {
   503: "server_error",
 };
 
-function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}) {
+function sendError(res: ServerResponse, status: number, message: string, headers: Record<string, string> = {}, extra: { param?: string; code?: string } = {}) {
   res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify({ error: { message, type: ERROR_TYPES[status] ?? "server_error", param: null, code: null } }));
+  res.end(JSON.stringify({ error: { message, type: ERROR_TYPES[status] ?? "server_error", param: extra.param ?? null, code: extra.code ?? null } }));
 }
 
 const text = (content: unknown): string =>
@@ -51,12 +53,14 @@ const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
 let counter = 0;
 
 function handle({ req, res, body: raw, fault }: FakeContext, apiKey: string): void {
-  if (req.url !== "/v1/chat/completions" || req.method !== "POST") return sendError(res, 404, `Unknown path ${req.url}`);
+  const known = req.method === "POST" && (req.url === "/v1/chat/completions" || req.url === "/v1/embeddings");
+  if (!known) return sendError(res, 404, `Unknown path ${req.url}`);
   if (req.headers.authorization !== `Bearer ${apiKey}`) return sendError(res, 401, "Incorrect API key provided.");
   if (fault?.type === "status") {
     const headers: Record<string, string> = fault.retryAfter ? { "retry-after": fault.retryAfter } : {};
     return sendError(res, fault.status, fault.message ?? `Injected ${fault.status}`, headers);
   }
+  if (req.url === "/v1/embeddings") return embeddings(res, raw, (r, status, message, extra) => sendError(r, status, message, {}, extra));
   const body = raw as Body;
   if (typeof body?.model !== "string") return sendError(res, 400, "you must provide a model parameter");
   if (!Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, 400, "'messages' must be a non-empty array");
