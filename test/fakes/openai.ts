@@ -1,11 +1,12 @@
 /**
  * A protocol-faithful fake of OpenAI's Chat Completions API for tests and benchmarks: same paths,
  * auth, JSON and SSE shapes, error bodies and retry-after headers, with scripted faults (harness.ts).
- * Also POST /v1/embeddings (openai-embeddings.ts).
+ * Also POST /v1/embeddings (openai-embeddings.ts) and POST /v1/responses (openai-responses.ts).
  */
 import type { ServerResponse } from "node:http";
 import { fakeReply, pieces, sseWriter, startFake, type FakeContext, type FakeServer } from "./harness.js";
 import { embeddings } from "./openai-embeddings.js";
+import { responses } from "./openai-responses.js";
 
 export interface FakeOpenAIOptions {
   port?: number;
@@ -53,7 +54,7 @@ const tokens = (s: string) => Math.max(1, Math.ceil(s.length / 4));
 let counter = 0;
 
 function handle({ req, res, body: raw, fault }: FakeContext, apiKey: string): void {
-  const known = req.method === "POST" && (req.url === "/v1/chat/completions" || req.url === "/v1/embeddings");
+  const known = req.method === "POST" && (req.url === "/v1/chat/completions" || req.url === "/v1/embeddings" || req.url === "/v1/responses");
   if (!known) return sendError(res, 404, `Unknown path ${req.url}`);
   if (req.headers.authorization !== `Bearer ${apiKey}`) return sendError(res, 401, "Incorrect API key provided.");
   if (fault?.type === "status") {
@@ -61,6 +62,7 @@ function handle({ req, res, body: raw, fault }: FakeContext, apiKey: string): vo
     return sendError(res, fault.status, fault.message ?? `Injected ${fault.status}`, headers);
   }
   if (req.url === "/v1/embeddings") return embeddings(res, raw, (r, status, message, extra) => sendError(r, status, message, {}, extra));
+  if (req.url === "/v1/responses") return responses(res, raw, fault, (r, status, message, extra) => sendError(r, status, message, {}, extra));
   const body = raw as Body;
   if (typeof body?.model !== "string") return sendError(res, 400, "you must provide a model parameter");
   if (!Array.isArray(body.messages) || body.messages.length === 0) return sendError(res, 400, "'messages' must be a non-empty array");
