@@ -22,6 +22,13 @@ export interface TinyGgufOptions {
    * is dominated by synchronisation). Default: {@link TINY_SHAPE}.
    */
   shape?: ModelShape;
+  /**
+   * `llama.pooling_type` (1 mean, 2 cls, 3 last), which marks a GGUF as an embedding model, as
+   * llama.cpp's converter writes it for sentence-embedding models. Default: not written (a chat model).
+   */
+  poolingType?: number;
+  /** `general.name`. Default: "hearth-tiny". */
+  name?: string;
 }
 
 export interface ModelShape {
@@ -187,7 +194,7 @@ export function tinyGgufBytes(opts: TinyGgufOptions = {}): Buffer {
   const shape = opts.shape ?? TINY_SHAPE;
   const meta: [string, Meta][] = [
     ["general.architecture", { t: "string", v: "llama" }],
-    ["general.name", { t: "string", v: "hearth-tiny" }],
+    ["general.name", { t: "string", v: opts.name ?? "hearth-tiny" }],
     ["general.alignment", { t: "u32", v: ALIGNMENT }],
     ["llama.context_length", { t: "u32", v: opts.contextLength ?? 256 }],
     ["llama.embedding_length", { t: "u32", v: shape.embedding }],
@@ -202,6 +209,7 @@ export function tinyGgufBytes(opts: TinyGgufOptions = {}): Buffer {
     ["tokenizer.ggml.bos_token_id", { t: "u32", v: 1 }],
     ["tokenizer.ggml.eos_token_id", { t: "u32", v: 2 }],
     ["tokenizer.chat_template", { t: "string", v: opts.chatTemplate ?? TINY_CHAT_TEMPLATE }],
+    ...(opts.poolingType === undefined ? [] : [["llama.pooling_type", { t: "u32", v: opts.poolingType }] as [string, Meta]]),
   ];
   const tensors = tensorShapes(tokens.length, shape);
 

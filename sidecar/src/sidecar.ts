@@ -2,7 +2,7 @@
  * The sidecar: backends + admission + the tunnel. It says hello with its state when the Worker
  * welcomes it, reports state on a heartbeat and on change, runs requests, and drains on shutdown.
  */
-import { PROTOCOL_VERSION, type WorkerFrame } from "@hearth/shared";
+import { PROTOCOL_VERSION, type LocalModel, type WorkerFrame } from "@hearth/shared";
 import type { Backend } from "./backends/types.js";
 import { BackendError } from "./backends/types.js";
 import type { Logger } from "./log.js";
@@ -27,8 +27,24 @@ export interface SidecarOptions {
   log: Logger;
   /** On shutdown, how long running requests may take to finish before they are cancelled. Default: 30,000 ms. */
   drainTimeoutMs?: number;
-  /** Routing tags by model id, advertised with the models. Default: none (the Worker infers them from names). */
+  /**
+   * Routing tags by model id, advertised with the models. The tag `embeddings` also offers the model
+   * for POST /v1/embeddings (for a chat model, whose metadata does not say it embeds). Default: none
+   * (the Worker infers tags from names).
+   */
   tags?: Readonly<Record<string, string[]>>;
+}
+
+/** The tag that offers a model for embeddings whatever its metadata says. */
+export const EMBEDDINGS_TAG = "embeddings";
+
+/** Models with their configured tags; the `embeddings` tag marks the model as making embeddings. */
+export function withTags(models: LocalModel[], tags: Readonly<Record<string, string[]>>): LocalModel[] {
+  return models.map((m) => {
+    const own = tags[m.id];
+    if (!own) return m;
+    return { ...m, tags: own, ...(own.includes(EMBEDDINGS_TAG) ? { embeddings: true } : {}) };
+  });
 }
 
 /** State changes are batched for this long before a state frame goes out. */
@@ -89,11 +105,12 @@ export class Sidecar {
         this.#heartbeat = setInterval(() => void this.#sendState("state"), frame.heartbeatMs);
         return;
       case "request":
+      case "embed":
         if (this.#draining) {
           this.#tunnel.send({ t: "error", id: frame.id, seq: 0, code: "draining", message: "the sidecar is shutting down" });
           return;
         }
-        this.#track(this.#handler.run(frame));
+        this.#track(frame.t === "request" ? this.#handler.run(frame) : this.#handler.embed(frame));
         return;
       case "cancel":
         this.#handler.cancel(frame.id);
@@ -109,8 +126,7 @@ export class Sidecar {
   async #refreshModels() {
     const { models, owner } = await collectModels(this.#opts.backends);
     this.#owner = owner;
-    const tags = this.#opts.tags ?? {};
-    return models.map((m) => (tags[m.id] ? { ...m, tags: tags[m.id] } : m));
+    return withTags(models, this.#opts.tags ?? {});
   }
 
   async #sendState(kind: "hello" | "state"): Promise<void> {

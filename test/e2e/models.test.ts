@@ -49,10 +49,10 @@ async function notFound(id: string): Promise<NotFoundError> {
 }
 
 describe("GET /v1/models/{id} through the openai SDK", () => {
-  it("retrieves auto, a local model and a cloud target in OpenAI's model shape", async () => {
-    expect(await client.models.retrieve("auto")).toEqual({ id: "auto", object: "model", created: 0, owned_by: "hearth" });
-    expect(await client.models.retrieve(LOCAL)).toEqual({ id: LOCAL, object: "model", created: 0, owned_by: "local" });
-    expect(await client.models.retrieve(CLOUD)).toEqual({ id: CLOUD, object: "model", created: 0, owned_by: "openai" });
+  it("retrieves auto, a local model and a cloud target in OpenAI's model shape (with what each does)", async () => {
+    expect(await client.models.retrieve("auto")).toEqual({ id: "auto", object: "model", created: 0, owned_by: "hearth", capabilities: ["chat"] });
+    expect(await client.models.retrieve(LOCAL)).toEqual({ id: LOCAL, object: "model", created: 0, owned_by: "local", capabilities: ["chat"] });
+    expect(await client.models.retrieve(CLOUD)).toEqual({ id: CLOUD, object: "model", created: 0, owned_by: "openai", capabilities: ["chat"] });
   });
 
   it("retrieves every model the list holds, as the list shows it", async () => {

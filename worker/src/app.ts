@@ -3,6 +3,7 @@
  *   GET  /healthz                 liveness, no auth
  *   POST /v1/chat/completions     OpenAI-compatible chat (API key)
  *   POST /v1/code                 the same, routed as a code task
+ *   POST /v1/embeddings           OpenAI-compatible embeddings: the named model only, never another
  *   POST /v1/messages             Anthropic's Messages API (Claude Code), and /v1/messages/count_tokens
  *   POST /v1/route/explain        the plan a chat body would get now, not run
  *   GET  /v1/stats                the caller's routing stats (DELETE resets them)
@@ -16,6 +17,7 @@ import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.js";
 import { rateLimit, requireApiKey } from "./auth/middleware.js";
 import { chatRoute } from "./chat/route.js";
+import { embeddingsRoute } from "./embeddings/route.js";
 import { requestContext } from "./http/context.js";
 import { countTokensRoute, messagesRoute } from "./messages/route.js";
 import { cors } from "./http/cors.js";
@@ -40,6 +42,7 @@ export function createApp(): Hono<AppEnv> {
   v1.use("*", requireApiKey(), rateLimit());
   v1.post("/chat/completions", chatRoute());
   v1.post("/code", chatRoute({ forceKind: "code", defaultAuto: true }));
+  v1.post("/embeddings", embeddingsRoute());
   v1.post("/messages", messagesRoute);
   v1.post("/messages/count_tokens", countTokensRoute);
   v1.post("/route/explain", explainRoute());

@@ -88,7 +88,7 @@ describe("GET /v1/models/{id}", () => {
     const u = await newUser();
     const r = await get(u.apiKey, "/v1/models/auto");
     expect(r.status).toBe(200);
-    expect(await r.json()).toEqual({ id: "auto", object: "model", created: 0, owned_by: "hearth" });
+    expect(await r.json()).toEqual({ id: "auto", object: "model", created: 0, owned_by: "hearth", capabilities: ["chat"] });
   });
 
   it("404s model_not_found for an id the list does not hold, its '/' encoded or not", async () => {

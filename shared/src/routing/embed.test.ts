@@ -3,6 +3,7 @@ import { HearthError } from "../errors.js";
 import type { LocalModel, SidecarState } from "../tunnel/protocol.js";
 import { embeddingTarget, isEmbeddingModelName, pickEmbedder } from "./embed.js";
 import { pickLocal, type SidecarView } from "./local.js";
+import { routingPolicySchema } from "./policy.js";
 
 function errorOf(fn: () => unknown): HearthError {
   try {
@@ -35,6 +36,15 @@ describe("embeddingTarget", () => {
     expect(errorOf(() => embeddingTarget("gpt-4o", undefined))).toMatchObject({ code: "model_not_found", status: 404 });
     expect(errorOf(() => embeddingTarget("nomic-embed-text", undefined)).status).toBe(404);
     expect(errorOf(() => embeddingTarget("mistral/embed", undefined)).status).toBe(404);
+  });
+
+  it("lets a policy name one embedding model for auto, and nothing else", () => {
+    expect(routingPolicySchema.parse({ embeddingModel: "local/bge-m3" }).embeddingModel).toBe("local/bge-m3");
+    for (const bad of ["auto", "local", "anthropic/x", "gpt-4o", ""]) {
+      const r = routingPolicySchema.safeParse({ embeddingModel: bad });
+      expect(r.success).toBe(false);
+      expect(r.error?.issues[0]?.path).toEqual(["embeddingModel"]);
+    }
   });
 
   it("says which names can be configured for auto", () => {
@@ -100,6 +110,6 @@ describe("chat routing and embedding-only models", () => {
     const sidecars = [view("a", [model("embedder", { chat: false, contextLength: 8192, sizeBytes: 9e9 }), model("talker", { embeddings: false, loaded: false })])];
     expect(pickLocal(chatFeatures, sidecars)).toMatchObject({ ok: true, model: { id: "talker" } });
     expect(pickLocal({ ...chatFeatures, model: "embedder" }, sidecars)).toEqual({ ok: false, reason: "no_such_model" });
-    expect(pickLocal(chatFeatures, [view("a", [model("embedder", { chat: false })])])).toEqual({ ok: false, reason: "offline" });
+    expect(pickLocal(chatFeatures, [view("a", [model("embedder", { chat: false })])])).toEqual({ ok: false, reason: "no_such_model" });
   });
 });

@@ -31,9 +31,15 @@ function targetOf(name: string): Target | { refusal: HearthError } {
   };
 }
 
+/** The target an embedding model name (not `auto`) names, or undefined. */
+export function parseEmbeddingModel(name: string): Target | undefined {
+  const t = targetOf(name);
+  return "refusal" in t ? undefined : t;
+}
+
 /** Whether `name` can be configured as the embedding model `auto` stands for. */
 export function isEmbeddingModelName(name: string): boolean {
-  return !("refusal" in targetOf(name));
+  return parseEmbeddingModel(name) !== undefined;
 }
 
 /**

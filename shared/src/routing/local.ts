@@ -61,7 +61,8 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
     // Embedding-only models (`chat: false`) never answer a chat.
     const chatModels = s.state.models.filter((m) => m.chat !== false);
     const models = f.model ? chatModels.filter((m) => m.id === f.model) : chatModels;
-    if (models.length === 0) refusals.add(f.model ? "no_such_model" : "offline");
+    // A sidecar whose only models embed has no model for this request, as one without the named model.
+    if (models.length === 0) refusals.add(f.model || chatModels.length < s.state.models.length ? "no_such_model" : "offline");
     for (const m of models) {
       if (m.contextLength < f.promptTokens + f.reserveTokens) refusals.add("context_too_long");
       else if (f.needsTools && !m.tools) refusals.add("no_tool_support");

@@ -3,6 +3,7 @@
  * Every field is optional; the comments name the defaults.
  */
 import { z } from "zod";
+import { isEmbeddingModelName } from "./embed.js";
 import { ruleSchema } from "./rules.js";
 import { parseTarget } from "./targets.js";
 
@@ -72,6 +73,13 @@ export const routingPolicySchema = z
     order: z.enum(["listed", "fastest"]).optional(),
     /** Default: off. */
     hedge: hedgeSchema.optional(),
+    /**
+     * The one embedding model `auto` stands for on POST /v1/embeddings (`local/<model>`,
+     * `openai/<model>`, `text-embedding-…`). Never a list: vectors of different models cannot be
+     * compared, so an embedding request never falls back to another model. Default: the deployment's
+     * HEARTH_EMBEDDING_MODEL (none: `auto` is refused there).
+     */
+    embeddingModel: z.string().max(200).refine(isEmbeddingModelName, { message: "must be local/<model>, openai/<model> or text-embedding-…" }).optional(),
     /**
      * What model names mean on POST /v1/messages (Anthropic's API, e.g. Claude Code), tried before the
      * defaults: the first entry whose `match` (a name, `*` wildcards, case-insensitive) fits the

@@ -1,6 +1,7 @@
 /**
  * What a local backend is to the sidecar: it lists models, runs one chat request as a stream of
- * events, and cleans up. Admission control (slots, queue) is the sidecar's, not the backend's.
+ * events, embeds texts (when it can), and cleans up. Admission control (slots, queue) is the
+ * sidecar's, not the backend's.
  */
 import type { ChatRequest, LocalModel, TunnelErrorCode } from "@hearth/shared";
 
@@ -31,6 +32,18 @@ export interface GenerateOptions {
   prefix?: string;
 }
 
+export interface EmbedOptions {
+  /** Aborts the embedding: the iterator then throws BackendError("cancelled"). */
+  signal: AbortSignal;
+}
+
+/** Vectors for the next inputs, in input order, as the model made them (not yet normalized or cut). */
+export interface EmbedBatch {
+  vectors: ArrayLike<number>[];
+  /** Tokens these inputs took. */
+  promptTokens: number;
+}
+
 export interface Backend {
   readonly kind: LocalModel["backend"];
   /** Models this backend can serve, with metadata. Cheap: called on every heartbeat. */
@@ -42,6 +55,12 @@ export interface Backend {
    * Throws BackendError for every failure a caller should tell apart.
    */
   generate(model: string, req: ChatRequest, opts: GenerateOptions): AsyncIterable<GenerationEvent>;
+  /**
+   * Embeds `inputs` with `model`, yielding vectors in input order as they are made (a batch at a time),
+   * every input once. Loads the model first if needed. Absent when the backend cannot embed.
+   * Throws BackendError; `invalid_request` names the input at fault (too long for the model…).
+   */
+  embed?(model: string, inputs: readonly string[], opts: EmbedOptions): AsyncIterable<EmbedBatch>;
   /** Unloads models and releases native resources. Idempotent. */
   dispose(): Promise<void>;
 }

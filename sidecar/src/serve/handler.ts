@@ -1,15 +1,17 @@
 /**
  * Runs one request that arrived over the tunnel: admission, the backend's generation, frames back
  * (start, coalesced deltas, end — or one error frame), and cancellation when the Worker asks.
+ * Embed requests go the same way through serveEmbed (embed.ts).
  */
 import type { SidecarFrame, WorkerFrame } from "@hearth/shared";
 import { BackendError, type Backend } from "../backends/types.js";
 import type { Logger } from "../log.js";
 import type { Admission } from "./admission.js";
 import { Coalescer, DEFAULT_COALESCE, type CoalesceOptions } from "./coalesce.js";
+import { serveEmbed, type EmbedFrame, type FramingOptions } from "./embed.js";
 
 type RequestFrame = Extract<WorkerFrame, { t: "request" }>;
-type RequestScopedFrame = Extract<SidecarFrame, { t: "start" | "delta" | "alive" | "end" | "error" }>;
+type RequestScopedFrame = Extract<SidecarFrame, { t: "start" | "delta" | "alive" | "end" | "vectors" | "embedded" | "error" }>;
 
 /** While a model generates without text, at most one `alive` frame this often (ms): well inside any idle deadline. */
 const ALIVE_EVERY_MS = 1_000;
@@ -26,6 +28,8 @@ export interface HandlerDeps {
   /** The number of the last state report sent (named in `start`, so the Worker can tell older reports). Default: none. */
   stateN?(): number;
   coalesce?: CoalesceOptions;
+  /** How embed vectors are gathered into frames. Default: serveEmbed's. */
+  embedFraming?: FramingOptions;
 }
 
 export class RequestHandler {
@@ -49,7 +53,17 @@ export class RequestHandler {
   }
 
   /** Resolves when the request has finished one way or another; never rejects. */
-  async run(frame: RequestFrame): Promise<void> {
+  run(frame: RequestFrame): Promise<void> {
+    return this.#scoped(frame, (signal, send) => this.#serve(frame, signal, send));
+  }
+
+  /** An embed request; resolves when it has finished one way or another; never rejects. */
+  embed(frame: EmbedFrame): Promise<void> {
+    return this.#scoped(frame, (signal, send) => serveEmbed(frame, this.#deps, signal, send, this.#deps.embedFraming));
+  }
+
+  /** Numbers the request's frames, makes it cancellable, and turns any failure into one error frame. */
+  async #scoped(frame: RequestFrame | EmbedFrame, serve: (signal: AbortSignal, send: (f: DistributiveOmit<RequestScopedFrame, "seq">) => void) => Promise<void>): Promise<void> {
     const { id } = frame;
     let seq = 0;
     // Every frame of this request is numbered, so the hub can put them back in order.
@@ -58,7 +72,7 @@ export class RequestHandler {
     this.#running.set(id, controller);
     const started = Date.now();
     try {
-      await this.#serve(frame, controller.signal, send);
+      await serve(controller.signal, send);
       this.#deps.log.info("request served", { id, model: frame.model, ms: Date.now() - started });
     } catch (err) {
       const e = err instanceof BackendError ? err : new BackendError("backend_error", err instanceof Error ? err.message : String(err));

@@ -13,6 +13,7 @@ import {
   encodeFrame,
   parseSidecarFrame,
   buildReport,
+  pickEmbedder,
   pickLocal,
   plan as planTargets,
   recordFailure,
@@ -25,7 +26,7 @@ import { config } from "../config.js";
 import { PerfStore } from "../learn/store.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
-import type { HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
+import type { EmbedInput, EmbedOpenResult, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
 
 /** How often the sidecar should report its state. */
 export const HEARTBEAT_MS = 15_000;
@@ -210,6 +211,30 @@ export class SidecarHub extends DurableObject<Env> {
       const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, left, input.features.promptTokens);
       this.#send(ws, { t: "request", id: input.id, model: choice.model.id, body: input.body, ...(input.prefix !== undefined ? { prefix: input.prefix } : {}) });
       return { ok: true, model: choice.model.id, sidecarId: choice.sidecarId, frames };
+    }
+  }
+
+  /**
+   * Embed at home with the named model, on whichever sidecar has it, or say at once why not. Home is
+   * an embedding request's only target (never another model), so a full sidecar is waited for and a
+   * loading model is asked anyway, within the first-content deadline. The breaker is neither asked
+   * nor told: it exists to send chat to the cloud sooner, and an embedding has nowhere else to go.
+   */
+  async embed(input: EmbedInput): Promise<EmbedOpenResult> {
+    const until = Date.now() + input.firstContentMs;
+    for (;;) {
+      const now = Date.now();
+      const choice = pickEmbedder(input.model, this.#views(now), input.avoid);
+      if (!choice.ok) return choice;
+      if (choice.wait === "overloaded") {
+        if (await this.#waitForChange(until)) continue;
+        return { ok: false, reason: "overloaded" };
+      }
+      const ws = this.#sidecars.socketOf(choice.sidecarId);
+      if (!ws) return { ok: false, reason: "offline" };
+      const frames = this.#relay.open(input.id, choice.sidecarId, choice.model.id, ws, Math.max(1, until - now), 0, "embed");
+      this.#send(ws, { t: "embed", id: input.id, model: choice.model.id, input: input.input, ...(input.dimensions ? { dimensions: input.dimensions } : {}) });
+      return { ok: true, sidecarId: choice.sidecarId, frames };
     }
   }
 

@@ -2,6 +2,9 @@
  * In-flight local requests inside the hub: each is a byte stream back to the Worker, fed by the frames
  * its sidecar sends. The hub owns the first-token deadline, so "home is too slow" is decided next to
  * the socket and the home generation is cancelled the moment it is.
+ *
+ * Embedding requests ride the same way (first content: their first vectors): they tell neither the
+ * breaker nor the model's performance window anything, both of which steer chat routing.
  */
 import { encodeFrame, type PerfSample, type SidecarFrame, type TunnelErrorCode } from "@hearth/shared";
 
@@ -11,6 +14,8 @@ export type Outcome = "success" | "failure" | "neutral";
 
 export interface RelayEntry {
   id: string;
+  /** `embed`: an embedding request (no samples, no breaker outcome). */
+  kind: "chat" | "embed";
   sidecarId: string;
   /** The local model serving it (for the performance window). */
   model: string;
@@ -67,11 +72,12 @@ export class Relay {
   }
 
   /** Registers a request and returns the stream the Worker reads. */
-  open(id: string, sidecarId: string, model: string, ws: WebSocket, firstTokenMs: number, promptTokens = 0): ReadableStream<Uint8Array> {
+  open(id: string, sidecarId: string, model: string, ws: WebSocket, firstTokenMs: number, promptTokens = 0, kind: RelayEntry["kind"] = "chat"): ReadableStream<Uint8Array> {
     return new ReadableStream<Uint8Array>({
       start: (controller) => {
         const entry: RelayEntry = {
           id,
+          kind,
           sidecarId,
           model,
           openedAt: Date.now(),
@@ -127,8 +133,8 @@ export class Relay {
   #apply(entry: RelayEntry, frame: RequestFrame, raw: string): void {
     entry.nextSeq++;
     if (frame.t === "start") this.#hooks.onStart?.(entry.sidecarId, entry.model, frame.stateN);
-    // Text, or a sign that the model is generating (a tool call it sends whole): home has started.
-    if ((frame.t === "delta" || frame.t === "alive") && !entry.started) {
+    // Text, or a sign that the model is generating (a tool call it sends whole), or vectors: home has started.
+    if ((frame.t === "delta" || frame.t === "alive" || frame.t === "vectors") && !entry.started) {
       entry.started = true;
       entry.firstAt = Date.now();
       clearTimeout(entry.timer);
@@ -137,6 +143,8 @@ export class Relay {
     this.#pushRaw(entry, raw);
     if (frame.t === "end") {
       this.#sample(entry, true, undefined, frame.usage.completion_tokens);
+      this.#finish(entry, "success");
+    } else if (frame.t === "embedded") {
       this.#finish(entry, "success");
     } else if (frame.t === "error") {
       const unhealthy = !entry.started && UNHEALTHY.has(frame.code);
@@ -147,6 +155,7 @@ export class Relay {
 
   /** One window sample: time to first token, and speed when the answer finished. */
   #sample(entry: RelayEntry, ok: boolean, reason: string | undefined, completionTokens?: number): void {
+    if (entry.kind === "embed") return;
     const now = Date.now();
     const sample: PerfSample = { at: now, ok, ...(reason ? { reason } : {}), ...(entry.promptTokens ? { promptTokens: entry.promptTokens } : {}) };
     if (entry.started) sample.ttftMs = entry.firstAt - entry.openedAt;
@@ -180,7 +189,7 @@ export class Relay {
     if (entry.started || !this.#entries.has(entry.id)) return;
     this.#hooks.cancelAtHome(entry.ws, entry.id);
     // A timeout is a sample at its deadline: a machine that got slower raises its own next deadline.
-    this.#hooks.onSample(entry.model, { at: Date.now(), ok: false, reason: "timeout", ttftMs: ms, ...(entry.promptTokens ? { promptTokens: entry.promptTokens } : {}) });
+    if (entry.kind === "chat") this.#hooks.onSample(entry.model, { at: Date.now(), ok: false, reason: "timeout", ttftMs: ms, ...(entry.promptTokens ? { promptTokens: entry.promptTokens } : {}) });
     this.#push(entry, { t: "error", id: entry.id, code: "timeout", message: `no first token within ${ms} ms` });
     this.#finish(entry, "failure");
   }
@@ -200,7 +209,7 @@ export class Relay {
   #report(entry: RelayEntry, outcome: Outcome): void {
     if (entry.reported) return;
     entry.reported = true;
-    this.#hooks.onOutcome(entry.sidecarId, outcome);
+    if (entry.kind === "chat") this.#hooks.onOutcome(entry.sidecarId, outcome);
   }
 
   #finish(entry: RelayEntry, outcome: Outcome, close = true): void {

@@ -2,7 +2,7 @@
  * What crosses the RPC boundary between the Worker and a user's SidecarHub. Failures are values,
  * never exceptions: workerd logs an exception thrown from an RPC method as uncaught even when caught.
  */
-import type { ChatRequest, LocalFeatures, LocalModel, LocalRefusal, ProviderId, RequestRecord, RouteFeatures, RoutePlan, RoutingPolicy, StatsReport } from "@hearth/shared";
+import type { ChatRequest, EmbedRefusal, LocalFeatures, LocalModel, LocalRefusal, ProviderId, RequestRecord, RouteFeatures, RoutePlan, RoutingPolicy, StatsReport } from "@hearth/shared";
 
 export interface OpenInput {
   /** Unique per attempt; names the request on the tunnel. */
@@ -28,6 +28,28 @@ export type OpenResult =
       frames: ReadableStream<Uint8Array>;
     }
   | { ok: false; reason: LocalRefusal };
+
+/** An embedding request for home: always one named model, on whichever sidecar has it. */
+export interface EmbedInput {
+  /** Unique per attempt; names the request on the tunnel. */
+  id: string;
+  model: string;
+  input: string[];
+  dimensions?: number;
+  /** Cancel at home and report `timeout` if no vectors arrive within this (ms); waiting for a slot counts. */
+  firstContentMs: number;
+  /** Sidecars that failed this request already: another with the model is preferred. Default: none. */
+  avoid?: string[];
+}
+
+export type EmbedOpenResult =
+  | {
+      ok: true;
+      sidecarId: string;
+      /** NDJSON: one tunnel frame per line (vectors, alive, embedded, error), as the sidecar sent them. */
+      frames: ReadableStream<Uint8Array>;
+    }
+  | { ok: false; reason: EmbedRefusal };
 
 export interface HubSidecar {
   sidecarId: string;

@@ -1,6 +1,6 @@
 /**
  * Finds GGUF models on disk and reads what the router needs to know about them (context length,
- * size, tool support) from their metadata, without loading weights.
+ * size, tool support, whether it is an embedding model) from their metadata, without loading weights.
  */
 import { readdir, stat } from "node:fs/promises";
 import { basename, join } from "node:path";
@@ -18,6 +18,10 @@ export interface DiscoveredModel {
   /** `<architecture>.context_length`: what the model was trained with. */
   trainContextLength: number | undefined;
   tools: boolean;
+  /** `embedding`: made for embeddings, not chat (see isEmbeddingMetadata). Default: chat. */
+  kind?: "chat" | "embedding";
+  /** `<architecture>.embedding_length`: the length of its vectors. */
+  embeddingLength?: number;
 }
 
 const SPLIT_PART = /-(\d{5})-of-(\d{5})\.gguf$/i;
@@ -61,6 +65,25 @@ export function isChatModelMetadata(fileInfo: Pick<GgufFileInfo, "metadata">): b
   return general.architecture !== "clip" && general.type !== "adapter";
 }
 
+/** Encoder-only architectures: they embed, and cannot generate. */
+const ENCODER_ARCHITECTURES: ReadonlySet<string> = new Set(["bert", "modern-bert", "nomic-bert", "nomic-bert-moe", "neo-bert", "jina-bert-v2", "jina-bert-v3", "eurobert", "t5encoder"]);
+
+/** Pooling types that make one vector of a sequence: mean (1), cls (2), last (3); not none (0) or rank (4, a reranker). */
+const SEQUENCE_POOLING: ReadonlySet<number> = new Set([1, 2, 3]);
+
+/**
+ * Whether a GGUF is an embedding model: its `<arch>.pooling_type` says how to pool a sequence into one
+ * vector — llama.cpp's converter writes it for sentence-embedding models (BERT family, nomic-embed,
+ * bge, Qwen3-Embedding…), not for chat models — or its architecture is encoder-only. A chat model can
+ * be offered for embeddings too with the sidecar's `embeddings` tag: its metadata cannot say whether
+ * its vectors are any good for retrieval, so that is the operator's call.
+ */
+export function isEmbeddingMetadata(fileInfo: Pick<GgufFileInfo, "metadata" | "architectureMetadata">): boolean {
+  const pooling: unknown = fileInfo.architectureMetadata.pooling_type;
+  const arch: string | undefined = fileInfo.metadata.general.architecture;
+  return (typeof pooling === "number" && SEQUENCE_POOLING.has(pooling)) || (arch !== undefined && ENCODER_ARCHITECTURES.has(arch));
+}
+
 /** The LocalModel the sidecar reports, from what discovery found and what the pool knows now. */
 export function toLocalModel(
   found: DiscoveredModel,
@@ -74,6 +97,7 @@ export function toLocalModel(
     loaded: now.loaded,
     tools: found.tools,
     tokensPerSecond: Math.round(now.tokensPerSecond * 10) / 10,
+    ...(found.kind === "embedding" ? { embeddings: true, chat: false, ...(found.embeddingLength ? { embeddingLength: found.embeddingLength } : {}) } : {}),
   };
 }
 
@@ -105,6 +129,7 @@ export async function describeModelFile(path: string, sizeBytes: number): Promis
   const fileInfo = await readGgufFileInfo(path, { logWarnings: false });
   if (!isChatModelMetadata(fileInfo)) return null;
   const wrapper = wrapperForFile(fileInfo, basename(path));
+  const embeddingLength = fileInfo.architectureMetadata.embedding_length;
   return {
     id: modelIdFromPath(path),
     path,
@@ -112,5 +137,7 @@ export async function describeModelFile(path: string, sizeBytes: number): Promis
     architecture: fileInfo.metadata.general.architecture,
     trainContextLength: trainContextFromMetadata(fileInfo),
     tools: wrapper !== null && wrapperSupportsTools(wrapper),
+    ...(isEmbeddingMetadata(fileInfo) ? { kind: "embedding" as const } : {}),
+    ...(typeof embeddingLength === "number" && embeddingLength > 0 ? { embeddingLength } : {}),
   };
 }

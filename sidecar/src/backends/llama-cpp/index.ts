@@ -5,11 +5,12 @@
  *   pool      which are loaded, their context sequences, the memory budget
  *   request   what a chat request asks for, refused early if it cannot run here
  *   generate  one request on one sequence, as a stream of events
+ *   embedder  a model loaded for embeddings (embed() runs inputs through it one by one)
  */
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import type { ChatRequest, LocalModel } from "@hearth/shared";
 import type { Logger } from "../../log.js";
-import { BackendError, type Backend, type GenerateOptions, type GenerationEvent } from "../types.js";
+import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type GenerateOptions, type GenerationEvent } from "../types.js";
 import { ModelCatalog } from "./catalog.js";
 import { toLocalModel } from "./discover.js";
 import { toBackendError } from "./errors.js";
@@ -58,7 +59,7 @@ class LlamaCppBackend implements Backend {
   async models(): Promise<LocalModel[]> {
     const found = await this.catalog.list();
     return found.map((m) => {
-      const loaded = this.pool.loaded(m.id);
+      const loaded = m.kind === "embedding" ? this.pool.embedderLoaded(m.id) : this.pool.loaded(m.id);
       return toLocalModel(m, {
         loaded: loaded !== undefined,
         contextLength: loaded?.contextSize ?? contextSizeFor(m.trainContextLength, this.options.contextSize),
@@ -77,6 +78,7 @@ class LlamaCppBackend implements Backend {
       if (this.disposing) throw new BackendError("draining", "the llama.cpp backend is shutting down");
       const found = await this.catalog.find(model);
       if (!found) throw new BackendError("model_not_found", `no GGUF model '${model}' in the configured paths`);
+      if (found.kind === "embedding") throw new BackendError("unsupported", `'${model}' is an embedding model: it does not chat`);
       const plan = planGeneration(req, found, opts.prefix);
       if (signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
       const lease = await this.pool.acquire(found, signal);
@@ -84,6 +86,32 @@ class LlamaCppBackend implements Backend {
         yield* runGeneration(lease, plan, { llama: this.llama, signal, onStats: (s) => this.record(model, s) });
       } finally {
         await lease.release();
+      }
+    } catch (err) {
+      throw toBackendError(err, { signal, disposing: this.disposing !== undefined });
+    }
+  }
+
+  async *embed(model: string, inputs: readonly string[], opts: EmbedOptions): AsyncGenerator<EmbedBatch> {
+    const { signal } = opts;
+    try {
+      if (this.disposing) throw new BackendError("draining", "the llama.cpp backend is shutting down");
+      const found = await this.catalog.find(model);
+      if (!found) throw new BackendError("model_not_found", `no GGUF model '${model}' in the configured paths`);
+      const lease = await this.pool.acquireEmbedder(found, signal);
+      try {
+        const { embedder } = lease;
+        for (let i = 0; i < inputs.length; i++) {
+          if (signal.aborted) throw new BackendError("cancelled", "cancelled");
+          const text = inputs[i] ?? "";
+          const tokens = embedder.tokens(text);
+          if (tokens >= embedder.contextSize) {
+            throw new BackendError("invalid_request", `input[${i}] is ${tokens} tokens; '${model}' takes fewer than ${embedder.contextSize}`);
+          }
+          yield { vectors: [await embedder.embed(text)], promptTokens: tokens };
+        }
+      } finally {
+        lease.release();
       }
     } catch (err) {
       throw toBackendError(err, { signal, disposing: this.disposing !== undefined });

@@ -3,6 +3,10 @@
  * the one load), gets one context with `parallel` sequences, and lends a sequence to each request.
  * Models stay loaded while they fit the memory budget; a load that would exceed it first unloads
  * the least recently used idle models.
+ *
+ * A model used for embeddings is loaded as an embedder: its weights and one embedding context
+ * (embedder.ts), under the same budget and eviction. A model used both to chat and to embed (a chat
+ * model tagged `embeddings`) is loaded once for each: llama.cpp's chat and embedding contexts differ.
  */
 import {
   GgufInsights,
@@ -18,6 +22,7 @@ import type { Logger } from "../../log.js";
 import { BackendError } from "../types.js";
 import type { DiscoveredModel } from "./discover.js";
 import { abortable } from "./errors.js";
+import { EMBED_SUFFIX, estimateEmbedder, loadEmbedder, type Embedder } from "./embedder.js";
 import { contextSizeFor } from "./options.js";
 
 export interface PoolOptions {
@@ -56,14 +61,22 @@ interface Ready extends LoadedModel {
 }
 
 interface Entry {
+  /** The model's id; the map key adds EMBED_SUFFIX for an embedder. */
   readonly id: string;
+  readonly kind: "chat" | "embed";
   /** Estimated bytes (weights + context); 0 until estimated. */
   bytes: number;
   /** Leases out plus requests waiting for the load or a sequence: such a model is never evicted. */
   users: number;
   lastUsed: number;
-  ready: Ready | undefined;
-  load: Promise<Ready>;
+  ready: Ready | Embedder | undefined;
+  load: Promise<Ready | Embedder>;
+}
+
+/** An embedder lent to one request. Inputs are embedded one at a time on its one sequence. */
+export interface EmbedLease {
+  readonly embedder: Embedder;
+  release(): void;
 }
 
 const MB = 1024 * 1024;
@@ -80,20 +93,46 @@ export class ModelPool {
 
   /** Ids of models being loaded right now. */
   loading(): string[] {
-    return [...this.entries.values()].filter((e) => e.ready === undefined).map((e) => e.id);
+    return [...new Set([...this.entries.values()].filter((e) => e.ready === undefined).map((e) => e.id))];
   }
 
   loaded(id: string): LoadedModel | undefined {
-    return this.entries.get(id)?.ready;
+    return this.entries.get(id)?.ready as Ready | undefined;
+  }
+
+  embedderLoaded(id: string): Embedder | undefined {
+    return this.entries.get(id + EMBED_SUFFIX)?.ready as Embedder | undefined;
+  }
+
+  /** Lends `found`'s embedder, loading it first if needed. */
+  async acquireEmbedder(found: DiscoveredModel, signal: AbortSignal): Promise<EmbedLease> {
+    if (this.disposed) throw new BackendError("draining", "the llama.cpp backend is shutting down");
+    const entry = this.entries.get(found.id + EMBED_SUFFIX) ?? this.start(found, "embed");
+    entry.users++;
+    try {
+      const embedder = (entry.ready ?? (await abortable(entry.load, signal))) as Embedder;
+      entry.lastUsed = performance.now();
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        entry.users--;
+        entry.lastUsed = performance.now();
+      };
+      return { embedder, release };
+    } catch (err) {
+      entry.users--;
+      throw err;
+    }
   }
 
   /** Lends a sequence of `found`'s model, loading it first if needed. Waits (abortably) when all are busy. */
   async acquire(found: DiscoveredModel, signal: AbortSignal): Promise<Lease> {
     if (this.disposed) throw new BackendError("draining", "the llama.cpp backend is shutting down");
-    const entry = this.entries.get(found.id) ?? this.start(found);
+    const entry = this.entries.get(found.id) ?? this.start(found, "chat");
     entry.users++;
     try {
-      const ready = entry.ready ?? (await abortable(entry.load, signal));
+      const ready = (entry.ready ?? (await abortable(entry.load, signal))) as Ready;
       const sequence = ready.free.pop() ?? (await this.waitForSequence(ready, signal));
       entry.lastUsed = performance.now();
       let released = false;
@@ -114,20 +153,33 @@ export class ModelPool {
     this.disposed = true;
     const entries = [...this.entries.values()];
     this.entries.clear();
-    await Promise.all(entries.map((e) => e.load.then((ready) => this.unload(e.id, ready), () => {})));
+    await Promise.all(entries.map((e) => e.load.then((ready) => this.unload(e, ready), () => {})));
   }
 
-  private start(found: DiscoveredModel): Entry {
-    const state = { id: found.id, bytes: 0, users: 0, lastUsed: performance.now(), ready: undefined };
-    const entry: Entry = Object.assign(state, { load: this.load(state, found) });
+  private static key(e: Pick<Entry, "id" | "kind">): string {
+    return e.kind === "embed" ? e.id + EMBED_SUFFIX : e.id;
+  }
+
+  private start(found: DiscoveredModel, kind: Entry["kind"]): Entry {
+    const state = { id: found.id, kind, bytes: 0, users: 0, lastUsed: performance.now(), ready: undefined };
+    const entry: Entry = Object.assign(state, { load: kind === "chat" ? this.load(state, found) : this.loadEmbedder(state, found) });
+    const key = ModelPool.key(entry);
     entry.load.then(
       (ready) => (entry.ready = ready),
       () => {
-        if (this.entries.get(entry.id) === entry) this.entries.delete(entry.id);
+        if (this.entries.get(key) === entry) this.entries.delete(key);
       },
     );
-    this.entries.set(found.id, entry);
+    this.entries.set(key, entry);
     return entry;
+  }
+
+  /** Runs with `entry` not yet in the map; it is there by the first await. */
+  private async loadEmbedder(entry: Omit<Entry, "load">, found: DiscoveredModel): Promise<Embedder> {
+    const contextSize = contextSizeFor(found.trainContextLength, this.options.contextSize);
+    entry.bytes = await estimateEmbedder(this.llama, found.path, contextSize);
+    await this.makeRoom(entry);
+    return loadEmbedder(this.llama, found, { contextSize, threads: this.options.threads, onProgress: this.options.onProgress, logger: this.options.logger, isDisposed: () => this.disposed });
   }
 
   /** Runs with `entry` not yet in the map; it is there by the first await. */
@@ -177,15 +229,19 @@ export class ModelPool {
       victims.push(victim);
       used -= victim.bytes;
     }
-    for (const v of victims) this.entries.delete(v.id);
-    await Promise.all(victims.map((v) => (v.ready ? this.unload(v.id, v.ready) : undefined)));
+    for (const v of victims) this.entries.delete(ModelPool.key(v));
+    await Promise.all(victims.map((v) => (v.ready ? this.unload(v, v.ready) : undefined)));
   }
 
-  private async unload(id: string, ready: Ready): Promise<void> {
-    for (const w of ready.waiters.splice(0)) w.reject(new BackendError("draining", `model '${id}' was unloaded`));
-    await ready.context.dispose();
-    await ready.model.dispose();
-    this.options.logger.info("model unloaded", { model: id });
+  private async unload(entry: Pick<Entry, "id" | "kind">, ready: Ready | Embedder): Promise<void> {
+    if (entry.kind === "embed") await (ready as Embedder).dispose();
+    else {
+      const chat = ready as Ready;
+      for (const w of chat.waiters.splice(0)) w.reject(new BackendError("draining", `model '${entry.id}' was unloaded`));
+      await chat.context.dispose();
+      await chat.model.dispose();
+    }
+    this.options.logger.info("model unloaded", { model: entry.id, kind: entry.kind });
   }
 
   private waitForSequence(ready: Ready, signal: AbortSignal): Promise<LlamaContextSequence> {

@@ -1,11 +1,11 @@
 /**
  * The Ollama backend: chat requests run on a local Ollama server through the official client.
  * Ollama owns its models (loading, unloading, its own queue); this backend lists them, streams one
- * chat per generate(), and turns Ollama's failures into tunnel error codes.
+ * chat per generate(), embeds through /api/embed, and turns Ollama's failures into tunnel error codes.
  */
 import type { ChatRequest } from "@hearth/shared";
 import { createLogger, type Logger } from "../../log.js";
-import { BackendError, type Backend, type GenerateOptions, type GenerationEvent } from "../types.js";
+import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type GenerateOptions, type GenerationEvent } from "../types.js";
 import { discoveryClient, ollamaClient, type ChatClient } from "./client.js";
 import { toBackendError } from "./errors.js";
 import { createModelCatalog } from "./models.js";
@@ -40,6 +40,11 @@ interface Flight {
 }
 
 const NS_PER_S = 1e9;
+/**
+ * Inputs per /api/embed call. Ollama embeds a batch input by input anyway; smaller calls let vectors
+ * reach the Worker as they are made (proof home is working) and a cancel take effect between calls.
+ */
+export const EMBED_BATCH = 32;
 /** After the final line, how long the rest of a response (its terminator) may take before the request is aborted. */
 const DRAIN_MS = 1_000;
 
@@ -111,6 +116,38 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     }
   }
 
+  async function* embed(model: string, inputs: readonly string[], opts: EmbedOptions): AsyncGenerator<EmbedBatch> {
+    if (disposed) throw new BackendError("draining", "the Ollama backend is shut down");
+    const flight: Flight = { model, controller: new AbortController(), streaming: false };
+    const abort = () => flight.controller.abort();
+    if (opts.signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
+    opts.signal.addEventListener("abort", abort, { once: true });
+    flights.add(flight);
+    const { client } = ollamaClient(host, baseFetch, flight.controller.signal);
+    try {
+      for (let i = 0; i < inputs.length; i += EMBED_BATCH) {
+        const input = inputs.slice(i, i + EMBED_BATCH);
+        // truncate: false — an input longer than the model's context is refused, as OpenAI refuses it,
+        // rather than embedded cut short without a word.
+        const res = await client.embed({ model, input, truncate: false, ...(keepAlive !== undefined ? { keep_alive: keepAlive } : {}) });
+        if (!flight.streaming) {
+          flight.streaming = true;
+          catalog.invalidate();
+        }
+        if (res.embeddings.length !== input.length) throw new BackendError("backend_error", `Ollama returned ${res.embeddings.length} vectors for ${input.length} inputs`);
+        yield { vectors: res.embeddings, promptTokens: res.prompt_eval_count ?? 0 };
+      }
+    } catch (err) {
+      if (disposed && flight.controller.signal.aborted) throw new BackendError("draining", "the Ollama backend shut down mid-embedding", { cause: err });
+      if (flight.controller.signal.aborted) throw new BackendError("cancelled", "embedding cancelled", { cause: err });
+      throw toBackendError(err, { host, model });
+    } finally {
+      opts.signal.removeEventListener("abort", abort);
+      flights.delete(flight);
+      flight.controller.abort();
+    }
+  }
+
   return {
     kind: "ollama",
     models: () => catalog.models(),
@@ -125,7 +162,8 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
       return [...ids];
     },
     generate,
-    /** Aborts chats in flight. Models stay loaded: Ollama owns them, and keep_alive unloads them. */
+    embed,
+    /** Aborts chats and embeddings in flight. Models stay loaded: Ollama owns them, and keep_alive unloads them. */
     async dispose() {
       disposed = true;
       for (const f of flights) f.controller.abort();

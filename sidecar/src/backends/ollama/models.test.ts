@@ -10,7 +10,7 @@ const show = (s: { info?: Record<string, unknown>; capabilities?: string[]; para
 describe("readShow", () => {
   it("reads <arch>.context_length and the capabilities", () => {
     const facts = readShow(show({ info: { "general.architecture": "qwen2", "qwen2.context_length": 32768 }, capabilities: ["completion", "tools"] }));
-    expect(facts).toEqual({ trainedContext: 32768, tools: true, chat: true });
+    expect(facts).toEqual({ trainedContext: 32768, tools: true, chat: true, embeddings: false });
   });
 
   it("reads a Modelfile num_ctx, marks embedding-only models, and falls back to the template without capabilities", () => {
@@ -18,17 +18,23 @@ describe("readShow", () => {
       modelfileNumCtx: 8192,
       tools: false,
       chat: false,
+      embeddings: true,
     });
-    expect(readShow(show({ info: { "llama.context_length": 4096 }, template: "{{ .Tools }}" }))).toEqual({ trainedContext: 4096, tools: true, chat: true });
+    expect(readShow(show({ info: { "general.architecture": "bert", "bert.context_length": 512, "bert.embedding_length": 768 }, capabilities: ["embedding"] }))).toMatchObject({
+      trainedContext: 512,
+      embeddings: true,
+      embeddingLength: 768,
+    });
+    expect(readShow(show({ info: { "llama.context_length": 4096 }, template: "{{ .Tools }}" }))).toEqual({ trainedContext: 4096, tools: true, chat: true, embeddings: false });
   });
 });
 
 describe("contextLength", () => {
   it("is the asked num_ctx capped at the trained length, else what is known, else 2048", () => {
-    expect(contextLength({ trainedContext: 131072, tools: false, chat: true }, 8192)).toBe(8192);
-    expect(contextLength({ trainedContext: 4096, modelfileNumCtx: 16384, tools: false, chat: true })).toBe(4096);
-    expect(contextLength({ trainedContext: 131072, tools: false, chat: true })).toBe(131072);
-    expect(contextLength({ tools: false, chat: true })).toBe(2048);
+    expect(contextLength({ trainedContext: 131072, tools: false, chat: true, embeddings: false }, 8192)).toBe(8192);
+    expect(contextLength({ trainedContext: 4096, modelfileNumCtx: 16384, tools: false, chat: true, embeddings: false })).toBe(4096);
+    expect(contextLength({ trainedContext: 131072, tools: false, chat: true, embeddings: false })).toBe(131072);
+    expect(contextLength({ tools: false, chat: true, embeddings: false })).toBe(2048);
   });
 });
 
@@ -72,10 +78,11 @@ function catalogWith(stub: ReturnType<typeof stubClient>) {
 }
 
 describe("createModelCatalog", () => {
-  it("lists chat models with their facts, skipping embedding-only ones", async () => {
+  it("lists chat models with their facts, and embedding-only ones marked chat: false", async () => {
     const { catalog } = catalogWith(stubClient());
     expect(await catalog.models()).toEqual([
       { id: "a:latest", backend: "ollama", contextLength: 8192, sizeBytes: 1000, loaded: true, tools: true, tokensPerSecond: 0 },
+      { id: "emb:latest", backend: "ollama", contextLength: 8192, sizeBytes: 1000, loaded: false, tools: false, tokensPerSecond: 0, embeddings: true, chat: false },
     ]);
     expect(catalog.isLoaded("a:latest")).toBe(true);
   });
@@ -106,7 +113,7 @@ describe("createModelCatalog", () => {
     expect(lines[0]).toContain("not reachable at http://127.0.0.1:11434");
     stub.state.down = false;
     advance(5000);
-    expect(await catalog.models()).toHaveLength(1);
+    expect(await catalog.models()).toHaveLength(2);
     expect(lines.at(-1)).toContain("reachable again");
   });
 });

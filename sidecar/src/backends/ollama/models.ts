@@ -1,6 +1,7 @@
 /**
  * Model discovery: /api/tags (what is installed) + /api/ps (what is loaded) + /api/show per model
- * (context length, capabilities) → LocalModel[].
+ * (context length, capabilities) → LocalModel[]: chat models, and embedding models (capability
+ * `embedding`), the embedding-only ones marked `chat: false`.
  *
  * models() runs on every heartbeat, so the list is re-read at most every `refreshMs`, concurrent
  * callers share one refresh, and /api/show answers are cached per digest (a digest names one exact
@@ -21,6 +22,10 @@ export interface ShowFacts {
   tools: boolean;
   /** False for embedding-only models, which cannot chat. */
   chat: boolean;
+  /** Capability `embedding`: /api/embed works with it. */
+  embeddings: boolean;
+  /** `<arch>.embedding_length` from model_info: the length of its vectors. */
+  embeddingLength?: number;
 }
 
 /** Used when neither /api/show nor the options say anything: Ollama's smallest default num_ctx. */
@@ -32,6 +37,7 @@ export function readShow(show: Pick<ShowResponse, "model_info" | "capabilities" 
   const arch = info["general.architecture"];
   const key = typeof arch === "string" ? `${arch}.context_length` : Object.keys(info).find((k) => k.endsWith(".context_length"));
   const trained = key !== undefined ? info[key] : undefined;
+  const embeddingLength = typeof arch === "string" ? info[`${arch}.embedding_length`] : undefined;
   const numCtx = /^num_ctx\s+(\d+)/m.exec(show.parameters ?? "")?.[1];
   const caps = show.capabilities;
   return {
@@ -40,6 +46,9 @@ export function readShow(show: Pick<ShowResponse, "model_info" | "capabilities" 
     // Ollama before capabilities existed: a template that renders .Tools is a tools template.
     tools: caps ? caps.includes("tools") : (show.template ?? "").includes(".Tools"),
     chat: caps ? caps.includes("completion") : true,
+    // Ollama before capabilities existed cannot say; its chat models are not offered for embeddings.
+    embeddings: caps ? caps.includes("embedding") : false,
+    ...(typeof embeddingLength === "number" && embeddingLength > 0 ? { embeddingLength } : {}),
   };
 }
 
@@ -64,6 +73,8 @@ export function toLocalModel(tag: Pick<ModelResponse, "name" | "size">, facts: S
     loaded,
     tools: facts.tools,
     tokensPerSecond,
+    ...(facts.embeddings ? { embeddings: true, ...(facts.embeddingLength ? { embeddingLength: facts.embeddingLength } : {}) } : {}),
+    ...(facts.chat ? {} : { chat: false }),
   };
 }
 
@@ -122,7 +133,7 @@ export function createModelCatalog(opts: ModelCatalogOptions): ModelCatalog {
       down = false;
       return tags.models.flatMap((tag, i) => {
         const f = facts[i];
-        return f?.chat ? [toLocalModel(tag, f, loaded.has(tag.name), opts.numCtx, speeds.get(tag.name))] : [];
+        return f && (f.chat || f.embeddings) ? [toLocalModel(tag, f, loaded.has(tag.name), opts.numCtx, speeds.get(tag.name))] : [];
       });
     } catch (err) {
       if (!down) opts.log.warn("ollama: offering no models until it answers", { error: toBackendError(err, { host: opts.host }).message });
