@@ -5,6 +5,7 @@
  *   POST /v1/code                 the same, routed as a code task
  *   POST /v1/embeddings           OpenAI-compatible embeddings: the named model only, never another
  *   POST /v1/messages             Anthropic's Messages API (Claude Code), and /v1/messages/count_tokens
+ *   POST /v1/responses            OpenAI's Responses API; GET and DELETE /v1/responses/{id} for stored ones
  *   POST /v1/route/explain        the plan a chat body would get now, not run
  *   GET  /v1/stats                the caller's routing stats (DELETE resets them)
  *   GET  /v1/models               models this key can use (API key)
@@ -20,6 +21,7 @@ import { chatRoute } from "./chat/route.js";
 import { embeddingsRoute } from "./embeddings/route.js";
 import { requestContext } from "./http/context.js";
 import { countTokensRoute, messagesRoute } from "./messages/route.js";
+import { deleteResponseRoute, getResponseRoute, responsesRoute } from "./responses/route.js";
 import { cors } from "./http/cors.js";
 import { notFound, onError } from "./http/errors.js";
 import type { AppEnv } from "./http/types.js";
@@ -45,6 +47,9 @@ export function createApp(): Hono<AppEnv> {
   v1.post("/embeddings", embeddingsRoute());
   v1.post("/messages", messagesRoute);
   v1.post("/messages/count_tokens", countTokensRoute);
+  v1.post("/responses", responsesRoute);
+  v1.get("/responses/:id", getResponseRoute);
+  v1.delete("/responses/:id", deleteResponseRoute);
   v1.post("/route/explain", explainRoute());
   v1.get("/stats", getStats);
   v1.delete("/stats", resetStats);

@@ -12,6 +12,7 @@ import type { AppEnv } from "../http/types.js";
 import type { Planned } from "../routing/plan.js";
 import { releasePreStarted, type HomeContext } from "../targets/home.js";
 import type { NativeMessages } from "../providers/anthropic/native.js";
+import type { NativeResponses } from "../providers/openai/responses.js";
 import { openersFor } from "../targets/index.js";
 import type { Chunk } from "../targets/types.js";
 
@@ -38,6 +39,8 @@ export function answerDeadlines(cfg: HearthConfig, policy: RoutingPolicy): Reque
 export interface RunExtras {
   /** The client spoke Anthropic's Messages API: Anthropic targets get its own body. */
   anthropic?: NativeMessages;
+  /** The client spoke OpenAI's Responses API: OpenAI targets get its own body. */
+  openaiResponses?: NativeResponses;
   /** Only this provider can take the request (and why); other targets refuse it up front. */
   only?: { provider: string; what: string };
   /** When an answer counts as begun for this client. Default: its first substantive chunk. */
@@ -59,7 +62,13 @@ export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest,
     preStarted: planned.opened && first ? { id: planned.opened.id, model: first.model, result: planned.opened.result } : undefined,
     waitUntil: (p) => c.executionCtx.waitUntil(p),
   };
-  const cloud = { env: c.env, req, requestId: c.get("requestId"), ...(extras.anthropic ? { anthropic: extras.anthropic } : {}) };
+  const cloud = {
+    env: c.env,
+    req,
+    requestId: c.get("requestId"),
+    ...(extras.anthropic ? { anthropic: extras.anthropic } : {}),
+    ...(extras.openaiResponses ? { openaiResponses: extras.openaiResponses } : {}),
+  };
   const run = new PlanRun(planned.plan, openersFor(cloud, home, extras.only), {
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: request.signal,

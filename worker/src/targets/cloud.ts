@@ -1,6 +1,7 @@
 /** A cloud provider as a target: its transforms and SDK behind the Opener interface. */
 import type { AttemptFailure, ChatRequest, CloudProviderId, PlannedTarget } from "@hearth/shared";
 import { openNative, type NativeMessages } from "../providers/anthropic/native.js";
+import { openResponses, type NativeResponses } from "../providers/openai/responses.js";
 import { providers } from "../providers/registry.js";
 import type { Opener } from "./types.js";
 
@@ -10,6 +11,8 @@ export interface CloudContext {
   requestId: string;
   /** The client spoke Anthropic's Messages API: an Anthropic target gets its own body and answers in its own events. */
   anthropic?: NativeMessages;
+  /** The client spoke OpenAI's Responses API: an OpenAI target gets its own body and answers in its own events. */
+  openaiResponses?: NativeResponses;
 }
 
 export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
@@ -22,6 +25,7 @@ export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
       if (!cfg) throw new NotConfigured();
       const call = { signal, requestId: ctx.requestId };
       if (ctx.anthropic && target.provider === "anthropic" && prefix === undefined) return openNative(cfg, target.model, ctx.anthropic, call);
+      if (ctx.openaiResponses && target.provider === "openai" && prefix === undefined) return openResponses(cfg, target.model, ctx.openaiResponses, call);
       const req = prefix === undefined ? ctx.req : provider.continuation(ctx.req, prefix);
       return provider.stream(req, target.model, cfg, call);
     },

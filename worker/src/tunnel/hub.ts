@@ -24,6 +24,7 @@ import {
 import { createLogger } from "../log.js";
 import { config } from "../config.js";
 import { PerfStore } from "../learn/store.js";
+import { ResponseStore } from "../responses/store.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
 import type { EmbedInput, EmbedOpenResult, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
@@ -35,6 +36,7 @@ export class SidecarHub extends DurableObject<Env> {
   readonly #sidecars: Sidecars;
   readonly #relay: Relay;
   readonly #perf: PerfStore;
+  readonly #responses: ResponseStore;
   readonly #log;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -42,6 +44,7 @@ export class SidecarHub extends DurableObject<Env> {
     this.#log = createLogger(config(env).logLevel, { component: "hub" });
     this.#sidecars = new Sidecars(ctx);
     this.#perf = new PerfStore(ctx.storage, config(env).perf);
+    this.#responses = new ResponseStore(ctx.storage);
     this.#relay = new Relay({
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
@@ -178,6 +181,33 @@ export class SidecarHub extends DurableObject<Env> {
 
   async resetStats(): Promise<void> {
     await this.#perf.reset(Date.now());
+  }
+
+  /**
+   * The Responses API's store (responses/store.ts): what a turn needs from earlier ones (as JSON of
+   * its Context), storing a response (JSON of a StoredResponse), reading and deleting one. JSON text
+   * crosses the RPC as one copy.
+   */
+  async responsesContext(previous: string | null, refs: string[]): Promise<string> {
+    return JSON.stringify(this.#responses.context(previous, refs, Date.now()));
+  }
+
+  async responsesPut(record: string): Promise<void> {
+    await this.#responses.put(record, Date.now());
+  }
+
+  async responsesGet(id: string): Promise<string | null> {
+    const r = this.#responses.get(id, Date.now());
+    return r ? JSON.stringify(r) : null;
+  }
+
+  async responsesDelete(id: string): Promise<boolean> {
+    return this.#responses.delete(id);
+  }
+
+  /** The only alarm is the response store's: it deletes what has expired and sets the next one. */
+  override async alarm(): Promise<void> {
+    await this.#responses.expire(Date.now());
   }
 
   #views(now: number) {
