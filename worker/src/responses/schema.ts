@@ -24,7 +24,7 @@ const itemSchemas: Readonly<Record<string, z.ZodType>> = {
   item_reference: z.object({ id: z.string().min(1) }).passthrough(),
 };
 
-const item = z.object({ type: z.string().min(1).optional() }).passthrough();
+const item = z.object({ type: z.string().min(1).nullish() }).passthrough();
 
 const functionTool = z
   .object({
@@ -78,7 +78,7 @@ export const responsesRequestSchema = z
 
 export type Json = Record<string, unknown>;
 /** An input or output item: `type` says which (a message when absent). */
-export type Item = Json & { type?: string };
+export type Item = Json & { type?: string | null };
 export type ResponsesRequest = z.infer<typeof responsesRequestSchema> & Json;
 
 function invalid(param: string, message: string): HearthError {
@@ -91,8 +91,8 @@ function firstIssue(r: { success: false; error: z.ZodError }, prefix: (string | 
   return invalid(param || "body", `${issue?.message ?? "invalid"}.`);
 }
 
-/** An item's type: a message when it names none (OpenAI's EasyInputMessage). */
-export const typeOf = (item: Item): string => item.type ?? "message";
+/** An item's type. Without one: a message when it has a role (OpenAI's EasyInputMessage), else a reference by id. */
+export const typeOf = (item: Item): string => item.type ?? (item.role === undefined && typeof item.id === "string" ? "item_reference" : "message");
 
 export function parseResponsesRequest(body: unknown): ResponsesRequest {
   if (typeof body !== "object" || body === null || Array.isArray(body)) throw new HearthError("invalid_request", "The request body must be a JSON object.");
