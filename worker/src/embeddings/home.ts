@@ -35,7 +35,7 @@ const GRACE_MS = 1_000;
 const CANCEL_GRACE_MS = 2_000;
 
 /** Home cannot take the request now; it was not sent. */
-class HomeRefused extends Error {
+export class HomeRefused extends Error {
   readonly reason: EmbedRefusal;
   constructor(reason: EmbedRefusal) {
     super(`home cannot embed now: ${reason}`);

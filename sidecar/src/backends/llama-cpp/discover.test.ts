@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { isChatModelMetadata, isModelFileName, modelIdFromPath, splitPartPaths, toLocalModel, trainContextFromMetadata, type DiscoveredModel } from "./discover.js";
+import { isChatModelMetadata, isEmbeddingMetadata, isModelFileName, modelIdFromPath, splitPartPaths, toLocalModel, trainContextFromMetadata, type DiscoveredModel } from "./discover.js";
 import type { GgufFileInfo } from "node-llama-cpp";
 
 describe("modelIdFromPath", () => {
@@ -39,6 +39,24 @@ describe("metadata rules", () => {
   });
 });
 
+describe("isEmbeddingMetadata", () => {
+  const meta = (architecture: string, pooling?: number) => info({ metadata: { general: { architecture } }, architectureMetadata: pooling === undefined ? {} : { pooling_type: pooling } });
+  it("is an embedding model when the metadata says how to pool a sequence (mean, cls, last)", () => {
+    expect(isEmbeddingMetadata(meta("qwen3", 3))).toBe(true);
+    expect(isEmbeddingMetadata(meta("llama", 1))).toBe(true);
+    expect(isEmbeddingMetadata(meta("llama", 2))).toBe(true);
+  });
+  it("is one for encoder-only architectures, whatever the pooling key says", () => {
+    expect(isEmbeddingMetadata(meta("bert"))).toBe(true);
+    expect(isEmbeddingMetadata(meta("nomic-bert"))).toBe(true);
+  });
+  it("is not one for chat models, no pooling, or a reranker's rank pooling", () => {
+    expect(isEmbeddingMetadata(meta("llama"))).toBe(false);
+    expect(isEmbeddingMetadata(meta("llama", 0))).toBe(false);
+    expect(isEmbeddingMetadata(meta("qwen3", 4))).toBe(false);
+  });
+});
+
 describe("toLocalModel", () => {
   const found: DiscoveredModel = { id: "m", path: "/m.gguf", sizeBytes: 123, architecture: "llama", trainContextLength: 8192, tools: true };
   it("reports what discovery found and what the pool knows now", () => {
@@ -51,5 +69,10 @@ describe("toLocalModel", () => {
       tools: true,
       tokensPerSecond: 12.3,
     });
+  });
+  it("marks an embedding model: embeddings, its vector length, and never chat", () => {
+    const embedder: DiscoveredModel = { ...found, kind: "embedding", embeddingLength: 768 };
+    expect(toLocalModel(embedder, { loaded: false, contextLength: 512, tokensPerSecond: 0 })).toMatchObject({ embeddings: true, embeddingLength: 768, chat: false });
+    expect(toLocalModel({ ...found, embeddingLength: 4096 }, { loaded: false, contextLength: 512, tokensPerSecond: 0 })).not.toHaveProperty("embeddings");
   });
 });
