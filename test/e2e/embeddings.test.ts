@@ -140,6 +140,14 @@ describe("served at home by Ollama", () => {
     expect(embedCalls().length).toBe(5);
   });
 
+  it("carries the largest batch (2,048 inputs, ~8 MB of base64 vectors) over many tunnel frames", async () => {
+    const input = Array.from({ length: 2048 }, (_, i) => `chunk ${i} of a long document`);
+    const r = await clientOf(users.ollama).embeddings.create({ model: HOME, input });
+    expect(r.data).toHaveLength(2048);
+    expect(r.data.every((d, i) => d.index === i)).toBe(true);
+    expectClose(r.data[2047]?.embedding ?? [], fakeVector(NOMIC, "chunk 2047 of a long document", 768));
+  });
+
   it("refuses dimensions above the model's size, and an input too long for it, with a 400", async () => {
     const big = await post(users.ollama, { model: HOME, input: "x", dimensions: 1000 });
     expect(big.status).toBe(400);
@@ -252,6 +260,14 @@ describe("served by OpenAI", () => {
     expect(r.model).toBe("text-embedding-3-large");
     expect(r.data).toHaveLength(2);
     expect(r.data[0]?.embedding).toEqual(fakeVector("text-embedding-3-large", "1,2", 3072));
+  });
+
+  it("ends an OpenAI that never answers with 504 after the cloud's first-content deadline", async () => {
+    await setPolicy(users.nobody, { cloudFirstTokenMs: 500 });
+    openai.enqueue({ type: "hang" });
+    const r = await post(users.nobody, { model: "text-embedding-3-small", input: "x" });
+    expect(r.status).toBe(504);
+    expect(traceOf(r.headers)).toEqual([["openai/text-embedding-3-small", "failed", "timeout"]]);
   });
 
   it("retries a 429 on the same model, and passes a 400 on as it came", async () => {

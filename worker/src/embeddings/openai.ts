@@ -1,9 +1,11 @@
 /**
  * OpenAI's embeddings as a target: POST {OPENAI_BASE_URL}/embeddings over fetch, like the provider's
  * chat path (and with its error handling: httpError, classifyError). `dimensions`, `encoding_format`
- * and `user` go up as the client sent them, and OpenAI's answer comes back unchanged once it is whole
- * and has a vector for every input. Deadlines: the response's headers within the cloud's
- * first-content deadline, then the body with no silence longer than the idle deadline.
+ * and `user` go up as the client sent them. The attempt is decided by the response's status, within
+ * the cloud's first-content deadline; OpenAI's answer then goes to the client as it arrives, unchanged
+ * and unbuffered (a big batch as float JSON is over 100 MB, more than a Worker may hold), with no
+ * silence longer than the idle deadline — a body cut short reaches the client as invalid JSON, never
+ * as a shorter list.
  */
 import type { EmbeddingInputs, EncodingFormat } from "@hearth/shared";
 import { childController, DeadlineExceeded, type DeadlineKind } from "../execute/deadlines.js";
@@ -36,33 +38,28 @@ function deadline(controller: Pick<AbortController, "abort">, kind: DeadlineKind
   return () => clearTimeout(timer);
 }
 
-async function readBody(body: ReadableStream<Uint8Array>, controller: Pick<AbortController, "abort">, idleMs: number): Promise<string> {
+/** The upstream body as the client reads it; a silence longer than `idleMs` stops the upstream and errors the stream. */
+function passOn(body: ReadableStream<Uint8Array>, controller: Pick<AbortController, "abort">, idleMs: number): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  const decoder = new TextDecoder();
-  let text = "";
-  for (;;) {
-    const clear = deadline(controller, "idle", idleMs);
-    try {
-      const { done, value } = await reader.read();
-      if (done) return text + decoder.decode();
-      text += decoder.decode(value, { stream: true });
-    } finally {
-      clear();
-    }
-  }
-}
-
-/** OpenAI's answer, checked for a vector per input: anything else is an invalid response (not retried). */
-function checked(text: string, count: number): string {
-  const body = JSON.parse(text) as { object?: unknown; data?: unknown };
-  if (body.object !== "list" || !Array.isArray(body.data) || body.data.length !== count) {
-    throw new SyntaxError(`the upstream's answer is not a list of ${count} embeddings`);
-  }
-  return text;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(out) {
+        const clear = deadline(controller, "idle", idleMs);
+        try {
+          const { done, value } = await reader.read();
+          if (done) out.close();
+          else out.enqueue(value);
+        } finally {
+          clear();
+        }
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 export function openaiEmbedder(ctx: CloudEmbedContext, model: string, req: CloudEmbedRequest): EmbeddingTarget {
-  const count = req.inputs.kind === "text" ? req.inputs.texts.length : req.inputs.tokens.length;
   const payload = JSON.stringify({
     model,
     input: req.inputs.kind === "text" ? req.inputs.texts : req.inputs.tokens,
@@ -89,7 +86,7 @@ export function openaiEmbedder(ctx: CloudEmbedContext, model: string, req: Cloud
         clear = () => undefined;
         if (!res.ok) throw await httpError(res);
         if (!res.body) throw new TypeError("the upstream answered without a body");
-        return checked(await readBody(res.body, controller, ctx.idleMs), count);
+        return passOn(res.body, controller, ctx.idleMs);
       } catch (err) {
         // Our own deadline stopped it: say which, whatever fetch threw on the way out.
         if (controller.signal.aborted && controller.signal.reason instanceof DeadlineExceeded) throw controller.signal.reason;

@@ -17,7 +17,7 @@ function scripted(script: unknown[], provider: "local" | "openai" = "openai") {
     model: "m",
     async attempt() {
       const step = script[calls++];
-      if (typeof step === "string") return step;
+      if (typeof step === "string") return new Response(step).body as ReadableStream<Uint8Array>;
       throw step;
     },
     classify: (err) => (provider === "local" ? classifyHome(err) : ((err as { failure?: AttemptFailure }).failure ?? { kind: "connection" })),
@@ -49,7 +49,8 @@ describe("runEmbedding", () => {
   it("serves the first body, with the trace and attempts", async () => {
     const { target } = scripted(["{}"]);
     const r = await run(target);
-    expect(r).toMatchObject({ body: "{}", attempts: 1, trace: [{ target: "openai/text-embedding-3-small", outcome: "served", status: 200 }] });
+    expect(r).toMatchObject({ attempts: 1, trace: [{ target: "openai/text-embedding-3-small", outcome: "served", status: 200 }] });
+    expect(await new Response(r.body).text()).toBe("{}");
   });
 
   it("retries 429 and 5xx on the same model, then gives up with the typed error", async () => {
@@ -97,9 +98,11 @@ describe("runEmbedding", () => {
 });
 
 describe("homeBody", () => {
-  it("is OpenAI's list shape, base64 passed on as home sent it, float decoded", () => {
+  const json = async (s: ReadableStream<Uint8Array>) => JSON.parse(await new Response(s).text()) as { data: { embedding: unknown }[] };
+
+  it("is OpenAI's list shape, base64 passed on as home sent it, float decoded", async () => {
     const one = "AACAPw=="; // [1]
-    expect(JSON.parse(homeBody([one, "AAAAPwAAAMA="], "e", 5, "base64"))).toEqual({
+    expect(await json(homeBody([one, "AAAAPwAAAMA="], "e", 5, "base64"))).toEqual({
       object: "list",
       data: [
         { object: "embedding", index: 0, embedding: one },
@@ -108,6 +111,13 @@ describe("homeBody", () => {
       model: "e",
       usage: { prompt_tokens: 5, total_tokens: 5 },
     });
-    expect(JSON.parse(homeBody([one, "AAAAPwAAAMA="], "e", 5, "float")).data.map((d: { embedding: number[] }) => d.embedding)).toEqual([[1], [0.5, -2]]);
+    expect((await json(homeBody([one, "AAAAPwAAAMA="], "e", 5, "float"))).data.map((d) => d.embedding)).toEqual([[1], [0.5, -2]]);
+  });
+
+  it("writes a vector at a time, as the client reads", async () => {
+    const reader = homeBody(["AACAPw==", "AACAPw=="], "e", 1, "float").getReader();
+    const parts: string[] = [];
+    for (let r = await reader.read(); !r.done; r = await reader.read()) parts.push(new TextDecoder().decode(r.value));
+    expect(parts).toEqual(['{"object":"list","data":[', '{"object":"embedding","index":0,"embedding":[1]}', ',{"object":"embedding","index":1,"embedding":[1]}', '],"model":"e","usage":{"prompt_tokens":1,"total_tokens":1}}']);
   });
 });

@@ -14,17 +14,17 @@ export interface EmbeddingTarget {
   readonly provider: "local" | "openai";
   readonly model: string;
   /**
-   * One attempt; resolves with the response body (OpenAI's JSON, in the requested encoding). Stops
-   * when `signal` aborts. A deadline of its own that passes is thrown as DeadlineExceeded; a verdict
-   * on the request itself (a 400, an unknown model) as HearthError.
+   * One attempt; resolves with the response body (OpenAI's JSON, in the requested encoding) once the
+   * target has answered. Stops when `signal` aborts. A deadline of its own that passes is thrown as
+   * DeadlineExceeded; a verdict on the request itself (a 400, an unknown model) as HearthError.
    */
-  attempt(signal: AbortSignal): Promise<string>;
+  attempt(signal: AbortSignal): Promise<ReadableStream<Uint8Array>>;
   /** Reduces anything else the attempt threw to what the retry decision needs. */
   classify(err: unknown): AttemptFailure;
 }
 
 export interface EmbeddingRun {
-  body: string;
+  body: ReadableStream<Uint8Array>;
   /** Every attempt, in order, the served one last. */
   trace: AttemptSummary[];
   /** Upstream calls made (attempts that reached the target). */
