@@ -318,4 +318,12 @@ describe("GET /v1/models", () => {
     expect(gguf.find((m) => m.id === "local/hearth-tiny")).toMatchObject({ capabilities: ["chat", "embeddings"] });
     expect(gguf.find((m) => m.id === "local/tiny-plain")).toMatchObject({ capabilities: ["chat"] });
   });
+
+  it("says auto embeds when an embedding model is configured for it, and lists that model when it is OpenAI's", async () => {
+    const ids = async () => (await clientOf(users.nobody).models.list()).data.map((m) => [m.id, (m as unknown as { capabilities: string[] }).capabilities]);
+    expect(await ids()).toEqual([["auto", ["chat"]], ["openai/gpt-4o-mini", ["chat"]]]);
+    await setPolicy(users.nobody, { embeddingModel: "text-embedding-3-small" });
+    expect(await ids()).toEqual([["auto", ["chat", "embeddings"]], ["openai/gpt-4o-mini", ["chat"]], ["openai/text-embedding-3-small", ["embeddings"]]]);
+    expect(await clientOf(users.nobody).models.retrieve("openai/text-embedding-3-small")).toMatchObject({ capabilities: ["embeddings"] });
+  });
 });
