@@ -62,6 +62,8 @@ export class AnthropicEncoder {
       this.#started = true;
       const message = { id: messageId(chunk.id), type: "message", role: "assistant", model: chunk.model || this.fallbackModel, content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 0, output_tokens: 0 } };
       out.push(sseEvent("message_start", { message }));
+      // Anthropic's own streams send a ping right after message_start; clients that count on it find it.
+      out.push(sseEvent("ping", {}));
     }
     if (chunk.usage) {
       this.#inputTokens = chunk.usage.prompt_tokens;

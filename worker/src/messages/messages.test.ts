@@ -96,6 +96,7 @@ describe("AnthropicEncoder", () => {
     sse += e.end();
     expect(names(sse)).toEqual([
       "message_start",
+      "ping",
       "content_block_start",
       "content_block_delta",
       "content_block_delta",
