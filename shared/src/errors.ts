@@ -7,6 +7,12 @@ export const ERROR_CODES = {
   invalid_api_key: { status: 401, type: "authentication_error", side: "user" },
   invalid_admin_token: { status: 401, type: "authentication_error", side: "user" },
   admin_disabled: { status: 403, type: "permission_error", side: "user" },
+  /** A dashboard session cookie that is unknown, revoked with its key, or from a changed admin token. */
+  invalid_session: { status: 401, type: "authentication_error", side: "user" },
+  /** A dashboard session cookie past its expiry (the session is deleted). */
+  session_expired: { status: 401, type: "authentication_error", side: "user" },
+  /** A write made with a session cookie without the session's x-hearth-csrf header or from another origin. */
+  csrf_failed: { status: 403, type: "permission_error", side: "user" },
   invalid_json: { status: 400, type: "invalid_request_error", side: "user" },
   invalid_request: { status: 400, type: "invalid_request_error", side: "user" },
   unsupported_parameter: { status: 400, type: "invalid_request_error", side: "user" },
@@ -17,6 +23,8 @@ export const ERROR_CODES = {
   body_too_large: { status: 413, type: "invalid_request_error", side: "user" },
   unsupported_media_type: { status: 415, type: "invalid_request_error", side: "user" },
   rate_limited: { status: 429, type: "rate_limit_error", side: "user" },
+  /** The sidecar's tunnel protocol version is one this Worker cannot speak; the message names what to upgrade. */
+  sidecar_protocol_mismatch: { status: 426, type: "invalid_request_error", side: "user" },
   no_target_available: { status: 503, type: "service_unavailable", side: "system" },
   upstream_error: { status: 502, type: "upstream_error", side: "system" },
   upstream_timeout: { status: 504, type: "timeout_error", side: "system" },
@@ -40,6 +48,8 @@ export interface AttemptSummary {
   reason: string;
   status?: number;
   ms?: number;
+  /** Home, among models of several sizes: why this one (`easy`, `hard`, `memory`, `busy`; see LocalPick). */
+  pick?: string;
 }
 
 export interface HearthErrorOptions {

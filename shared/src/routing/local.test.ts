@@ -61,4 +61,16 @@ describe("pickLocal", () => {
     const r = pickLocal(chat, [view(state([model("m")]), { sidecarId: "busy", inflight: 2 }), view(state([model("m")]), { sidecarId: "idle" })]);
     expect(r.ok && r.sidecarId).toBe("idle");
   });
+  it("by difficulty: easy → the smallest that can take it, hard → the largest; unknown → the largest", () => {
+    const models = [model("small", { sizeBytes: 1e9 }), model("mid", { sizeBytes: 4e9 }), model("big", { sizeBytes: 8e9 })];
+    const pick = (complexity?: number) => {
+      const r = pickLocal({ ...chat, ...(complexity !== undefined ? { complexity } : {}) }, [view(state(models))]);
+      return r.ok ? r.model.id : r.reason;
+    };
+    expect([pick(0.05), pick(0.9), pick(undefined)]).toEqual(["small", "big", "big"]);
+  });
+  it("by difficulty, the context still rules: an easy long prompt takes the only model it fits", () => {
+    const r = pickLocal({ ...chat, promptTokens: 6000, complexity: 0.1 }, [view(state([model("small", { sizeBytes: 1e9 }), model("big", { sizeBytes: 8e9, contextLength: 32768 })]))]);
+    expect(r.ok && r.model.id).toBe("big");
+  });
 });

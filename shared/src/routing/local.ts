@@ -18,7 +18,18 @@ export interface LocalFeatures {
    * is still chosen (marked `wait`) rather than refused — the request waits for it. Default: false.
    */
   wait?: boolean;
+  /**
+   * How hard the request looks (the classifier's complexity, 0–1). With it, among models that can take
+   * the request, a hard one goes to the largest and an easy one to the smallest (fastest) — unless
+   * memory or load says otherwise. Without it, the largest.
+   */
+  complexity?: number;
+  /** Complexity at which a request counts as hard. Default: DEFAULT_HARD_AT. */
+  hardAt?: number;
 }
+
+/** Complexity from which home's largest model is preferred over its smallest (policy `localHardAt`). */
+export const DEFAULT_HARD_AT = 0.35;
 
 export interface SidecarView {
   sidecarId: string;
@@ -42,7 +53,16 @@ export type LocalRefusal =
 /** Refusals that pass: the request may wait them out when home is all it has. */
 export type LocalWait = "loading" | "overloaded";
 
-export type LocalChoice = { ok: true; sidecarId: string; model: LocalModel; wait?: LocalWait } | { ok: false; reason: LocalRefusal };
+/**
+ * Why this model of several of different sizes (the trace's `pick`): `easy` / `hard` — the smallest /
+ * largest, by the request's difficulty; `memory` / `busy` — another size, because the one difficulty
+ * chose would not fit free memory / has no free slot.
+ */
+export type LocalPick = "easy" | "hard" | "memory" | "busy";
+
+export type LocalChoice =
+  | { ok: true; sidecarId: string; model: LocalModel; wait?: LocalWait; pick?: LocalPick; /** Why this model of several, in words. */ why?: string }
+  | { ok: false; reason: LocalRefusal };
 
 
 // When several reasons apply, report the one that says most about what to fix.
@@ -82,19 +102,55 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
     if (w) return { ok: true, sidecarId: w.s.sidecarId, model: w.m, wait: w.wait };
     return { ok: false, reason: PRIORITY.find((r) => refusals.has(r)) ?? "offline" };
   }
-  // Loaded beats cold (no load wait); a cold model that fits free memory beats one that would evict
-  // others; then free capacity; then the larger (usually stronger) model.
-  const roomy = (c: { s: SidecarView; m: LocalModel }) => Number(c.m.loaded || (c.m.sizeBytes ?? 0) <= c.s.state.freeMemoryBytes);
-  candidates.sort(
+  return choose(f, candidates);
+}
+
+type Candidate = { s: SidecarView; m: LocalModel };
+
+/**
+ * The best of the models that can take the request now, and why. In order: memory (a loaded model, or
+ * a cold one that fits free memory, beats one whose load would evict others); load (a sidecar with a
+ * free slot beats one where the request would queue); difficulty (hard → larger, easy → smaller, when
+ * the request's complexity is known and the sizes differ); loaded beats cold; free capacity; larger.
+ */
+function choose(f: LocalFeatures, candidates: Candidate[]): LocalChoice {
+  const roomy = (c: Candidate) => Number(c.m.loaded || (c.m.sizeBytes ?? 0) <= c.s.state.freeMemoryBytes);
+  const free = (c: Candidate) => c.s.state.slots.total - c.s.inflight;
+  const size = (c: Candidate) => c.m.sizeBytes ?? 0;
+  const sizes = new Set(candidates.map(size));
+  const hardAt = f.hardAt ?? DEFAULT_HARD_AT;
+  const hard = f.complexity === undefined || sizes.size < 2 ? undefined : f.complexity >= hardAt;
+  // Hard: larger first; easy: smaller first; unknown: no opinion here (the larger wins the last key).
+  const bySize = (a: Candidate, b: Candidate) => (hard === undefined ? 0 : hard ? size(b) - size(a) : size(a) - size(b));
+  const sorted = [...candidates].sort(
     (a, b) =>
-      Number(b.m.loaded) - Number(a.m.loaded) ||
       roomy(b) - roomy(a) ||
-      (b.s.state.slots.total - b.s.inflight) - (a.s.state.slots.total - a.s.inflight) ||
-      (b.m.sizeBytes ?? 0) - (a.m.sizeBytes ?? 0) ||
+      Number(free(b) > 0) - Number(free(a) > 0) ||
+      bySize(a, b) ||
+      Number(b.m.loaded) - Number(a.m.loaded) ||
+      free(b) - free(a) ||
+      size(b) - size(a) ||
       a.m.id.localeCompare(b.m.id),
   );
-  const best = candidates[0];
-  return best ? { ok: true, sidecarId: best.s.sidecarId, model: best.m } : { ok: false, reason: "offline" };
+  const best = sorted[0];
+  if (!best) return { ok: false, reason: "offline" };
+  if (hard === undefined) return { ok: true, sidecarId: best.s.sidecarId, model: best.m };
+  const level = `${hard ? "hard" : "easy"} request (complexity ${f.complexity!.toFixed(2)} ${hard ? "≥" : "<"} ${hardAt})`;
+  // What difficulty alone would have chosen, to say when memory or load overruled it.
+  const wanted = [...candidates].sort((a, b) => bySize(a, b) || Number(b.m.loaded) - Number(a.m.loaded))[0]!;
+  let why: string;
+  let pick: LocalPick;
+  if (size(wanted) === size(best)) {
+    pick = hard ? "hard" : "easy";
+    why = `${level}: the ${hard ? "largest" : "smallest"} of ${sizes.size} model sizes that can take it`;
+  } else if (!roomy(wanted)) {
+    pick = "memory";
+    why = `${level}, but ${wanted.m.id} would not fit free memory`;
+  } else {
+    pick = "busy";
+    why = `${level}, but ${wanted.m.id}'s sidecar has no free slot`;
+  }
+  return { ok: true, sidecarId: best.s.sidecarId, model: best.m, pick, why };
 }
 
 // Names that say what a model is for, as model publishers spell them.

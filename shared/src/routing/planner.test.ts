@@ -156,9 +156,50 @@ describe("plan: hybrid rules", () => {
   });
   it("a smaller model when the big one is busy, or would not fit in memory", () => {
     const two = (inflightBig: boolean, freeMemoryBytes = 16e9) =>
-      plan(input({ sidecars: [sidecar([model("big", { sizeBytes: 9e9, loaded: !inflightBig }), model("small", { sizeBytes: 2e9, loaded: false })], {}, { freeMemoryBytes })] }));
+      plan(input({ features: feats({ complexity: 0.6 }), sidecars: [sidecar([model("big", { sizeBytes: 9e9, loaded: !inflightBig }), model("small", { sizeBytes: 2e9, loaded: false })], {}, { freeMemoryBytes })] }));
     expect(ids(two(false))[0]).toBe("local/big");
     expect(ids(two(true, 4e9))[0]).toBe("local/small");
+  });
+});
+
+describe("plan: home's models by difficulty", () => {
+  // A small fast model and a large strong one, both loaded, on one machine.
+  const pair = (st: Partial<SidecarState> = {}, over: Partial<SidecarView> = {}, bigLoaded = true) =>
+    sidecar([model("qwen-1.5b", { sizeBytes: 1e9 }), model("qwen-32b", { sizeBytes: 19e9, loaded: bigLoaded })], over, st);
+  const home = (p: ReturnType<typeof plan>) => p.targets.find((t) => t.provider === "local");
+  it("an easy request goes to the small model, a hard one to the large, and the plan says why", () => {
+    const easy = plan(input({ features: feats({ complexity: 0.1 }), sidecars: [pair()] }));
+    expect(home(easy)?.id).toBe("local/qwen-1.5b");
+    expect(home(easy)?.why).toContain("easy request (complexity 0.10 < 0.35): the smallest of 2 model sizes");
+    expect(home(easy)?.pick).toBe("easy");
+    const hard = plan(input({ features: feats({ kind: "math", complexity: 0.6 }), sidecars: [pair()] }));
+    expect(home(hard)?.id).toBe("local/qwen-32b");
+    expect(home(hard)?.why).toContain("hard request (complexity 0.60 ≥ 0.35): the largest");
+  });
+  it("the policy's localHardAt moves the line", () => {
+    const f = feats({ complexity: 0.5 });
+    expect(home(plan(input({ features: f, sidecars: [pair()] })))?.id).toBe("local/qwen-32b");
+    expect(home(plan(input({ features: f, sidecars: [pair()] }, { localHardAt: 0.8 })))?.id).toBe("local/qwen-1.5b");
+    expect(home(plan(input({ features: feats({ complexity: 0 }), sidecars: [pair()] }, { localHardAt: 0 })))?.id).toBe("local/qwen-32b");
+  });
+  it("memory overrules difficulty: a hard request stays on the small model when the large one would not fit", () => {
+    const p = plan(input({ features: feats({ complexity: 0.9 }), sidecars: [pair({ freeMemoryBytes: 4e9 }, {}, false)] }));
+    expect(home(p)?.id).toBe("local/qwen-1.5b");
+    expect(home(p)?.why).toContain("but qwen-32b would not fit free memory");
+    expect(home(p)?.pick).toBe("memory");
+  });
+  it("load overrules difficulty: the large model's machine is full, the small one's is free", () => {
+    const big = sidecar([model("qwen-32b", { sizeBytes: 19e9 })], { sidecarId: "gpu-box", inflight: 2 });
+    const small = sidecar([model("qwen-1.5b", { sizeBytes: 1e9 })], { sidecarId: "laptop" });
+    const p = plan(input({ features: feats({ complexity: 0.9 }), sidecars: [big, small] }));
+    expect(home(p)?.id).toBe("local/qwen-1.5b");
+    expect(home(p)?.why).toContain("but qwen-32b's sidecar has no free slot");
+    expect(home(p)?.pick).toBe("busy");
+  });
+  it("one model, or models of one size: no difficulty choice is claimed", () => {
+    const p = plan(input({ features: feats({ complexity: 0.9 }) }));
+    expect(home(p)?.why).not.toContain("request (complexity");
+    expect(home(p)?.pick).toBeUndefined();
   });
 });
 

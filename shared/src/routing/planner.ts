@@ -6,7 +6,7 @@
  */
 import type { AttemptSummary } from "../errors.js";
 import type { TaskKind } from "../classify/kinds.js";
-import { pickPreferred, modelTags, type LocalChoice, type LocalWait, type SidecarView } from "./local.js";
+import { pickPreferred, modelTags, type LocalChoice, type LocalPick, type LocalWait, type SidecarView } from "./local.js";
 import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
 import { DEFAULT_RULES, firstMatch, type Rule, type RuleAction, type RuleFacts } from "./rules.js";
@@ -58,6 +58,8 @@ export interface PlannedTarget extends Target {
   wait?: LocalWait;
   /** Why it is here, in words. */
   why: string;
+  /** Home: why this model of several sizes (see LocalPick); carried into the trace. */
+  pick?: LocalPick;
 }
 
 export interface RoutePlan {
@@ -167,7 +169,8 @@ function gate(t: Target, input: PlanInput, mode: RoutingMode, isPrivate: boolean
 function resolveLocal(t: Target, input: PlanInput, action: RuleAction | undefined, wait = false): LocalChoice {
   const f = input.features;
   const prefs = t.model === ANY_LOCAL_MODEL ? action?.localModels : [t.model];
-  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools, wait }, input.sidecars, prefs);
+  const difficulty = { complexity: f.complexity, ...(input.policy.localHardAt !== undefined ? { hardAt: input.policy.localHardAt } : {}) };
+  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools, wait, ...difficulty }, input.sidecars, prefs);
 }
 
 const WAITABLE: ReadonlySet<string> = new Set<LocalWait>(["loading", "overloaded"]);
@@ -176,7 +179,7 @@ function homeTarget(input: PlanInput, choice: Extract<LocalChoice, { ok: true }>
   const id = choice.model.id;
   const d = localDeadline(input, id, action);
   const waits = choice.wait ? `; the only target left, so it waits for home (${choice.wait})` : "";
-  return { provider: "local", model: id, id: `local/${id}`, deadlineMs: d.ms, why: `home: ${id} on ${choice.sidecarId}; ${d.why}${waits}`, ...(choice.wait ? { wait: choice.wait } : {}) };
+  return { provider: "local", model: id, id: `local/${id}`, deadlineMs: d.ms, why: `home: ${id} on ${choice.sidecarId}${choice.why ? ` (${choice.why})` : ""}; ${d.why}${waits}`, ...(choice.wait ? { wait: choice.wait } : {}), ...(choice.pick ? { pick: choice.pick } : {}) };
 }
 
 export function plan(input: PlanInput): RoutePlan {

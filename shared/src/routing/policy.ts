@@ -58,6 +58,13 @@ export const routingPolicySchema = z
      * Default: false.
      */
     continueOnBreak: z.boolean().optional(),
+    /**
+     * With several models at home: requests whose complexity (0–1, see /v1/route/explain) is at least
+     * this go to the largest model that can take them, easier ones to the smallest (fastest) — unless
+     * memory (a load would evict) or load (no free slot) says otherwise. 0 = always the largest,
+     * 1 = always the smallest. Default: 0.35.
+     */
+    localHardAt: z.number().min(0).max(1).optional(),
     /** Upstream attempts per target, retries included. Default: 3. */
     maxAttemptsPerTarget: z.number().int().min(1).max(5).optional(),
     /** Never send this user's requests to the cloud, whatever the mode or rules say. Default: false. */

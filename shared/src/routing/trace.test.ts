@@ -16,5 +16,10 @@ describe("trace header", () => {
   it("parses back what it wrote", () => {
     expect(parseTrace(formatTrace(entries))).toEqual([entries[0], { ...entries[1], ms: 12 }, entries[2]]);
   });
+  it("carries home's pick among model sizes both ways", () => {
+    const home: AttemptSummary = { target: "local/qwen-32b", outcome: "served", reason: "ok", pick: "hard", status: 200, ms: 900 };
+    expect(formatTrace([home])).toBe("local/qwen-32b;outcome=served;pick=hard;status=200;ms=900");
+    expect(parseTrace(formatTrace([home]))).toEqual([home]);
+  });
   it("parses nothing from nothing", () => expect(parseTrace(null)).toEqual([]));
 });

@@ -1,6 +1,7 @@
 /**
  * The `x-hearth-trace` header: one entry per target tried or skipped, in order, e.g.
  * `openai/gpt-4o;outcome=failed;reason=http_429;status=429;ms=12, anthropic/claude-x;outcome=served;status=200;ms=80`.
+ * A home entry chosen among models of several sizes adds `pick=easy|hard|memory|busy` (see LocalPick).
  * Parameters follow RFC 8941 list syntax; model names and reasons are written as bare tokens.
  */
 import type { AttemptSummary } from "../errors.js";
@@ -10,6 +11,7 @@ export function formatTrace(entries: readonly AttemptSummary[]): string {
     .map((e) => {
       let s = `${e.target};outcome=${e.outcome}`;
       if (e.outcome !== "served") s += `;reason=${e.reason}`;
+      if (e.pick !== undefined) s += `;pick=${e.pick}`;
       if (e.status !== undefined) s += `;status=${e.status}`;
       if (e.ms !== undefined) s += `;ms=${Math.round(e.ms)}`;
       return s;
@@ -29,6 +31,7 @@ export function parseTrace(header: string | null | undefined): AttemptSummary[] 
       else if (key === "reason") entry.reason = value;
       else if (key === "status") entry.status = Number(value);
       else if (key === "ms") entry.ms = Number(value);
+      else if (key === "pick") entry.pick = value;
     }
     if (entry.outcome === "served" && entry.reason === "") entry.reason = "ok";
     return entry;

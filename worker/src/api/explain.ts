@@ -30,7 +30,7 @@ export function explainBody(plan: RoutePlan, c: Classification, model: string, d
       evidence: c.evidence,
     },
     rule: plan.rule ? { name: plan.rule.name, matched: plan.rule.why } : null,
-    targets: plan.targets.map((t) => ({ target: t.id, deadline_ms: t.deadlineMs, ...(t.wait ? { waits_for: t.wait } : {}), why: t.why })),
+    targets: plan.targets.map((t) => ({ target: t.id, deadline_ms: t.deadlineMs, ...(t.wait ? { waits_for: t.wait } : {}), ...(t.pick ? { pick: t.pick } : {}), why: t.why })),
     // Every target's first-content deadline is above; these hold over the whole answer.
     deadlines: { idle_ms: deadlines.idleMs, total_ms: deadlines.totalMs },
     skipped: plan.skipped.map((s) => ({ target: s.target, reason: s.reason })),

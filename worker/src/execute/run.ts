@@ -177,7 +177,7 @@ export class PlanRun {
   #settle(target: PlannedTarget, r: AttemptResult): Commit | undefined {
     if (r.ok) {
       this.attempts++;
-      const entry: AttemptSummary = { target: target.id, outcome: "served", reason: "ok", status: 200, ms: r.commit.ms };
+      const entry: AttemptSummary = { target: target.id, outcome: "served", reason: "ok", ...(target.pick ? { pick: target.pick } : {}), status: 200, ms: r.commit.ms };
       this.trace.push(entry);
       this.#entries.set(r.commit, entry);
       return r.commit;
@@ -186,7 +186,7 @@ export class PlanRun {
     const next = nextStep(f, this.#tries.get(target.id) ?? 1, this.#opts.retry);
     const contacted = wasContacted(f);
     if (contacted) this.attempts++;
-    this.trace.push({ target: target.id, outcome: contacted ? "failed" : "skipped", reason: next.reason, ...(f.status !== undefined ? { status: f.status } : {}), ms: r.ms });
+    this.trace.push({ target: target.id, outcome: contacted ? "failed" : "skipped", reason: next.reason, ...(target.pick ? { pick: target.pick } : {}), ...(f.status !== undefined ? { status: f.status } : {}), ms: r.ms });
     this.failures.push(f);
     this.#decide(target, f, next);
     return undefined;
