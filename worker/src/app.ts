@@ -1,6 +1,6 @@
 /**
  * The Worker's routes:
- *   GET  /healthz                 liveness, no auth
+ *   GET  /healthz                 liveness, the Worker's version and tunnel protocols; no auth
  *   POST /v1/chat/completions     OpenAI-compatible chat (API key)
  *   POST /v1/code                 the same, routed as a code task
  *   POST /v1/embeddings           OpenAI-compatible embeddings: the named model only, never another
@@ -29,11 +29,12 @@ import { listModels, retrieveModel } from "./api/models.js";
 import { explainRoute } from "./api/explain.js";
 import { getStats, resetStats } from "./api/stats.js";
 import { sidecarConnect } from "./tunnel/connect.js";
+import { health } from "./version.js";
 
 export function createApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", requestContext());
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.get("/healthz", (c) => c.json(health()));
   app.route("/admin", adminRoutes());
   // Before the /v1 router: the tunnel authenticates with the sidecar token, not an API key.
   app.get("/v1/sidecar/connect", sidecarConnect);

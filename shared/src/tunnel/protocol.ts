@@ -156,7 +156,17 @@ export const sidecarFrameSchema = z.discriminatedUnion("t", [
 export type SidecarFrame = z.infer<typeof sidecarFrameSchema>;
 
 export const workerFrameSchema = z.discriminatedUnion("t", [
-  z.object({ t: z.literal("welcome"), v: z.number().int(), heartbeatMs: z.number().int().positive() }),
+  z.object({
+    t: z.literal("welcome"),
+    /** The Worker's newest protocol version. */
+    v: z.number().int(),
+    heartbeatMs: z.number().int().positive(),
+    /** The Worker's oldest and newest protocol versions (version.ts); absent from older Workers, which speak only `v`. */
+    min: z.number().int().optional(),
+    max: z.number().int().optional(),
+    /** The Worker's Hearth version, for messages. Absent from older Workers. */
+    version: z.string().max(50).optional(),
+  }),
   z.object({
     t: z.literal("request"),
     id,
