@@ -8,9 +8,13 @@
  *   POST /v1/responses            OpenAI's Responses API; GET and DELETE /v1/responses/{id} for stored ones
  *   POST /v1/route/explain        the plan a chat body would get now, not run
  *   GET  /v1/stats                the caller's routing stats (DELETE resets them)
+ *   GET  /v1/stats/series         the caller's time series (?range=1h|24h|7d|30d|1y&step=<s>)
  *   GET  /v1/models               models this key can use (API key)
  *   GET  /v1/models/{id}          one of them (ids hold a '/', encoded or not)
  *   GET  /v1/me                   the key's own user (API key)
+ *   GET  /v1/policy               the caller's routing policy; PUT replaces it (validated, 400 naming the field)
+ *   GET  /v1/home                 the caller's connected sidecars: models, slots, queue, memory, breaker
+ *   POST /auth/login, /auth/logout, GET /auth/session   dashboard sessions (a cookie in place of the key)
  *   GET  /v1/sidecar/connect      the sidecar's WebSocket (sidecar token)
  *   /admin/*                      the operator's admin API (HEARTH_ADMIN_TOKEN)
  */
@@ -28,7 +32,11 @@ import type { AppEnv } from "./http/types.js";
 import { listModels, retrieveModel } from "./api/models.js";
 import { explainRoute } from "./api/explain.js";
 import { getStats, resetStats } from "./api/stats.js";
+import { getSeries } from "./api/series.js";
 import { sidecarConnect } from "./tunnel/connect.js";
+import { getHome } from "./api/home.js";
+import { getPolicy, putPolicy } from "./api/policy.js";
+import { authRoutes } from "./session/routes.js";
 import { health } from "./version.js";
 
 export function createApp(): Hono<AppEnv> {
@@ -36,6 +44,7 @@ export function createApp(): Hono<AppEnv> {
   app.use("*", requestContext());
   app.get("/healthz", (c) => c.json(health()));
   app.route("/admin", adminRoutes());
+  app.route("/auth", authRoutes());
   // Before the /v1 router: the tunnel authenticates with the sidecar token, not an API key.
   app.get("/v1/sidecar/connect", sidecarConnect);
   // Before the key check: a browser's preflight carries no key. Errors get the headers too.
@@ -54,8 +63,12 @@ export function createApp(): Hono<AppEnv> {
   v1.post("/route/explain", explainRoute());
   v1.get("/stats", getStats);
   v1.delete("/stats", resetStats);
+  v1.get("/stats/series", getSeries);
   v1.get("/models", listModels);
   v1.get("/models/:id{.+}", retrieveModel);
+  v1.get("/policy", getPolicy);
+  v1.put("/policy", putPolicy);
+  v1.get("/home", getHome);
   v1.get("/me", (c) => {
     const { user } = c.get("principal");
     return c.json({ id: user.id, name: user.name, policy: user.policy });

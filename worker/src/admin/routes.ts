@@ -1,5 +1,6 @@
 /**
- * The operator's admin API, guarded by HEARTH_ADMIN_TOKEN. JSON in and out.
+ * The operator's admin API, guarded by HEARTH_ADMIN_TOKEN (or an operator session cookie from the
+ * dashboard's sign-in). JSON in and out.
  *   POST   /admin/users                      {name, policy?} → 201 {id, name, apiKey, sidecarToken}
  *   GET    /admin/users                      → {data: [user with credentials]}
  *   GET    /admin/users/:id                  → user with credentials
@@ -16,6 +17,7 @@ import { timingSafeEqual } from "../auth/keys.js";
 import { config } from "../config.js";
 import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";
+import { cookieSession } from "../session/auth.js";
 import { hubFor } from "../tunnel/stub.js";
 import type { AppEnv } from "../http/types.js";
 
@@ -31,7 +33,14 @@ function requireAdmin(): MiddlewareHandler<AppEnv> {
     if (!token) {
       throw new HearthError("admin_disabled", "The admin API is disabled: set the HEARTH_ADMIN_TOKEN secret.");
     }
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(c.req.header("authorization") ?? "");
+    const header = c.req.header("authorization");
+    if (!header) {
+      // The dashboard's admin views: an operator session cookie (checked for CSRF on writes).
+      const session = await cookieSession(c, "admin");
+      if (session instanceof Response) return session;
+      if (session) return next();
+    }
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header ?? "");
     if (!match?.[1] || !timingSafeEqual(match[1], token)) {
       throw new HearthError("invalid_admin_token", "Invalid or missing admin token.");
     }

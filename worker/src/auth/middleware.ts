@@ -1,5 +1,6 @@
 /**
- * API-key authentication for /v1: `Authorization: Bearer <key>` or `x-api-key: <key>`.
+ * API-key authentication for /v1: `Authorization: Bearer <key>` or `x-api-key: <key>`, else the
+ * dashboard's session cookie (session/auth.ts).
  * Lookups are cached per isolate for a few seconds, so a busy key costs no D1 query per request and a
  * revoked key stops working everywhere within AUTH_CACHE_TTL_MS.
  */
@@ -7,6 +8,7 @@ import { HearthError } from "@hearth/shared";
 import type { Context, MiddlewareHandler } from "hono";
 import { findPrincipal, type Principal } from "../db/users.js";
 import type { AppEnv } from "../http/types.js";
+import { cookieSession } from "../session/auth.js";
 import { TtlCache } from "./cache.js";
 import { hashKey } from "./keys.js";
 
@@ -48,6 +50,13 @@ export function requireApiKey(): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const key = presentedKey(c.req.raw.headers);
     if (!key) {
+      // The dashboard: no key in the browser, a session cookie instead (checked for CSRF on writes).
+      const session = await cookieSession(c, "user");
+      if (session instanceof Response) return session;
+      if (session?.kind === "user") {
+        c.set("principal", session.principal);
+        return next();
+      }
       throw new HearthError(
         "missing_api_key",
         "Missing API key. Send it as 'Authorization: Bearer <key>' (or 'x-api-key: <key>').",

@@ -42,7 +42,7 @@ interface CredentialRow {
   revoked_at: number | null;
 }
 
-function parsePolicy(json: string): RoutingPolicy {
+export function parsePolicy(json: string): RoutingPolicy {
   // A policy is validated on write; a stored one that no longer parses (schema moved on) falls back
   // to defaults rather than locking the user out.
   try {

@@ -59,6 +59,8 @@ export interface HubSidecar {
   slots: { total: number; free: number };
   queue: { depth: number; max: number };
   loading: string[];
+  /** As the sidecar last reported it. */
+  freeMemoryBytes: number;
   draining: boolean;
   inflight: number;
   breaker: "closed" | "open" | "half_open";
