@@ -19,4 +19,6 @@ export * from "./classify/index.js";
 export * from "./stats/prices.js";
 export * from "./stats/counters.js";
 export * from "./stats/report.js";
+export * from "./stats/sketch.js";
+export * from "./stats/series.js";
 export * from "./log/index.js";

@@ -27,6 +27,10 @@ export interface RequestRecord {
   stream: boolean;
   /** From the request's arrival to its last byte (ms). */
   totalMs: number;
+  /** The served attempt's time to its first content (ms), from the executor's trace. Absent when none served. */
+  ttftMs?: number;
+  /** The budget reservation the hub made when it planned this request: released when this record arrives. */
+  hold?: string;
 }
 
 export interface TargetCounters {
@@ -92,7 +96,7 @@ export const isLocalTarget = (id: string) => id === "local" || id.startsWith("lo
  * The targets a request moved past, each with its last reason: a target's own retries are one
  * fallback (none when it then answered), and a hedge's cancelled backup is none (the first answered).
  */
-function passedOver(r: RequestRecord): Map<string, string> {
+export function passedOver(r: RequestRecord): Map<string, string> {
   const out = new Map<string, string>();
   for (const a of r.trace) {
     if (a.outcome === "served" || a.target === r.served) continue;

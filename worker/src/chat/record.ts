@@ -28,6 +28,8 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
     return p !== undefined && p !== "local";
   });
   const at = Date.now();
+  // The served attempt's time to its first content, as the executor traced it.
+  const ttftMs = r.served ? r.trace.findLast((a) => a.target === r.served && (a.outcome === "served" || a.outcome === "broken"))?.ms : undefined;
   const userId = c.get("principal").user.id;
   const record: RequestRecord = {
     at,
@@ -42,6 +44,8 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
     first: planned.plan.order[0],
     stream: req.stream === true,
     totalMs: at - startedAt,
+    ...(ttftMs !== undefined ? { ttftMs } : {}),
+    ...(planned.hold ? { hold: planned.hold } : {}),
   };
   const log = c.get("log");
   let waiting = pending.get(userId);

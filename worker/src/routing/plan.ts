@@ -23,6 +23,8 @@ export interface Planned {
   local: LocalFeatures;
   /** Home's attempt, already started (the plan's first target), with its tunnel request id. */
   opened?: { id: string; result: OpenResult };
+  /** The budget reservation the hub made for this request (released by its record). */
+  hold?: string;
 }
 
 export interface PlanOptions {

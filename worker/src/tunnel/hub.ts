@@ -21,6 +21,8 @@ import {
   plan as planTargets,
   recordFailure,
   recordSuccess,
+  seriesPoints,
+  HOUR_MS,
   type SidecarFrame,
   type WorkerFrame,
 } from "@hearth/shared";
@@ -29,6 +31,8 @@ import { WORKER_VERSION } from "../version.js";
 import { config } from "../config.js";
 import { PerfStore } from "../learn/store.js";
 import { ResponseStore } from "../responses/store.js";
+import { SeriesStore } from "../stats/series-store.js";
+import { alarmNoLaterThan } from "./alarms.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
 import type { EmbedInput, EmbedOpenResult, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
@@ -41,6 +45,9 @@ export class SidecarHub extends DurableObject<Env> {
   readonly #relay: Relay;
   readonly #perf: PerfStore;
   readonly #responses: ResponseStore;
+  readonly #series: SeriesStore;
+  /** The series' roll-up alarm was asked for by this instance. */
+  #seriesAlarm = false;
   readonly #log;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -49,6 +56,7 @@ export class SidecarHub extends DurableObject<Env> {
     this.#sidecars = new Sidecars(ctx);
     this.#perf = new PerfStore(ctx.storage, config(env).perf);
     this.#responses = new ResponseStore(ctx.storage);
+    this.#series = new SeriesStore(ctx.storage);
     this.#relay = new Relay({
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
@@ -176,7 +184,19 @@ export class SidecarHub extends DurableObject<Env> {
    */
   async record(batch: string): Promise<void> {
     const { prices } = config(this.env);
-    for (const r of JSON.parse(batch) as RequestRecord[]) this.#perf.addRecord(r, prices);
+    for (const r of JSON.parse(batch) as RequestRecord[]) {
+      this.#perf.addRecord(r, prices);
+      this.#series.add(r, prices);
+    }
+    if (!this.#seriesAlarm) {
+      this.#seriesAlarm = true;
+      await alarmNoLaterThan(this.ctx.storage, Date.now() + HOUR_MS);
+    }
+  }
+
+  /** The time series over [from, to) in points of `stepMs`, as the JSON text of {targets, points}. */
+  async series(from: number, to: number, stepMs: number): Promise<string> {
+    return JSON.stringify(seriesPoints(this.#series.rows(from, to, stepMs), { from, to, stepMs }));
   }
 
   async stats(): Promise<StatsReport> {
@@ -197,6 +217,7 @@ export class SidecarHub extends DurableObject<Env> {
 
   async resetStats(): Promise<void> {
     await this.#perf.reset(Date.now());
+    this.#series.reset();
   }
 
   /**
@@ -221,9 +242,15 @@ export class SidecarHub extends DurableObject<Env> {
     return this.#responses.delete(id);
   }
 
-  /** The only alarm is the response store's: it deletes what has expired and sets the next one. */
+  /** Every store's timed work (see alarms.ts): each sets its own next time, the earliest wins. */
   override async alarm(): Promise<void> {
-    await this.#responses.expire(Date.now());
+    const now = Date.now();
+    try {
+      await this.#responses.expire(now);
+    } finally {
+      const next = this.#series.tick(now);
+      if (next !== undefined) await alarmNoLaterThan(this.ctx.storage, next);
+    }
   }
 
   #views(now: number) {
