@@ -71,7 +71,12 @@ async function writeConfig(dir: string, opts: WorkerOptions): Promise<string> {
   let toml = await readFile(join(ROOT, "wrangler.toml"), "utf8");
   toml = toml
     .replace(/^main = ".*"$/m, `main = ${JSON.stringify(opts.main ?? join(ROOT, "worker/src/index.ts"))}`)
-    .replace(/^migrations_dir = ".*"$/m, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`);
+    .replace(/^migrations_dir = ".*"$/m, `migrations_dir = ${JSON.stringify(join(ROOT, "migrations"))}`)
+    // The dashboard: built by wrangler's [build] step as for `wrangler dev`, into the repository's
+    // dashboard/dist (the build writes atomically, so parallel runs are safe); no file watcher.
+    .replace(/^command = "node dashboard\/build\.mjs"$/m, `command = ${JSON.stringify(`node ${join(ROOT, "dashboard/build.mjs")}`)}`)
+    .replace(/^watch_dir = ".*"\n/m, "")
+    .replace(/^directory = "dashboard\/dist"$/m, `directory = ${JSON.stringify(join(ROOT, "dashboard/dist"))}`);
   if (opts.main) {
     // Another entry (the benchmark's floor) does not export Hearth's Durable Object: drop its binding.
     toml = dropTables(toml, ["[[durable_objects.bindings]]", "[[migrations]]"]);

@@ -8,6 +8,7 @@
  *   PUT    /admin/users/:id/policy           {…policy} → user
  *   POST   /admin/users/:id/credentials      {kind: "api"|"sidecar"} → 201 {id, kind, prefix, key}
  *   DELETE /admin/users/:id/credentials/:cid → the credential, revoked
+ *   GET    /admin/usage                      → {data: [each user's requests, local share, tokens, spend, avoided]}
  */
 import { HearthError, routingPolicySchema } from "@hearth/shared";
 import { Hono, type MiddlewareHandler } from "hono";
@@ -19,6 +20,7 @@ import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";
 import { cookieSession } from "../session/auth.js";
 import { hubFor } from "../tunnel/stub.js";
+import { usage } from "./usage.js";
 import type { AppEnv } from "../http/types.js";
 
 const createUserBody = z.object({
@@ -69,6 +71,8 @@ export function adminRoutes(): Hono<AppEnv> {
     const data = await Promise.all(users.map(async (u) => ({ ...u, credentials: await db.listCredentials(c.env.DB, u.id) })));
     return c.json({ object: "list", data });
   });
+
+  admin.get("/usage", usage);
 
   admin.get("/users/:id", async (c) => c.json(await userOr404(c.env.DB, c.req.param("id"))));
 

@@ -1,0 +1,145 @@
+/**
+ * Home: each connected sidecar with its models (loaded or not, context, tags, what they can do),
+ * slots, queue, memory, uptime and breaker; when none is connected, the exact command that connects
+ * one to this deployment. Refreshed every few seconds (a sidecar reports its state every 15 s).
+ */
+import { api } from "../api.js";
+import { card, fmtBytes, fmtDuration, h, note, replace } from "../dom.js";
+import { widthBar } from "./overview.js";
+import type { View } from "./types.js";
+
+interface HomeModel {
+  id: string;
+  backend: string;
+  loaded: boolean;
+  loading: boolean;
+  context_length: number;
+  size_bytes: number | null;
+  tags: string[];
+  tools: boolean;
+  chat: boolean;
+  embeddings: boolean;
+  tokens_per_second: number;
+}
+
+interface HomeSidecar {
+  id: string;
+  name: string | null;
+  uptime_seconds: number;
+  slots: { total: number; free: number };
+  queue: { depth: number; max: number };
+  inflight: number;
+  free_memory_bytes: number | null;
+  draining: boolean;
+  breaker: string;
+  models: HomeModel[];
+}
+
+interface Home {
+  connected: boolean;
+  sidecars: HomeSidecar[];
+}
+
+const badge = (text: string, kind: "ok" | "warn" | "bad" | "plain" = "plain") => h("span", { class: `badge badge-${kind}` }, text);
+
+function modelState(m: HomeModel) {
+  if (m.loading) return badge("loading", "warn");
+  return m.loaded ? badge("loaded", "ok") : badge("not loaded");
+}
+
+function modelsTable(models: HomeModel[]): HTMLElement {
+  if (models.length === 0) return note("warn", "This sidecar serves no models. Start it with --models <GGUF files or a directory> or --ollama <url>.");
+  return h(
+    "div",
+    { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Models" },
+    h(
+      "table",
+      {},
+      h("thead", {}, h("tr", {}, ...["Model", "State", "Context", "Size", "Can", "Tags", "Speed"].map((c) => h("th", { scope: "col" }, c)))),
+      h(
+        "tbody",
+        {},
+        ...models.map((m) =>
+          h(
+            "tr",
+            {},
+            h("th", { scope: "row" }, h("code", {}, m.id), h("div", { class: "muted small" }, m.backend)),
+            h("td", {}, modelState(m)),
+            h("td", {}, `${m.context_length.toLocaleString("en-US")} tokens`),
+            h("td", {}, fmtBytes(m.size_bytes)),
+            h("td", {}, ...[m.chat ? "chat" : null, m.tools ? "tools" : null, m.embeddings ? "embeddings" : null].filter(Boolean).map((c) => badge(c as string))),
+            h("td", {}, m.tags.length ? m.tags.join(", ") : "–"),
+            h("td", {}, m.tokens_per_second ? `${Math.round(m.tokens_per_second)} tok/s` : "–"),
+          ),
+        ),
+      ),
+    ),
+  );
+}
+
+function slotMeter(s: HomeSidecar): HTMLElement {
+  const busy = s.slots.total - s.slots.free;
+  return h("div", { class: "fact" }, h("div", { class: "fact-label" }, "Slots busy"), h("div", { class: "fact-value" }, `${busy} of ${s.slots.total}`), h("div", { class: "track" }, widthBar(s.slots.total ? busy / s.slots.total : 0)));
+}
+
+function sidecarCard(s: HomeSidecar): HTMLElement {
+  const breaker = s.breaker === "closed" ? badge("healthy", "ok") : s.breaker === "open" ? badge("breaker open: skipped for now", "bad") : badge("breaker half-open: probing", "warn");
+  const fact = (label: string, value: string) => h("div", { class: "fact" }, h("div", { class: "fact-label" }, label), h("div", { class: "fact-value" }, value));
+  return h(
+    "section",
+    { class: "card sidecar", "data-testid": "sidecar" },
+    h("h2", {}, s.name ?? s.id, " ", badge("connected", "ok"), " ", breaker, s.draining ? badge("draining", "warn") : null),
+    h("div", { class: "muted small" }, s.id),
+    h(
+      "div",
+      { class: "facts" },
+      fact("Up for", fmtDuration(s.uptime_seconds)),
+      slotMeter(s),
+      fact("Queue", `${s.queue.depth} waiting (max ${s.queue.max})`),
+      fact("In flight", String(s.inflight)),
+      fact("Free memory", fmtBytes(s.free_memory_bytes)),
+    ),
+    modelsTable(s.models),
+  );
+}
+
+export function connectHelp(): HTMLElement {
+  const command = `pnpm sidecar --url ${location.origin} --token hs_… --models ~/models`;
+  const copy = h("button", { type: "button", class: "small-button" }, "Copy");
+  copy.addEventListener("click", () => {
+    void navigator.clipboard?.writeText(command).then(() => (copy.textContent = "Copied"));
+  });
+  return h(
+    "section",
+    { class: "card", "data-testid": "not-connected" },
+    h("h2", {}, "No machine connected ", badge("not connected", "bad")),
+    h("p", {}, "Requests go to the cloud (or fail, with local_only) until a sidecar connects. On the machine with your models, in a checkout of Hearth:"),
+    h("div", { class: "command" }, h("code", { "data-testid": "sidecar-command" }, command), copy),
+    h(
+      "p",
+      { class: "muted small" },
+      "hs_… is your sidecar token — not the API key. It was shown once when your user was created; the operator can issue a new one in Admin. ",
+      "Add --ollama http://127.0.0.1:11434 to serve a local Ollama's models too. The sidecar dials out: no port to open.",
+    ),
+  );
+}
+
+export const homeView: View = (root) => {
+  const body = h("div", { class: "grid", "aria-live": "polite" });
+  replace(root, h("div", { class: "view-head" }, h("h1", {}, "Home")), body);
+  const abort = new AbortController();
+  async function load(): Promise<void> {
+    try {
+      const home = await api<Home>("/v1/home", { signal: abort.signal });
+      replace(body, ...(home.sidecars.length ? home.sidecars.map(sidecarCard) : [connectHelp()]));
+    } catch (err) {
+      if (!abort.signal.aborted) replace(body, note("error", `Could not load home: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  }
+  void load();
+  const timer = setInterval(() => void load(), 5_000);
+  return () => {
+    abort.abort();
+    clearInterval(timer);
+  };
+};

@@ -1,0 +1,127 @@
+/**
+ * Live: each request as it finishes, pushed over the /v1/live WebSocket (the session cookie
+ * authenticates it) — time, kind, rule, who served, time to first token, tokens, outcome and
+ * fallbacks. The records carry no prompt text and this view shows none. Reconnects with backoff.
+ */
+import { fmtInt, fmtMs, fmtTime, h, note, replace } from "../dom.js";
+import type { View } from "./types.js";
+
+interface LiveRecord {
+  type?: string;
+  at?: number | string;
+  kind?: string | null;
+  rule?: string | null;
+  served?: string | null;
+  first?: string | null;
+  ttft_ms?: number | null;
+  prompt_tokens?: number;
+  completion_tokens?: number;
+  total_ms?: number;
+  outcome?: string;
+  fallbacks?: unknown;
+  stream?: boolean;
+}
+
+const MAX_ROWS = 200;
+
+/** Fallbacks as sent: a list of {target, reason} (or strings), or a map of reason → count. */
+export function fallbackText(f: unknown): string {
+  if (!f) return "";
+  if (Array.isArray(f)) {
+    return f
+      .map((x) => (typeof x === "string" ? x : x && typeof x === "object" ? [(x as { target?: string }).target, (x as { reason?: string }).reason].filter(Boolean).join(": ") : ""))
+      .filter(Boolean)
+      .join(", ");
+  }
+  if (typeof f === "object") return Object.entries(f as Record<string, unknown>).map(([k, v]) => (typeof v === "number" && v > 1 ? `${k} ×${v}` : k)).join(", ");
+  return String(f);
+}
+
+const at = (v: number | string | undefined) => fmtTime(v === undefined ? new Date() : new Date(typeof v === "number" && v < 1e12 ? v * 1000 : v));
+
+function row(r: LiveRecord): HTMLTableRowElement {
+  const ok = r.outcome === "served" || r.outcome === "ok" || r.outcome === "success";
+  const where = r.served ?? "–";
+  return h(
+    "tr",
+    { class: ok ? "" : "row-bad" },
+    h("td", {}, at(r.at)),
+    h("td", {}, r.kind ?? "–"),
+    h("td", {}, r.rule ?? "–"),
+    h("td", {}, h("code", { class: where.startsWith("local") ? "home" : "cloud" }, where)),
+    h("td", { class: "num" }, fmtMs(r.ttft_ms)),
+    h("td", { class: "num" }, `${fmtInt(r.prompt_tokens ?? 0)} → ${fmtInt(r.completion_tokens ?? 0)}`),
+    h("td", { class: "num" }, fmtMs(r.total_ms)),
+    h("td", {}, h("span", { class: `badge badge-${ok ? "ok" : "bad"}` }, r.outcome ?? "–"), r.stream ? h("span", { class: "muted small" }, " stream") : null),
+    h("td", {}, fallbackText(r.fallbacks) || "–"),
+  );
+}
+
+export const liveView: View = (root) => {
+  const status = h("div", { class: "live-status", role: "status" }, "Connecting…");
+  const homeLine = h("div", { class: "muted small", "aria-live": "polite" });
+  const tbody = h("tbody", {});
+  const empty = h("tr", { class: "empty" }, h("td", { colspan: 9 }, "Waiting for requests. Each one appears here as it finishes."));
+  tbody.append(empty);
+  const table = h(
+    "div",
+    { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Requests as they happen" },
+    h("table", { "data-testid": "live-table" }, h("thead", {}, h("tr", {}, ...["Time", "Kind", "Rule", "Served by", "First token", "Tokens", "Total", "Outcome", "Fallbacks"].map((c) => h("th", { scope: "col" }, c)))), tbody),
+  );
+  replace(root, h("div", { class: "view-head" }, h("h1", {}, "Live"), status), homeLine, h("section", { class: "card" }, table));
+
+  let ws: WebSocket | undefined;
+  let stopped = false;
+  let opened = false;
+  let delay = 1_000;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  function connect(): void {
+    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`;
+    ws = new WebSocket(url);
+    ws.addEventListener("open", () => {
+      opened = true;
+      delay = 1_000;
+      replace(status, h("span", { class: "badge badge-ok" }, "live"));
+    });
+    ws.addEventListener("message", (ev) => {
+      let r: LiveRecord;
+      try {
+        r = JSON.parse(String(ev.data)) as LiveRecord;
+      } catch {
+        return;
+      }
+      if (r.type === "home") {
+        replace(homeLine, `Home ${at(r.at)}: ${describeHome(r)}`);
+        return;
+      }
+      if (r.type && r.type !== "request") return;
+      empty.remove();
+      tbody.prepend(row(r));
+      while (tbody.rows.length > MAX_ROWS) tbody.lastElementChild?.remove();
+    });
+    ws.addEventListener("close", () => {
+      if (stopped) return;
+      if (!opened) {
+        replace(status, note("warn", "Live updates are not available: this deployment did not accept a WebSocket at /v1/live. Retrying…"));
+      } else {
+        replace(status, h("span", { class: "badge badge-warn" }, "reconnecting…"));
+      }
+      timer = setTimeout(connect, delay);
+      delay = Math.min(delay * 2, 30_000);
+    });
+  }
+  connect();
+  return () => {
+    stopped = true;
+    clearTimeout(timer);
+    ws?.close(1000, "view closed");
+  };
+};
+
+function describeHome(r: LiveRecord): string {
+  const rest = Object.entries(r)
+    .filter(([k]) => k !== "type" && k !== "at")
+    .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
+  return rest.join(", ") || "changed";
+}
