@@ -15,7 +15,9 @@ import type { Backend } from "./backends/types.js";
 import { ConfigError, coerce, fromEnv, fromFile, parseSize, resolveConfig, type SidecarConfig } from "./config.js";
 import { createLogger, type Logger } from "./log.js";
 import { loadProgress } from "./progress.js";
+import { metricsFromSettings } from "./metrics/index.js";
 import { Sidecar } from "./sidecar.js";
+import { exitForMismatch } from "./tunnel/handshake.js";
 import { decideStop, REPEAT_WINDOW_MS } from "./signals.js";
 import { connectUrl } from "./tunnel/backoff.js";
 
@@ -34,6 +36,7 @@ const FLAGS = {
   "log-level": { type: "string", description: "error | warn | info | debug | trace; trace prints prompts (default warn)" },
   "drain-seconds": { type: "string", description: "on shutdown, how long running requests may finish (default 30)" },
   id: { type: "string", description: "stable id of this installation (default: from host name and models)" },
+  metrics: { type: "string", description: "serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9477 (env HEARTH_METRICS; loopback only)" },
   config: { type: "string", description: "a YAML or JSON file with any of these settings (env HEARTH_SIDECAR_CONFIG)" },
 } as const;
 
@@ -117,6 +120,7 @@ async function run(args: Record<string, unknown>): Promise<void> {
   }
   const log = createLogger(cfg.logLevel);
   const backends = await createBackends(cfg, log);
+  const metrics = await metricsFromSettings(cfg, log);
   const sidecar = new Sidecar({
     connectUrl: connectUrl(cfg.url),
     token: cfg.token,
@@ -128,6 +132,8 @@ async function run(args: Record<string, unknown>): Promise<void> {
     log,
     drainTimeoutMs: cfg.drainSeconds * 1000,
     tags: cfg.tags,
+    ...(metrics ? { metrics } : {}),
+    onMismatch: (mismatch) => void exitForMismatch(mismatch, () => sidecar.shutdown()),
   });
   exitOnStopSignals(sidecar, log, cfg.drainSeconds);
   await sidecar.start();

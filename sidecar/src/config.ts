@@ -6,6 +6,7 @@
 import { readFileSync } from "node:fs";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
+import { parseListen } from "./metrics/server.js";
 
 const size = z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?\s*(b|kb|mb|gb|tb|kib|mib|gib|tib)?$/i, "must be bytes or a size like 8GB")]);
 
@@ -45,8 +46,20 @@ export const sidecarConfigSchema = z
     tags: z.record(z.string().min(1), z.array(z.string().min(1).max(32)).max(16)).default({}),
     /** Stable id of this installation. Default: derived from the host name and model paths. */
     id: z.string().min(1).max(100).optional(),
+    /** Serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9477 (loopback only, see metricsAllowRemote). Default: off. */
+    metrics: z.string().min(1).optional(),
+    /** Let `metrics` listen on an address other machines can reach (it has no authentication). Default: false. */
+    metricsAllowRemote: z.boolean().default(false),
   })
   .strict()
+  .superRefine((c, ctx) => {
+    if (c.metrics === undefined) return;
+    try {
+      parseListen(c.metrics, c.metricsAllowRemote);
+    } catch (err) {
+      ctx.addIssue({ code: "custom", message: err instanceof Error ? err.message : String(err), path: ["metrics"] });
+    }
+  })
   .refine((c) => c.models.length > 0 || c.ollama !== undefined, {
     message: "nothing to serve: give --models <dir or .gguf> and/or --ollama <url>",
     path: ["models"],
@@ -69,14 +82,18 @@ export const ENV_NAMES: Record<string, keyof SidecarConfig> = {
   HEARTH_MEMORY_BUDGET: "memoryBudget",
   HEARTH_GPU: "gpu",
   HEARTH_LOG_LEVEL: "logLevel",
+  HEARTH_METRICS: "metrics",
+  HEARTH_METRICS_ALLOW_REMOTE: "metricsAllowRemote",
 };
 
 const NUMERIC: ReadonlySet<string> = new Set(["slots", "queue", "threads", "contextSize", "drainSeconds"]);
+const BOOLEAN: ReadonlySet<string> = new Set(["metricsAllowRemote"]);
 
 /** Strings from env or argv → the types the schema expects (lists split on commas). */
 export function coerce(key: string, value: string): unknown {
   if (key === "models") return value.split(",").map((s) => s.trim()).filter(Boolean);
   if (NUMERIC.has(key) && /^-?\d+(\.\d+)?$/.test(value.trim())) return Number(value);
+  if (BOOLEAN.has(key) && /^(1|true|yes|0|false|no)$/i.test(value.trim())) return /^(1|true|yes)$/i.test(value.trim());
   return value;
 }
 

@@ -2,14 +2,17 @@
  * The sidecar: backends + admission + the tunnel. It says hello with its state when the Worker
  * welcomes it, reports state on a heartbeat and on change, runs requests, and drains on shutdown.
  */
-import { PROTOCOL_VERSION, type LocalModel, type WorkerFrame } from "@hearth/shared";
+import type { LocalModel, WorkerFrame } from "@hearth/shared";
 import type { Backend } from "./backends/types.js";
 import { BackendError } from "./backends/types.js";
 import type { Logger } from "./log.js";
+import type { Metrics } from "./metrics/index.js";
 import { Admission } from "./serve/admission.js";
 import { RequestHandler } from "./serve/handler.js";
 import { buildState, collectModels } from "./state.js";
 import { TunnelClient } from "./tunnel/client.js";
+import { sidecarProtocol, type ProtocolMismatch } from "./tunnel/handshake.js";
+import { SIDECAR_VERSION } from "./version.js";
 
 export interface SidecarOptions {
   /** ws(s)://…/v1/sidecar/connect */
@@ -33,6 +36,17 @@ export interface SidecarOptions {
    * (the Worker infers tags from names).
    */
   tags?: Readonly<Record<string, string[]>>;
+  /** Prometheus metrics to feed; disposed with the sidecar. Default: none. */
+  metrics?: Metrics;
+  /** The tunnel protocol version to speak. Default: PROTOCOL_VERSION (HEARTH_SIDECAR_PROTOCOL_OVERRIDE in tests). */
+  protocol?: number;
+  /** This sidecar's package version, told to the Worker. Default: SIDECAR_VERSION. */
+  version?: string;
+  /**
+   * The Worker and this sidecar cannot speak the same protocol version; the tunnel has stopped for
+   * good. Default: the tunnel logs the message as an error.
+   */
+  onMismatch?(mismatch: ProtocolMismatch): void;
 }
 
 /** The tag that offers a model for embeddings whatever its metadata says. */
@@ -62,10 +76,14 @@ export class Sidecar {
   /** Numbers the state reports; `start` frames name the last one sent. */
   #stateN = 0;
   readonly #running = new Set<Promise<void>>();
+  readonly #protocol: number;
 
   constructor(opts: SidecarOptions) {
     this.#opts = opts;
-    this.#admission = new Admission({ slots: opts.slots, queue: opts.queue });
+    this.#protocol = opts.protocol ?? sidecarProtocol();
+    const metrics = opts.metrics?.sink;
+    if (metrics) for (const b of opts.backends) b.observeLoads?.((load) => metrics.modelLoad(load));
+    this.#admission = new Admission({ slots: opts.slots, queue: opts.queue, ...(metrics ? { observer: metrics } : {}) });
     this.#handler = new RequestHandler({
       admission: this.#admission,
       backendFor: (model) => this.#owner.get(model),
@@ -73,6 +91,7 @@ export class Sidecar {
       log: opts.log,
       onChange: () => this.#scheduleState(),
       stateN: () => this.#stateN,
+      ...(metrics ? { metrics } : {}),
     });
     this.#tunnel = new TunnelClient({
       url: opts.connectUrl,
@@ -84,6 +103,10 @@ export class Sidecar {
         // The Worker has failed these over already; stop spending the machine on them.
         this.#handler.cancelAll();
       },
+      protocol: this.#protocol,
+      version: opts.version ?? SIDECAR_VERSION,
+      ...(opts.onMismatch ? { onMismatch: opts.onMismatch } : {}),
+      ...(metrics ? { onConnection: (event: "dial" | "open" | "close") => metrics.connection(event) } : {}),
     });
   }
 
@@ -99,7 +122,7 @@ export class Sidecar {
   #onFrame(frame: WorkerFrame): void {
     switch (frame.t) {
       case "welcome":
-        if (frame.v !== PROTOCOL_VERSION) this.#opts.log.warn("the Worker speaks another protocol version", { worker: frame.v, sidecar: PROTOCOL_VERSION });
+        // An incompatible Worker's welcome never gets here: the tunnel stops on it (handshake.ts).
         void this.#sendState("hello");
         clearInterval(this.#heartbeat);
         this.#heartbeat = setInterval(() => void this.#sendState("state"), frame.heartbeatMs);
@@ -141,7 +164,7 @@ export class Sidecar {
       n: ++this.#stateN,
     });
     if (kind === "hello") {
-      this.#tunnel.send({ t: "hello", v: PROTOCOL_VERSION, sidecarId: this.#opts.sidecarId, ...(this.#opts.name ? { name: this.#opts.name } : {}), state });
+      this.#tunnel.send({ t: "hello", v: this.#protocol, sidecarId: this.#opts.sidecarId, ...(this.#opts.name ? { name: this.#opts.name } : {}), state });
       this.#opts.log.info("hello sent", { models: models.length });
     } else {
       this.#tunnel.send({ t: "state", state });
@@ -176,5 +199,6 @@ export class Sidecar {
     clearTimeout(this.#stateTimer);
     await this.#tunnel.close(1001, "sidecar shutting down");
     await Promise.allSettled(this.#opts.backends.map((b) => b.dispose()));
+    await this.#opts.metrics?.dispose();
   }
 }

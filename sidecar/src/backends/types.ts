@@ -63,6 +63,16 @@ export interface Backend {
   embed?(model: string, inputs: readonly string[], opts: EmbedOptions): AsyncIterable<EmbedBatch>;
   /** Unloads models and releases native resources. Idempotent. */
   dispose(): Promise<void>;
+  /** Calls `listener` after each model load this backend sees, for metrics. Absent when it sees none. */
+  observeLoads?(listener: (load: ModelLoadEvent) => void): void;
+}
+
+/** A model load finished: how long it took, and whether the model is now usable. */
+export interface ModelLoadEvent {
+  model: string;
+  backend: LocalModel["backend"];
+  seconds: number;
+  ok: boolean;
 }
 
 /** A failure with a tunnel error code, so the Worker can tell "go elsewhere now" from "broken". */

@@ -9,6 +9,15 @@ export interface AdmissionOptions {
   slots: number;
   /** Requests that may wait for a slot. */
   queue: number;
+  /** Told of every change to the slots in use and the queue, by the key `acquire` was given (metrics). Default: none. */
+  observer?: AdmissionObserver;
+}
+
+export interface AdmissionObserver {
+  /** A request with this key took (+1) or gave back (−1) a slot. */
+  active(key: string, delta: 1 | -1): void;
+  /** A request with this key began (+1) or stopped (−1) waiting for a slot. */
+  waiting(key: string, delta: 1 | -1): void;
 }
 
 export class Admission {
@@ -28,17 +37,33 @@ export class Admission {
     return this.#waiting.length;
   }
 
-  /** Resolves with a release function once a slot is ours; rejects at once when full, or on abort. */
-  async acquire(signal: AbortSignal): Promise<() => void> {
+  /**
+   * Resolves with a release function once a slot is ours; rejects at once when full, or on abort.
+   * `key` (the model) only labels the observer's counts.
+   */
+  async acquire(signal: AbortSignal, key = ""): Promise<() => void> {
     if (signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
+    const observer = this.#opts.observer;
     if (this.#active < this.#opts.slots) {
       this.#active++;
-      return this.#releaser();
+      observer?.active(key, 1);
+      return this.#releaser(key);
     }
     if (this.#waiting.length >= this.#opts.queue) {
       throw new BackendError("overloaded", `all ${this.#opts.slots} slots busy and the queue of ${this.#opts.queue} is full`);
     }
-    await new Promise<void>((resolve, reject) => {
+    observer?.waiting(key, 1);
+    try {
+      await this.#wait(signal);
+    } finally {
+      observer?.waiting(key, -1);
+    }
+    observer?.active(key, 1);
+    return this.#releaser(key);
+  }
+
+  #wait(signal: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
       const entry = {
         resolve: () => {
           signal.removeEventListener("abort", onAbort);
@@ -54,7 +79,6 @@ export class Admission {
       signal.addEventListener("abort", onAbort, { once: true });
       this.#waiting.push(entry);
     });
-    return this.#releaser();
   }
 
   /** Refuse everything waiting (shutdown). */
@@ -62,11 +86,12 @@ export class Admission {
     for (const w of this.#waiting.splice(0)) w.reject(error);
   }
 
-  #releaser(): () => void {
+  #releaser(key: string): () => void {
     let released = false;
     return () => {
       if (released) return;
       released = true;
+      this.#opts.observer?.active(key, -1);
       const next = this.#waiting.shift();
       // Hand the slot straight to the next in line; otherwise free it.
       if (next) next.resolve();

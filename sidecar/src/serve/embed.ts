@@ -91,7 +91,7 @@ export async function serveEmbed(frame: EmbedFrame, deps: EmbedDeps, signal: Abo
   const backend = deps.backendFor(model);
   if (!backend) throw new BackendError("model_not_found", `no local model '${model}'`);
   if (!backend.embed) throw new BackendError("unsupported", `the ${backend.kind} backend cannot embed`);
-  const release = await deps.admission.acquire(signal);
+  const release = await deps.admission.acquire(signal, model);
   deps.onChange();
   const frames = new VectorFrames(id, out, framing);
   try {

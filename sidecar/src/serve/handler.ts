@@ -6,6 +6,7 @@
 import type { SidecarFrame, WorkerFrame } from "@hearth/shared";
 import { BackendError, type Backend } from "../backends/types.js";
 import type { Logger } from "../log.js";
+import type { MetricsSink, Outcome } from "../metrics/registry.js";
 import type { Admission } from "./admission.js";
 import { Coalescer, DEFAULT_COALESCE, type CoalesceOptions } from "./coalesce.js";
 import { serveEmbed, type EmbedFrame, type FramingOptions } from "./embed.js";
@@ -30,6 +31,8 @@ export interface HandlerDeps {
   coalesce?: CoalesceOptions;
   /** How embed vectors are gathered into frames. Default: serveEmbed's. */
   embedFraming?: FramingOptions;
+  /** Counts requests, first tokens and speed (one call each per request, never per token). Default: none. */
+  metrics?: MetricsSink;
 }
 
 export class RequestHandler {
@@ -71,24 +74,38 @@ export class RequestHandler {
     const controller = new AbortController();
     this.#running.set(id, controller);
     const started = Date.now();
+    let outcome: Outcome = "ok";
     try {
       await serve(controller.signal, send);
       this.#deps.log.info("request served", { id, model: frame.model, ms: Date.now() - started });
     } catch (err) {
       const e = err instanceof BackendError ? err : new BackendError("backend_error", err instanceof Error ? err.message : String(err));
-      send({ t: "error", id, code: controller.signal.aborted ? "cancelled" : e.code, message: e.message.slice(0, 2000) });
+      outcome = controller.signal.aborted ? "cancelled" : e.code;
+      send({ t: "error", id, code: outcome, message: e.message.slice(0, 2000) });
       this.#deps.log.info("request failed", { id, model: frame.model, code: e.code, ms: Date.now() - started });
     } finally {
+      this.#count(frame, outcome);
       this.#running.delete(id);
       this.#deps.onChange();
     }
   }
 
+  /** One count per finished request; a model this sidecar does not serve is "unknown", so labels stay bounded. */
+  #count(frame: RequestFrame | EmbedFrame, outcome: Outcome): void {
+    const metrics = this.#deps.metrics;
+    if (!metrics) return;
+    const backend = this.#deps.backendFor(frame.model)?.kind;
+    const labels = { model: backend ? frame.model : "unknown", backend: backend ?? "none", outcome } as const;
+    if (frame.t === "request") metrics.request(labels);
+    else metrics.embedding({ ...labels, inputs: frame.input.length });
+  }
+
   async #serve(frame: RequestFrame, signal: AbortSignal, send: (f: DistributiveOmit<RequestScopedFrame, "seq">) => void): Promise<void> {
     const { id, model, body } = frame;
+    const arrived = performance.now();
     const backend = this.#deps.backendFor(model);
     if (!backend) throw new BackendError("model_not_found", `no local model '${model}'`);
-    const release = await this.#deps.admission.acquire(signal);
+    const release = await this.#deps.admission.acquire(signal, model);
     this.#deps.onChange();
     // "start" goes out with the first output rather than before the backend runs: sent early it
     // costs the hub and the Worker a wake-up each while the first token is still being made.
@@ -107,11 +124,17 @@ export class RequestHandler {
     try {
       if (this.#deps.log.enabled("trace")) this.#deps.log.trace("prompt", { id, messages: JSON.stringify(body.messages) });
       let first = true;
+      /** When the first text or tool call came (0: not yet), for time to first token and speed. */
+      let firstTokenAt = 0;
       for await (const ev of backend.generate(model, body, { signal, ...(frame.prefix ? { prefix: frame.prefix } : {}) })) {
         // The first output means a cold model has finished loading: report it now, not at the end.
         if (first) {
           first = false;
           this.#deps.onChange();
+        }
+        if (firstTokenAt === 0 && (ev.type === "text" || ev.type === "tool_call")) {
+          firstTokenAt = performance.now();
+          this.#deps.metrics?.firstToken(model, (firstTokenAt - arrived) / 1000);
         }
         if (ev.type === "text") coalescer.push(ev.text);
         else if (ev.type === "progress") {
@@ -123,6 +146,8 @@ export class RequestHandler {
         } else {
           coalescer.flush();
           out({ t: "end", id, finishReason: ev.finishReason, usage: ev.usage });
+          const seconds = firstTokenAt === 0 ? 0 : (performance.now() - firstTokenAt) / 1000;
+          this.#deps.metrics?.generated(model, { promptTokens: ev.usage.prompt_tokens, completionTokens: ev.usage.completion_tokens, seconds });
           return;
         }
       }

@@ -1,12 +1,14 @@
 /**
  * The sidecar's end of the tunnel: one outbound WebSocket to the Worker, re-dialled forever with
  * jittered backoff (every deploy drops every socket), kept honest with application pings that the
- * Worker's hub answers without waking up. Frames are validated on the way in.
+ * Worker's hub answers without waking up. Frames are validated on the way in. A protocol version the
+ * Worker cannot speak (handshake.ts) stops it for good instead.
  */
-import { encodeFrame, parseWorkerFrame, type SidecarFrame, type WorkerFrame } from "@hearth/shared";
+import { PROTOCOL_VERSION, encodeFrame, parseWorkerFrame, type SidecarFrame, type WorkerFrame } from "@hearth/shared";
 import WebSocket from "ws";
 import type { Logger } from "../log.js";
 import { DEFAULT_BACKOFF, reconnectDelay, type BackoffOptions } from "./backoff.js";
+import { handshakeHeaders, mismatchOfClose, mismatchOfResponse, mismatchOfWelcome, type ProtocolMismatch } from "./handshake.js";
 
 export interface TunnelOptions {
   /** ws(s)://…/v1/sidecar/connect */
@@ -23,6 +25,17 @@ export interface TunnelOptions {
   pingMs?: number;
   /** A connection that lasted this long resets the backoff. Default: 30,000 ms. */
   stableMs?: number;
+  /** The tunnel protocol version this sidecar speaks, named at the upgrade. Default: PROTOCOL_VERSION. */
+  protocol?: number;
+  /** This sidecar's package version, named at the upgrade for the Worker's messages. Default: "unknown". */
+  version?: string;
+  /**
+   * The Worker cannot speak this sidecar's protocol version (or the reverse). The client has stopped
+   * for good when this is called: re-dialling cannot fix it. Default: log it as an error.
+   */
+  onMismatch?(mismatch: ProtocolMismatch): void;
+  /** Observes the connection: each dial, each open, each close. Default: none. */
+  onConnection?(event: "dial" | "open" | "close"): void;
 }
 
 /** The id of a `request` frame that failed validation, if the text says that much. */
@@ -94,12 +107,16 @@ export class TunnelClient {
     const { url, token, log } = this.#opts;
     // No permessage-deflate: frames are small JSON, and with it on, every frame sent while a larger one
     // (a state frame) is being compressed on zlib's thread pool waits behind it.
-    const ws = new WebSocket(url, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 10_000, perMessageDeflate: false });
+    const protocol = this.#protocol;
+    const headers = { authorization: `Bearer ${token}`, ...handshakeHeaders(protocol, this.#opts.version ?? "unknown") };
+    const ws = new WebSocket(url, { headers, handshakeTimeout: 10_000, perMessageDeflate: false });
+    this.#opts.onConnection?.("dial");
     this.#ws = ws;
     let openedAt = 0;
     ws.on("open", () => {
       openedAt = Date.now();
       log.info("tunnel connected", { url: redact(url) });
+      this.#opts.onConnection?.("open");
       this.#startPings(ws);
     });
     ws.on("message", (data, isBinary) => {
@@ -118,10 +135,31 @@ export class TunnelClient {
         if (id) this.send({ t: "error", id, seq: 0, code: "invalid_request", message: `the sidecar cannot read this request: ${parsed.error}` });
         return;
       }
+      if (parsed.frame.t === "welcome") {
+        const mismatch = mismatchOfWelcome(parsed.frame, { protocol, version: this.#opts.version ?? "unknown" });
+        // Said before hello, so the Worker never sees a frame it cannot read.
+        if (mismatch) return this.#mismatch(ws, mismatch);
+      }
       this.#opts.onFrame(parsed.frame);
     });
     ws.on("unexpected-response", (_req, res) => {
       const status = res.statusCode ?? 0;
+      if (status === 426) {
+        // The Worker says why in the body; read it before deciding whether to dial again.
+        let body = "";
+        res.on("data", (d: Buffer) => {
+          if (body.length < 4096) body += d.toString();
+        });
+        res.on("end", () => {
+          const mismatch = mismatchOfResponse(status, body);
+          if (mismatch) this.#mismatch(ws, mismatch);
+          else {
+            log.warn("tunnel refused", { status });
+            ws.terminate();
+          }
+        });
+        return;
+      }
       if (status === 401) log.error("the Worker refused the sidecar token (401): check --token, or issue a new one");
       else log.warn("tunnel refused", { status });
       ws.terminate();
@@ -131,13 +169,32 @@ export class TunnelClient {
       clearInterval(this.#pingTimer);
       if (this.#ws === ws) this.#ws = undefined;
       this.#opts.onDisconnect?.();
+      this.#opts.onConnection?.("close");
       if (this.#stopped) return;
+      const mismatch = mismatchOfClose(code, reason.toString(), protocol);
+      if (mismatch) return this.#mismatch(ws, mismatch);
       if (openedAt && Date.now() - openedAt >= (this.#opts.stableMs ?? 30_000)) this.#attempt = 0;
       const delay = reconnectDelay(this.#attempt++, this.#opts.backoff ?? DEFAULT_BACKOFF);
       if (openedAt) log.warn("tunnel closed; reconnecting", { code, reason: reason.toString() || undefined, inMs: delay });
       else log.info("tunnel unreachable; retrying", { inMs: delay });
       this.#retryTimer = setTimeout(() => this.#dial(), delay);
     });
+  }
+
+  get #protocol(): number {
+    return this.#opts.protocol ?? PROTOCOL_VERSION;
+  }
+
+  /** Stops for good and tells the owner: a version mismatch is not fixed by dialling again. */
+  #mismatch(ws: WebSocket, mismatch: ProtocolMismatch): void {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+    clearInterval(this.#pingTimer);
+    if (ws.readyState === WebSocket.OPEN) ws.close(1000, "protocol version mismatch");
+    else ws.terminate();
+    if (this.#opts.onMismatch) this.#opts.onMismatch(mismatch);
+    else this.#opts.log.error(mismatch.message);
   }
 
   #startPings(ws: WebSocket): void {

@@ -10,7 +10,7 @@
 import { getLlama, LlamaLogLevel, type Llama } from "node-llama-cpp";
 import type { ChatRequest, LocalModel } from "@hearth/shared";
 import type { Logger } from "../../log.js";
-import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type GenerateOptions, type GenerationEvent } from "../types.js";
+import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type GenerateOptions, type GenerationEvent, type ModelLoadEvent } from "../types.js";
 import { ModelCatalog } from "./catalog.js";
 import { toLocalModel } from "./discover.js";
 import { toBackendError } from "./errors.js";
@@ -46,6 +46,7 @@ class LlamaCppBackend implements Backend {
   private readonly catalog: ModelCatalog;
   private readonly pool: ModelPool;
   private readonly speed = new Map<string, number>();
+  private readonly loadListeners: ((load: ModelLoadEvent) => void)[] = [];
   private disposing: Promise<void> | undefined;
 
   constructor(
@@ -53,7 +54,16 @@ class LlamaCppBackend implements Backend {
     private readonly options: ResolvedOptions,
   ) {
     this.catalog = new ModelCatalog(options.paths, options.logger);
-    this.pool = new ModelPool(llama, options);
+    this.pool = new ModelPool(llama, {
+      ...options,
+      onLoad: (model, seconds, ok) => {
+        for (const listener of this.loadListeners) listener({ model, backend: "llama-cpp", seconds, ok });
+      },
+    });
+  }
+
+  observeLoads(listener: (load: ModelLoadEvent) => void): void {
+    this.loadListeners.push(listener);
   }
 
   async models(): Promise<LocalModel[]> {

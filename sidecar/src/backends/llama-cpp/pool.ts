@@ -32,6 +32,8 @@ export interface PoolOptions {
   memoryBudgetBytes: number;
   onProgress: (modelId: string, fraction: number) => void;
   logger: Logger;
+  /** Told when each load settles: seconds from its start (estimate and eviction included) and whether it worked. Default: none. */
+  onLoad?: (modelId: string, seconds: number, ok: boolean) => void;
 }
 
 export interface LoadedModel {
@@ -164,10 +166,16 @@ export class ModelPool {
     const state = { id: found.id, kind, bytes: 0, users: 0, lastUsed: performance.now(), ready: undefined };
     const entry: Entry = Object.assign(state, { load: kind === "chat" ? this.load(state, found) : this.loadEmbedder(state, found) });
     const key = ModelPool.key(entry);
+    const t0 = performance.now();
+    const settled = (ok: boolean) => this.options.onLoad?.(found.id, (performance.now() - t0) / 1000, ok);
     entry.load.then(
-      (ready) => (entry.ready = ready),
+      (ready) => {
+        entry.ready = ready;
+        settled(true);
+      },
       () => {
         if (this.entries.get(key) === entry) this.entries.delete(key);
+        settled(false);
       },
     );
     this.entries.set(key, entry);

@@ -5,7 +5,7 @@
  */
 import type { ChatRequest } from "@hearth/shared";
 import { createLogger, type Logger } from "../../log.js";
-import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type GenerateOptions, type GenerationEvent } from "../types.js";
+import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type GenerateOptions, type GenerationEvent, type ModelLoadEvent } from "../types.js";
 import { discoveryClient, ollamaClient, type ChatClient } from "./client.js";
 import { toBackendError } from "./errors.js";
 import { createModelCatalog } from "./models.js";
@@ -70,11 +70,22 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     numCtx,
   });
   const flights = new Set<Flight>();
+  const loadListeners: ((load: ModelLoadEvent) => void)[] = [];
   let disposed = false;
 
-  const onDone = (model: string) => (final: ChatChunk) => {
+  /**
+   * Ollama loads models itself; a load shows as the load_duration of a response for a model the last
+   * /api/ps did not list (a loaded model's responses carry a few milliseconds there too).
+   */
+  const sawLoad = (model: string, wasLoaded: boolean, loadNs: number | undefined) => {
+    if (wasLoaded || !loadNs || loadListeners.length === 0) return;
+    for (const listener of loadListeners) listener({ model, backend: "ollama", seconds: loadNs / NS_PER_S, ok: true });
+  };
+
+  const onDone = (model: string, wasLoaded: boolean) => (final: ChatChunk) => {
     const { eval_count: n, eval_duration: ns } = final;
     if (n && ns) catalog.recordSpeed(model, (n * NS_PER_S) / ns);
+    sawLoad(model, wasLoaded, final.load_duration);
     catalog.invalidate();
   };
 
@@ -86,6 +97,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     const abort = () => flight.controller.abort();
     opts.signal.addEventListener("abort", abort, { once: true });
     flights.add(flight);
+    const wasLoaded = catalog.isLoaded(model);
     const chat = ollamaClient(host, baseFetch, flight.controller.signal);
     let finished = false;
     try {
@@ -97,7 +109,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
         },
         onDone: (final: ChatChunk) => {
           finished = true;
-          onDone(model)(final);
+          onDone(model, wasLoaded)(final);
         },
       };
       yield* toGenerationEvents(stream, hooks);
@@ -124,6 +136,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     opts.signal.addEventListener("abort", abort, { once: true });
     flights.add(flight);
     const { client } = ollamaClient(host, baseFetch, flight.controller.signal);
+    const wasLoaded = catalog.isLoaded(model);
     try {
       for (let i = 0; i < inputs.length; i += EMBED_BATCH) {
         const input = inputs.slice(i, i + EMBED_BATCH);
@@ -132,6 +145,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
         const res = await client.embed({ model, input, truncate: false, ...(keepAlive !== undefined ? { keep_alive: keepAlive } : {}) });
         if (!flight.streaming) {
           flight.streaming = true;
+          sawLoad(model, wasLoaded, res.load_duration);
           catalog.invalidate();
         }
         if (res.embeddings.length !== input.length) throw new BackendError("backend_error", `Ollama returned ${res.embeddings.length} vectors for ${input.length} inputs`);
@@ -163,6 +177,7 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
     },
     generate,
     embed,
+    observeLoads: (listener) => void loadListeners.push(listener),
     /** Aborts chats and embeddings in flight. Models stay loaded: Ollama owns them, and keep_alive unloads them. */
     async dispose() {
       disposed = true;

@@ -11,7 +11,7 @@ import { BackendError, type FinishReason, type GenerationEvent } from "../types.
 
 /** Only the fields read here, so tests can feed minimal chunks. */
 export type ChatChunk = Pick<ChatResponse, "done"> &
-  Partial<Pick<ChatResponse, "done_reason" | "prompt_eval_count" | "eval_count" | "eval_duration">> & {
+  Partial<Pick<ChatResponse, "done_reason" | "prompt_eval_count" | "eval_count" | "eval_duration" | "load_duration">> & {
     message?: Partial<Pick<ChatResponse["message"], "content" | "tool_calls">>;
   };
 
