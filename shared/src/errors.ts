@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   body_too_large: { status: 413, type: "invalid_request_error", side: "user" },
   unsupported_media_type: { status: 415, type: "invalid_request_error", side: "user" },
   rate_limited: { status: 429, type: "rate_limit_error", side: "user" },
+  /** The user's (or the deployment's) cloud budget is reached and the request needs the cloud. */
+  budget_exceeded: { status: 429, type: "rate_limit_error", side: "user" },
+  /** The budget keeps the request at home (policy budget.onExceeded: home_only) and home cannot answer it now. */
+  budget_exceeded_home_unavailable: { status: 503, type: "service_unavailable", side: "user" },
   /** The sidecar's tunnel protocol version is one this Worker cannot speak; the message names what to upgrade. */
   sidecar_protocol_mismatch: { status: 426, type: "invalid_request_error", side: "user" },
   no_target_available: { status: 503, type: "service_unavailable", side: "system" },

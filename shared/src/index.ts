@@ -21,4 +21,5 @@ export * from "./stats/counters.js";
 export * from "./stats/report.js";
 export * from "./stats/sketch.js";
 export * from "./stats/series.js";
+export * from "./stats/budget.js";
 export * from "./log/index.js";

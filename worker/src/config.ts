@@ -44,6 +44,20 @@ export interface HearthConfig {
   adminToken: string | undefined;
   /** Origins allowed to call /v1 from a browser (HEARTH_CORS_ORIGINS). Default: none. */
   corsOrigins: CorsOrigins;
+  /**
+   * The deployment's cloud spend limits per user (HEARTH_BUDGET_DAILY_USD, HEARTH_BUDGET_MONTHLY_USD),
+   * USD per UTC day and calendar month; a user's policy may only set stricter ones. Default: none.
+   */
+  budget: { dailyUsd: number | undefined; monthlyUsd: number | undefined };
+  /** Settings that were set but could not be read (and so were ignored), by variable name. */
+  invalid: string[];
+}
+
+/** A non-negative amount of USD, or undefined when empty; NaN when set but not a number. */
+function usd(value: string | undefined): number | undefined {
+  if (value === undefined || value.trim() === "") return undefined;
+  const n = Number(value);
+  return Number.isFinite(n) && n >= 0 ? n : Number.NaN;
 }
 
 function int(value: string | undefined, fallback: number): number {
@@ -85,10 +99,28 @@ function corsOrigins(value: string | undefined): CorsOrigins {
   return origins;
 }
 
+/** Variables that are set but unreadable: each is ignored (its default applies), and /admin/health says so. */
+function invalidVars(vars: Record<string, string | undefined>): string[] {
+  const out: string[] = [];
+  const set = (k: string) => vars[k] !== undefined && vars[k] !== "";
+  for (const k of ["HEARTH_BUDGET_DAILY_USD", "HEARTH_BUDGET_MONTHLY_USD"]) if (Number.isNaN(usd(vars[k]))) out.push(k);
+  for (const k of ["HEARTH_MAX_BODY_BYTES", "HEARTH_FIRST_CHUNK_TIMEOUT_MS", "HEARTH_IDLE_TIMEOUT_MS", "HEARTH_TOTAL_TIMEOUT_MS", "HEARTH_LOCAL_FIRST_TOKEN_MS"]) {
+    if (set(k) && int(vars[k], -1) === -1) out.push(k);
+  }
+  if (set("HEARTH_PRICES") && prices(vars.HEARTH_PRICES) === DEFAULT_PRICES) out.push("HEARTH_PRICES");
+  if (set("HEARTH_LOG_LEVEL") && !isLogLevel(vars.HEARTH_LOG_LEVEL)) out.push("HEARTH_LOG_LEVEL");
+  return out;
+}
+
 export function readConfig(env: Env): HearthConfig {
   const vars = env as unknown as Record<string, string | undefined>;
   const level = vars.HEARTH_LOG_LEVEL;
+  const daily = usd(vars.HEARTH_BUDGET_DAILY_USD);
+  const monthly = usd(vars.HEARTH_BUDGET_MONTHLY_USD);
   return {
+    // A malformed limit is ignored, not read as zero: /admin/health reports it.
+    budget: { dailyUsd: Number.isNaN(daily) ? undefined : daily, monthlyUsd: Number.isNaN(monthly) ? undefined : monthly },
+    invalid: invalidVars(vars),
     autoTargets: list(vars.HEARTH_AUTO_TARGETS),
     maxBodyBytes: int(vars.HEARTH_MAX_BODY_BYTES, 4 * 1024 * 1024),
     firstChunkTimeoutMs: int(vars.HEARTH_FIRST_CHUNK_TIMEOUT_MS, 30_000),

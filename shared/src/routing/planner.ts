@@ -6,6 +6,7 @@
  */
 import type { AttemptSummary } from "../errors.js";
 import type { TaskKind } from "../classify/kinds.js";
+import { withinBudget, type BudgetAction, type CostEstimate } from "../stats/budget.js";
 import { pickPreferred, modelTags, type LocalChoice, type LocalPick, type LocalWait, type SidecarView } from "./local.js";
 import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
@@ -49,6 +50,18 @@ export interface PlanInput {
     /** The deployment's home first-token deadline (the policy's wins). */
     localMs: number;
   };
+  /** The cloud spend budget in force (see stats/budget.ts); absent when none is set. */
+  budget?: PlanBudget;
+}
+
+export interface PlanBudget {
+  /** What may still be spent now (reservations of requests in flight deducted). */
+  leftUsd: number;
+  onExceeded: BudgetAction;
+  /** This request's size, to estimate each cloud target's cost. */
+  estimate: CostEstimate;
+  /** When the budget that stands in the way starts again (seconds from now), for retry-after. */
+  retryAfterSeconds?: number;
 }
 
 export interface PlannedTarget extends Target {
@@ -79,6 +92,8 @@ export interface RoutePlan {
   private: boolean;
   /** Other decisions worth reading: deadlines, reordering. */
   notes: string[];
+  /** Cloud targets were left out for the budget (reason `budget`): what to do when nothing else answers. */
+  budget?: { onExceeded: BudgetAction; retryAfterSeconds?: number };
 }
 
 /** What home can do, for rules; undefined while no sidecar is connected. */
@@ -155,14 +170,30 @@ function localDeadline(input: PlanInput, modelId: string | undefined, action: Ru
   return { ms: d.ms, why: `deadline ${d.why}` };
 }
 
-/** Why a target is left out before any attempt, or undefined when it may be tried. */
-function gate(t: Target, input: PlanInput, mode: RoutingMode, isPrivate: boolean): string | undefined {
+/** Why a target is left out before any attempt, or undefined when it may be tried. `budgetHome`: home was added because the budget left the cloud out. */
+function gate(t: Target, input: PlanInput, mode: RoutingMode, isPrivate: boolean, budgetHome = false): string | undefined {
   const isLocal = t.provider === "local";
   if (!input.configured.has(t.provider)) return "not_configured";
   if (!isLocal && isPrivate) return "private";
   if (!isLocal && mode === "local_only") return "policy_local_only";
-  if (isLocal && mode === "cloud_only") return "policy_cloud_only";
+  if (isLocal && mode === "cloud_only" && !budgetHome) return "policy_cloud_only";
+  if (!isLocal && input.budget && !withinBudget(input.budget.estimate, t.id, input.budget.leftUsd)) return "budget";
   return undefined;
+}
+
+/**
+ * With `home_only`, a budget that leaves a cloud target out sends the request home instead, whatever
+ * the mode or rule said (an explicitly named cloud model stays as named: its answer would be another model's).
+ */
+function budgetReroute(input: PlanInput, names: string[], explicit: boolean): boolean {
+  const b = input.budget;
+  if (!b || b.onExceeded !== "home_only" || explicit || names.includes("local")) return false;
+  const blocked = names.some((n) => {
+    const t = requireTarget(n);
+    return t.provider !== "local" && input.configured.has(t.provider) && !withinBudget(b.estimate, t.id, b.leftUsd);
+  });
+  if (blocked) names.push("local");
+  return blocked;
 }
 
 /** The home target for this request: a concrete model when one can take it now (or, with `wait`, soon), else why not. */
@@ -192,6 +223,7 @@ export function plan(input: PlanInput): RoutePlan {
     ? [requireTarget(input.model).id === "local" ? "local" : input.model]
     : decided.sides.flatMap((side) => (side === "local" ? ["local"] : orderCloud(input, notes)));
   const action = decided.rule?.rule.then;
+  const budgetHome = budgetReroute(input, names, explicit);
   const targets: PlannedTarget[] = [];
   const skipped: AttemptSummary[] = [];
   const order: string[] = [];
@@ -201,7 +233,7 @@ export function plan(input: PlanInput): RoutePlan {
       order.push(t.id);
       skipped.push({ target: t.id, outcome: "skipped", reason });
     };
-    const gated = gate(t, input, mode, isPrivate);
+    const gated = gate(t, input, mode, isPrivate, budgetHome);
     if (gated) {
       skip(gated);
       continue;
@@ -224,7 +256,13 @@ export function plan(input: PlanInput): RoutePlan {
   }
   waitForHome(input, action, { targets, skipped, order });
   const rule = decided.rule ? { name: decided.rule.rule.name, why: decided.rule.why } : undefined;
-  return { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes };
+  const p: RoutePlan = { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes };
+  if (input.budget && skipped.some((s) => s.reason === "budget")) {
+    const { onExceeded, retryAfterSeconds, leftUsd } = input.budget;
+    p.budget = { onExceeded, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };
+    notes.push(`budget: cloud left out (${Math.max(0, leftUsd).toFixed(4)} USD left)${budgetHome ? "; home serves instead (home_only)" : ""}`);
+  }
+  return p;
 }
 
 /**

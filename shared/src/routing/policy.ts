@@ -3,6 +3,7 @@
  * Every field is optional; the comments name the defaults.
  */
 import { z } from "zod";
+import { budgetSchema } from "../stats/budget.js";
 import { isEmbeddingModelName } from "./embed.js";
 import { ruleSchema } from "./rules.js";
 import { parseTarget } from "./targets.js";
@@ -98,6 +99,12 @@ export const routingPolicySchema = z
       .array(z.object({ match: z.string().min(1).max(200), to: z.string().min(1).max(200) }).strict())
       .max(50)
       .optional(),
+    /**
+     * Cloud spend limits in USD per UTC day and calendar month, and what happens once one is reached
+     * (`home_only`, the default, or `refuse`); the deployment's limits apply too, the stricter wins.
+     * Default: none.
+     */
+    budget: budgetSchema.optional(),
   })
   .strict();
 

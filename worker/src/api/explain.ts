@@ -37,6 +37,8 @@ export function explainBody(plan: RoutePlan, c: Classification, model: string, d
     order: plan.order,
     hedge: plan.hedge ? { primary: plan.hedge.primary, backup: plan.hedge.backup, after_ms: plan.hedge.afterMs } : null,
     notes: plan.notes,
+    // Cloud targets left out for the budget (reason `budget`), and what happens when nothing else answers.
+    budget: plan.budget ? { on_exceeded: plan.budget.onExceeded, ...(plan.budget.retryAfterSeconds !== undefined ? { retry_after_s: plan.budget.retryAfterSeconds } : {}) } : null,
   };
 }
 

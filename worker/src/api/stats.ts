@@ -9,10 +9,10 @@ import { flushRecords } from "../chat/record.js";
 import { hubFor } from "../tunnel/stub.js";
 
 export async function getStats(c: Context<AppEnv>): Promise<Response> {
-  const userId = c.get("principal").user.id;
+  const { user } = c.get("principal");
   // What this isolate still holds of the user's records goes first, so a read after a request sees it.
-  await flushRecords(c.env, userId, c.get("log"));
-  return c.json(await hubFor(c.env, userId).stats());
+  await flushRecords(c.env, user.id, c.get("log"));
+  return c.json(await hubFor(c.env, user.id).stats(user.policy.budget));
 }
 
 export async function resetStats(c: Context<AppEnv>): Promise<Response> {

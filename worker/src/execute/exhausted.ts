@@ -4,7 +4,7 @@
  *   503  nothing can take it right now (home offline, busy, loading), with retry-after
  *   429  every target was rate limited;  504  every target timed out;  502  otherwise
  */
-import { HearthError, wasContacted, type AttemptFailure, type AttemptSummary, type ErrorCode, type Target } from "@hearth/shared";
+import { HearthError, isLocalTarget, wasContacted, type AttemptFailure, type AttemptSummary, type ErrorCode, type RoutePlan, type Target } from "@hearth/shared";
 
 /** The upstream judged the request itself bad: pass its status and message on, marked as relayed. */
 export function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): HearthError {
@@ -41,8 +41,31 @@ function permanent(failures: AttemptFailure[], trace: AttemptSummary[]): HearthE
   return new HearthError(p.code, `This request cannot be served: ${p.says} (${detail}).`, { attempts: trace, ...(p.param ? { param: p.param } : {}) });
 }
 
-export function exhausted(failures: AttemptFailure[], trace: AttemptSummary[]): HearthError {
+/**
+ * The budget left the cloud out and no cloud target was called: the budget is why nothing answered.
+ * `home_only` with home in the plan: 503 (home could not answer now); otherwise 429 until the budget's
+ * period starts again.
+ */
+function overBudget(budget: RoutePlan["budget"], trace: AttemptSummary[], summary: string): HearthError | undefined {
+  if (!budget || trace.some((t) => !isLocalTarget(t.target) && t.outcome !== "skipped")) return undefined;
+  const home = trace.filter((t) => isLocalTarget(t.target));
+  if (budget.onExceeded === "home_only" && home.length > 0) {
+    const waits = home.map((t) => RETRY_AFTER_S[t.reason]).filter((s): s is number => s !== undefined);
+    return new HearthError("budget_exceeded_home_unavailable", `The cloud budget is reached, so only home may answer, and home cannot now (${summary}).`, {
+      attempts: trace,
+      ...(waits.length > 0 ? { retryAfterSeconds: Math.min(...waits) } : {}),
+    });
+  }
+  return new HearthError("budget_exceeded", `The cloud budget is reached: cloud targets are refused until it starts again (${summary}).`, {
+    attempts: trace,
+    ...(budget.retryAfterSeconds !== undefined ? { retryAfterSeconds: budget.retryAfterSeconds } : {}),
+  });
+}
+
+export function exhausted(failures: AttemptFailure[], trace: AttemptSummary[], budget?: RoutePlan["budget"]): HearthError {
   const summary = trace.filter((t) => t.outcome !== "served").map((t) => `${t.target}: ${t.reason}`).join("; ");
+  const budgetError = overBudget(budget, trace, summary);
+  if (budgetError) return budgetError;
   const forGood = permanent(failures, trace);
   if (forGood) return forGood;
   // Nothing was tried, or everything said "not now" (home offline, busy, loading): unavailable, not broken.

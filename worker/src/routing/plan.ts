@@ -3,12 +3,13 @@
  * with what it knows (sidecars, performance, breakers) — and start home at once when home goes first.
  * A request naming a cloud model needs none of that and is planned here without the round trip.
  */
-import { HearthError, plan, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RouteFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
+import { DEFAULT_ANSWER_TOKENS, HearthError, effectiveBudget, hasBudget, plan, requestedMaxTokens, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RouteFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
 import { admitted } from "../auth/middleware.js";
 import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredProviders } from "../providers/registry.js";
+import { answerDeadlines } from "../chat/run.js";
 import { hubFor } from "../tunnel/stub.js";
 import type { OpenResult, RouteCall } from "../tunnel/types.js";
 import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
@@ -27,6 +28,9 @@ export interface Planned {
   hold?: string;
 }
 
+/** A budget reservation is held this much longer than its request's total deadline, in case its record is late. */
+const HOLD_MARGIN_MS = 60_000;
+
 export interface PlanOptions {
   /** Set the task kind instead of classifying it (POST /v1/code). */
   forceKind?: TaskKind;
@@ -34,8 +38,8 @@ export interface PlanOptions {
   open: boolean;
 }
 
-/** Does planning need the hub's state? Only when home or an `auto` list is involved. */
-const needsHub = (model: string) => model === "auto" || requireTarget(model).provider === "local";
+/** Does planning need the hub's state? When home or an `auto` list is involved, or a cloud budget (the hub keeps the spend). */
+const needsHub = (model: string, budgeted: boolean) => budgeted || model === "auto" || requireTarget(model).provider === "local";
 
 /** What a named cloud model is planned with: its plan reads none of the request's features. */
 const UNCLASSIFIED: RouteFeatures = { kind: "chat", complexity: 0, promptTokens: 0, reserveTokens: 0, tools: false, images: false, json: false, metadata: {} };
@@ -51,7 +55,7 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     deploymentAutoTargets: cfg.autoTargets,
     deadlines: { cloudMs: cfg.firstChunkTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
-  if (!needsHub(req.model)) {
+  if (!needsHub(req.model, hasBudget(effectiveBudget(user.policy.budget, cfg.budget)))) {
     // A named cloud model: its route reads nothing the classifier says, so the request is not
     // classified (about a tenth of the Worker's time per request, profiled) unless explain asks.
     let lazy: Classification | undefined;
@@ -72,6 +76,9 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     ...base,
     features,
     configured: [...configured],
+    answerTokens: requestedMaxTokens(req) ?? DEFAULT_ANSWER_TOKENS,
+    // A reservation outlives its request only if the record never comes (an isolate that died).
+    holdMs: answerDeadlines(cfg, user.policy).totalMs + HOLD_MARGIN_MS,
   };
   if (!configured.has("local")) {
     return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local, kind: classification.kind };
@@ -84,5 +91,5 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });
   }
-  return { plan: routed.plan, classification, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}) };
+  return { plan: routed.plan, classification, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}), ...(routed.hold ? { hold: routed.hold } : {}) };
 }

@@ -22,7 +22,11 @@ import {
   recordFailure,
   recordSuccess,
   seriesPoints,
+  effectiveBudget,
+  hasBudget,
+  DEFAULT_ANSWER_TOKENS,
   HOUR_MS,
+  type Budget,
   type SidecarFrame,
   type WorkerFrame,
 } from "@hearth/shared";
@@ -32,6 +36,7 @@ import { config } from "../config.js";
 import { PerfStore } from "../learn/store.js";
 import { ResponseStore } from "../responses/store.js";
 import { SeriesStore } from "../stats/series-store.js";
+import { BudgetStore, type BudgetReport } from "../stats/budget-store.js";
 import { alarmNoLaterThan } from "./alarms.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
@@ -46,6 +51,7 @@ export class SidecarHub extends DurableObject<Env> {
   readonly #perf: PerfStore;
   readonly #responses: ResponseStore;
   readonly #series: SeriesStore;
+  readonly #budget: BudgetStore;
   /** The series' roll-up alarm was asked for by this instance. */
   #seriesAlarm = false;
   readonly #log;
@@ -57,6 +63,7 @@ export class SidecarHub extends DurableObject<Env> {
     this.#perf = new PerfStore(ctx.storage, config(env).perf);
     this.#responses = new ResponseStore(ctx.storage);
     this.#series = new SeriesStore(ctx.storage);
+    this.#budget = new BudgetStore(ctx.storage);
     this.#relay = new Relay({
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
@@ -69,6 +76,7 @@ export class SidecarHub extends DurableObject<Env> {
     void ctx.blockConcurrencyWhile(async () => {
       await this.#sidecars.load();
       await this.#perf.load();
+      await this.#budget.load();
     });
   }
 
@@ -164,17 +172,23 @@ export class SidecarHub extends DurableObject<Env> {
     const now = Date.now();
     const cfg = config(this.env);
     const breakers = this.#perf.breakers(now, cfg.breaker);
+    const limits = effectiveBudget(call.policy.budget, cfg.budget);
+    const estimate = { prices: cfg.prices, promptTokens: call.features.promptTokens, completionTokens: call.answerTokens ?? DEFAULT_ANSWER_TOKENS };
+    const budget = hasBudget(limits) ? this.#budget.planInput(limits, estimate, now) : undefined;
     const plan = planTargets({
       ...call,
       configured: new Set(call.configured),
       sidecars: this.#views(now),
       perf: this.#perf.summaries(),
       openBreakers: new Set(Object.keys(breakers).filter((t) => breakers[t] === "open")),
+      ...(budget ? { budget } : {}),
     });
+    // Held until the request's record arrives: requests in flight together cannot spend the same headroom.
+    const hold = budget && call.open ? this.#budget.reserve(plan, estimate, now + (call.holdMs ?? cfg.totalTimeoutMs)) : undefined;
     const first = plan.targets[0];
-    if (!call.open || first?.provider !== "local") return { plan };
+    if (!call.open || first?.provider !== "local") return { plan, ...(hold ? { hold } : {}) };
     const opened = await this.open({ ...call.open, model: first.model, firstTokenMs: first.deadlineMs, ...(first.wait ? { wait: true } : {}) });
-    return { plan, opened };
+    return { plan, opened, ...(hold ? { hold } : {}) };
   }
 
   /**
@@ -187,6 +201,7 @@ export class SidecarHub extends DurableObject<Env> {
     for (const r of JSON.parse(batch) as RequestRecord[]) {
       this.#perf.addRecord(r, prices);
       this.#series.add(r, prices);
+      this.#budget.settle(r, prices, Date.now());
     }
     if (!this.#seriesAlarm) {
       this.#seriesAlarm = true;
@@ -199,13 +214,14 @@ export class SidecarHub extends DurableObject<Env> {
     return JSON.stringify(seriesPoints(this.#series.rows(from, to, stepMs), { from, to, stepMs }));
   }
 
-  async stats(): Promise<StatsReport> {
+  /** `budget`: the user's policy budget (the hub keeps no policy), for the report's `budget` section. */
+  async stats(budget?: Budget): Promise<StatsReport & { budget: BudgetReport }> {
     // Whatever the stats show is in storage too (no write still in flight).
     await this.#perf.flush();
     const now = Date.now();
     const breakers = this.#perf.breakers(now, config(this.env).breaker);
     const { sidecars } = await this.snapshot();
-    return buildReport({
+    const report = buildReport({
       counters: this.#perf.counters(),
       windows: this.#perf.windows(),
       breakers,
@@ -213,6 +229,12 @@ export class SidecarHub extends DurableObject<Env> {
       minSamples: config(this.env).perf.minSamples,
       now,
     });
+    return { ...report, budget: this.budgetReport(budget) };
+  }
+
+  /** Spend against the budget in force (the user's policy budget with the deployment's). */
+  budgetReport(budget?: Budget): BudgetReport {
+    return this.#budget.report(effectiveBudget(budget, config(this.env).budget), Date.now());
   }
 
   async resetStats(): Promise<void> {

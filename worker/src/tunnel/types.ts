@@ -90,12 +90,18 @@ export interface RouteCall {
   deadlines: { cloudMs: number; localMs: number };
   /** Start the first target now when it is home (saves a round trip); absent for /v1/route/explain. */
   open?: { id: string; body: ChatRequest; features: LocalFeatures };
+  /** For the budget's estimate: the answer tokens the request may take (its max_tokens, or a default). */
+  answerTokens?: number;
+  /** How long a budget reservation for this request is held at most (ms): its total deadline and a margin. */
+  holdMs?: number;
 }
 
 export interface RouteResult {
   plan: RoutePlan;
   /** The first target's attempt, when it is home and `open` was asked for. */
   opened?: OpenResult;
+  /** The budget reservation made for this request (only when `open` was asked for): its record releases it. */
+  hold?: string;
 }
 
 export type { RequestRecord, StatsReport };
