@@ -5,7 +5,7 @@
  * SIGTERM drains (finishes running requests, up to --drain-seconds); signals repeated within a moment
  * are the same request (signals.ts says why), a later one stops at once.
  */
-import { defineCommand, runMain } from "citty";
+import { defineCommand } from "citty";
 import { createHash } from "node:crypto";
 import { constants, hostname } from "node:os";
 import { resolve } from "node:path";
@@ -13,6 +13,8 @@ import { createLlamaCppBackend } from "./backends/llama-cpp/index.js";
 import { createOllamaBackend } from "./backends/ollama/index.js";
 import type { Backend } from "./backends/types.js";
 import { ConfigError, coerce, fromEnv, fromFile, parseSize, resolveConfig, type SidecarConfig } from "./config.js";
+import { COMMAND_HELP, runCli } from "./commands/index.js";
+import { configFileToRead } from "./config-path.js";
 import { createLogger, type Logger } from "./log.js";
 import { loadProgress } from "./progress.js";
 import { metricsFromSettings } from "./metrics/index.js";
@@ -20,6 +22,7 @@ import { Sidecar } from "./sidecar.js";
 import { exitForMismatch } from "./tunnel/handshake.js";
 import { decideStop, REPEAT_WINDOW_MS } from "./signals.js";
 import { connectUrl } from "./tunnel/backoff.js";
+import { SIDECAR_VERSION } from "./version.js";
 
 const FLAGS = {
   url: { type: "string", description: "the Worker's URL, e.g. https://hearth.example.workers.dev (env HEARTH_URL)" },
@@ -37,7 +40,7 @@ const FLAGS = {
   "drain-seconds": { type: "string", description: "on shutdown, how long running requests may finish (default 30)" },
   id: { type: "string", description: "stable id of this installation (default: from host name and models)" },
   metrics: { type: "string", description: "serve Prometheus metrics at http://HOST:PORT/metrics, e.g. 127.0.0.1:9477 (env HEARTH_METRICS; loopback only)" },
-  config: { type: "string", description: "a YAML or JSON file with any of these settings (env HEARTH_SIDECAR_CONFIG)" },
+  config: { type: "string", description: "a YAML or JSON file with any of these settings (env HEARTH_SIDECAR_CONFIG; default ~/.config/hearth/sidecar.yaml when it exists)" },
 } as const;
 
 function flagsFrom(args: Record<string, unknown>): Record<string, unknown> {
@@ -109,7 +112,7 @@ function exitOnStopSignals(sidecar: Sidecar, log: Logger, drainSeconds: number):
 }
 
 async function run(args: Record<string, unknown>): Promise<void> {
-  const configPath = (args.config as string | undefined) ?? process.env.HEARTH_SIDECAR_CONFIG;
+  const configPath = configFileToRead(args.config as string | undefined);
   let cfg: SidecarConfig;
   try {
     cfg = resolveConfig({ ...(configPath ? { file: fromFile(configPath) } : {}), env: fromEnv(process.env), flags: flagsFrom(args) });
@@ -143,10 +146,11 @@ async function run(args: Record<string, unknown>): Promise<void> {
 const main = defineCommand({
   meta: {
     name: "hearth-sidecar",
-    description: "Serve your Hearth requests on this machine's models. Settings: flags > env > --config file.",
+    version: SIDECAR_VERSION,
+    description: `Serve your Hearth requests on this machine's models. Settings: flags > env > the config file (--config, else ~/.config/hearth/sidecar.yaml when there). ${COMMAND_HELP}`,
   },
   args: FLAGS,
   run: ({ args }) => run(args),
 });
 
-void runMain(main);
+void runCli(main);
