@@ -8,6 +8,7 @@
  *   PUT    /admin/users/:id/policy           {…policy} → user
  *   POST   /admin/users/:id/credentials      {kind: "api"|"sidecar"} → 201 {id, kind, prefix, key}
  *   DELETE /admin/users/:id/credentials/:cid → the credential, revoked
+ *   GET    /admin/health                     → {status, checks: [{name, status, reason}], users}
  *   GET    /admin/usage                      → {data: [each user's requests, local share, tokens, spend, avoided]}
  */
 import { HearthError, routingPolicySchema } from "@hearth/shared";
@@ -20,6 +21,7 @@ import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";
 import { cookieSession } from "../session/auth.js";
 import { hubFor } from "../tunnel/stub.js";
+import { adminHealth } from "../health/routes.js";
 import { usage } from "./usage.js";
 import type { AppEnv } from "../http/types.js";
 
@@ -59,6 +61,7 @@ async function userOr404(d1: D1Database, id: string) {
 export function adminRoutes(): Hono<AppEnv> {
   const admin = new Hono<AppEnv>();
   admin.use("*", requireAdmin());
+  admin.get("/health", adminHealth);
 
   admin.post("/users", async (c) => {
     const body = validate(createUserBody, await parseJsonBody(c.req.raw));

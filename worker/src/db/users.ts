@@ -158,3 +158,14 @@ export async function deleteUser(db: D1Database, userId: string): Promise<boolea
   ]);
   return (users?.meta.changes ?? 0) > 0;
 }
+
+/** How many users there are (the operator's health view). */
+export async function countUsers(db: D1Database): Promise<number> {
+  const row = await db.prepare(`SELECT COUNT(*) AS n FROM users`).first<{ n: number }>();
+  return row?.n ?? 0;
+}
+
+/** A round trip to D1 that touches no table: is the database reachable at all. */
+export async function pingDb(db: D1Database): Promise<void> {
+  await db.prepare(`SELECT 1`).first();
+}

@@ -27,6 +27,7 @@ import {
   DEFAULT_ANSWER_TOKENS,
   HOUR_MS,
   type Budget,
+  isLocalTarget,
   type SidecarFrame,
   type WorkerFrame,
 } from "@hearth/shared";
@@ -40,7 +41,7 @@ import { BudgetStore, type BudgetReport } from "../stats/budget-store.js";
 import { alarmNoLaterThan } from "./alarms.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
-import type { EmbedInput, EmbedOpenResult, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
+import type { EmbedInput, EmbedOpenResult, HubHealth, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
 
 /** How often the sidecar should report its state. */
 export const HEARTBEAT_MS = 15_000;
@@ -362,13 +363,25 @@ export class SidecarHub extends DurableObject<Env> {
   }
 
   async snapshot(): Promise<HubSnapshot> {
-    const sidecars = this.#sidecars.sockets().flatMap(({ attachment }) => {
+    const sidecars = this.#sidecars.sockets().flatMap(({ ws, attachment }) => {
       const id = attachment.sidecarId;
       const state = id ? this.#sidecars.state(id) : undefined;
       if (!id || !state) return [];
-      return [{ sidecarId: id, name: attachment.name, connectedAt: attachment.connectedAt, ...state, inflight: this.#relay.inflightOn(id), breaker: this.#sidecars.breaker(id).status }];
+      const lastSeenAt = this.#sidecars.lastSeen(ws);
+      return [{ sidecarId: id, name: attachment.name, connectedAt: attachment.connectedAt, ...state, inflight: this.#relay.inflightOn(id), breaker: this.#sidecars.breaker(id).status, ...(lastSeenAt ? { lastSeenAt } : {}) }];
     });
     return { sidecars };
+  }
+
+  /** What /v1/health checks in this hub: sidecars, breakers, each cloud target's recent error rate, the budget. */
+  async health(budget?: Budget): Promise<HubHealth> {
+    const now = Date.now();
+    const cfg = config(this.env);
+    const summaries = this.#perf.summaries();
+    const cloud: HubHealth["cloud"] = {};
+    for (const [target, s] of Object.entries(summaries)) if (!isLocalTarget(target)) cloud[target] = { samples: s.samples, errorRate: s.errorRate };
+    const { sidecars } = await this.snapshot();
+    return { sidecars, breakers: this.#perf.breakers(now, cfg.breaker), cloud, budget: this.budgetReport(budget) };
   }
 
   /** The user was deleted: close every connection, so a sidecar cannot keep serving a user that is gone. Returns how many. */

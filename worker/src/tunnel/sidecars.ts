@@ -58,6 +58,12 @@ export class Sidecars {
     this.#lastSeen.set(ws, now);
   }
 
+  /** When the sidecar on `ws` was last heard from (a frame or an auto-answered ping); undefined if not since the hub woke. */
+  lastSeen(ws: WebSocket): number | undefined {
+    const last = Math.max(this.#ctx.getWebSocketAutoResponseTimestamp(ws)?.getTime() ?? 0, this.#lastSeen.get(ws) ?? 0);
+    return last === 0 ? undefined : last;
+  }
+
   /** Alive: open, and heard from (a frame or an auto-answered ping) recently — or just woke and cannot tell. */
   #alive(ws: WebSocket, now: number): boolean {
     if (ws.readyState !== WebSocket.OPEN) return false;

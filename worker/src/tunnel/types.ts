@@ -2,6 +2,7 @@
  * What crosses the RPC boundary between the Worker and a user's SidecarHub. Failures are values,
  * never exceptions: workerd logs an exception thrown from an RPC method as uncaught even when caught.
  */
+import type { BudgetReport } from "../stats/budget-store.js";
 import type { ChatRequest, EmbedRefusal, LocalFeatures, LocalModel, LocalRefusal, ProviderId, RequestRecord, RouteFeatures, RoutePlan, RoutingPolicy, StatsReport } from "@hearth/shared";
 
 export interface OpenInput {
@@ -64,10 +65,22 @@ export interface HubSidecar {
   draining: boolean;
   inflight: number;
   breaker: "closed" | "open" | "half_open";
+  /** When it was last heard from (ms); undefined when not since the hub last woke. */
+  lastSeenAt?: number;
 }
 
 export interface HubSnapshot {
   sidecars: HubSidecar[];
+}
+
+/** What the hub knows for /v1/health. */
+export interface HubHealth {
+  sidecars: HubSidecar[];
+  /** Cloud targets' window breakers. */
+  breakers: Record<string, "closed" | "open" | "half_open">;
+  /** Each cloud target's recent window for this user: how many answers and what share failed. */
+  cloud: Record<string, { samples: number; errorRate: number }>;
+  budget: BudgetReport;
 }
 
 /** Per-socket facts kept with the socket itself, so they survive hibernation (≤ 2 KiB). */
