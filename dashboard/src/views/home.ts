@@ -4,7 +4,7 @@
  * one to this deployment. Refreshed every few seconds (a sidecar reports its state every 15 s).
  */
 import { api } from "../api.js";
-import { card, fmtBytes, fmtDuration, h, note, replace } from "../dom.js";
+import { fmtBytes, fmtDuration, h, note, replace } from "../dom.js";
 import { widthBar } from "./overview.js";
 import type { View } from "./types.js";
 
@@ -54,7 +54,7 @@ function modelsTable(models: HomeModel[]): HTMLElement {
     { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Models" },
     h(
       "table",
-      {},
+      { class: "stack" },
       h("thead", {}, h("tr", {}, ...["Model", "State", "Context", "Size", "Can", "Tags", "Speed"].map((c) => h("th", { scope: "col" }, c)))),
       h(
         "tbody",
@@ -64,12 +64,12 @@ function modelsTable(models: HomeModel[]): HTMLElement {
             "tr",
             {},
             h("th", { scope: "row" }, h("code", {}, m.id), h("div", { class: "muted small" }, m.backend)),
-            h("td", {}, modelState(m)),
-            h("td", {}, `${m.context_length.toLocaleString("en-US")} tokens`),
-            h("td", {}, fmtBytes(m.size_bytes)),
-            h("td", {}, ...[m.chat ? "chat" : null, m.tools ? "tools" : null, m.embeddings ? "embeddings" : null].filter(Boolean).map((c) => badge(c as string))),
-            h("td", {}, m.tags.length ? m.tags.join(", ") : "–"),
-            h("td", {}, m.tokens_per_second ? `${Math.round(m.tokens_per_second)} tok/s` : "–"),
+            h("td", { "data-label": "State" }, modelState(m)),
+            h("td", { "data-label": "Context" }, `${m.context_length.toLocaleString("en-US")} tokens`),
+            h("td", { "data-label": "Size" }, fmtBytes(m.size_bytes)),
+            h("td", { "data-label": "Can" }, ...[m.chat ? "chat" : null, m.tools ? "tools" : null, m.embeddings ? "embeddings" : null].filter(Boolean).map((c) => badge(c as string))),
+            h("td", { "data-label": "Tags" }, m.tags.length ? m.tags.join(", ") : "–"),
+            h("td", { "data-label": "Speed" }, m.tokens_per_second ? `${Math.round(m.tokens_per_second)} tok/s` : "–"),
           ),
         ),
       ),

@@ -45,15 +45,15 @@ function row(r: LiveRecord): HTMLTableRowElement {
   return h(
     "tr",
     { class: ok ? "" : "row-bad" },
-    h("td", {}, at(r.at)),
-    h("td", {}, r.kind ?? "–"),
-    h("td", {}, r.rule ?? "–"),
-    h("td", {}, h("code", { class: where.startsWith("local") ? "home" : "cloud" }, where)),
-    h("td", { class: "num" }, fmtMs(r.ttft_ms)),
-    h("td", { class: "num" }, `${fmtInt(r.prompt_tokens ?? 0)} → ${fmtInt(r.completion_tokens ?? 0)}`),
-    h("td", { class: "num" }, fmtMs(r.total_ms)),
-    h("td", {}, h("span", { class: `badge badge-${ok ? "ok" : "bad"}` }, r.outcome ?? "–"), r.stream ? h("span", { class: "muted small" }, " stream") : null),
-    h("td", {}, fallbackText(r.fallbacks) || "–"),
+    h("td", { "data-label": "Time" }, at(r.at)),
+    h("td", { "data-label": "Kind" }, r.kind ?? "–"),
+    h("td", { "data-label": "Rule" }, r.rule ?? "–"),
+    h("td", { "data-label": "Served by" }, h("code", { class: where.startsWith("local") ? "home" : "cloud" }, where)),
+    h("td", { class: "num", "data-label": "First token" }, fmtMs(r.ttft_ms)),
+    h("td", { class: "num", "data-label": "Tokens" }, `${fmtInt(r.prompt_tokens ?? 0)} → ${fmtInt(r.completion_tokens ?? 0)}`),
+    h("td", { class: "num", "data-label": "Total" }, fmtMs(r.total_ms)),
+    h("td", { "data-label": "Outcome" }, h("span", { class: `badge badge-${ok ? "ok" : "bad"}` }, r.outcome ?? "–"), r.stream ? h("span", { class: "muted small" }, " stream") : null),
+    h("td", { "data-label": "Fallbacks" }, fallbackText(r.fallbacks) || "–"),
   );
 }
 
@@ -66,7 +66,7 @@ export const liveView: View = (root) => {
   const table = h(
     "div",
     { class: "table-wrap", tabindex: 0, role: "region", "aria-label": "Requests as they happen" },
-    h("table", { "data-testid": "live-table" }, h("thead", {}, h("tr", {}, ...["Time", "Kind", "Rule", "Served by", "First token", "Tokens", "Total", "Outcome", "Fallbacks"].map((c) => h("th", { scope: "col" }, c)))), tbody),
+    h("table", { "data-testid": "live-table", class: "stack" }, h("thead", {}, h("tr", {}, ...["Time", "Kind", "Rule", "Served by", "First token", "Tokens", "Total", "Outcome", "Fallbacks"].map((c) => h("th", { scope: "col" }, c)))), tbody),
   );
   replace(root, h("div", { class: "view-head" }, h("h1", {}, "Live"), status), homeLine, h("section", { class: "card" }, table));
 

@@ -53,7 +53,8 @@ function sum<T>(list: readonly T[], f: (x: T) => number): number {
 /** A bar whose width is a share; set through the CSSOM, which the page's CSP allows (style attributes it does not). */
 export function widthBar(share: number, cls = "bar"): HTMLElement {
   const bar = h("span", { class: cls });
-  bar.style.setProperty("--w", `${Math.max(2, Math.min(100, share * 100))}%`);
+  // Anything above zero stays visible; zero is empty.
+  bar.style.setProperty("--w", share > 0 ? `${Math.max(2, Math.min(100, share * 100))}%` : "0");
   return bar;
 }
 
@@ -88,7 +89,7 @@ function charts(body: HTMLElement, s: Series, disposers: (() => void)[]): void {
     card("Cloud spend and cost avoided (cumulative)", costEl),
   );
   if (served.length) {
-    disposers.push(stackedChart(reqEl, { times, stepS: s.step_s, format: (v) => fmtInt(v), lines: served.map((t) => ({ label: t, color: colors.get(t) ?? "#888", values: s.points.map((p) => p.requests[t] ?? 0) })) }).destroy);
+    disposers.push(stackedChart(reqEl, { times, stepS: s.step_s, integer: true, format: (v) => fmtInt(v), lines: served.map((t) => ({ label: t, color: colors.get(t) ?? "#888", values: s.points.map((p) => p.requests[t] ?? 0) })) }).destroy);
   }
   if (ttftTargets.length) {
     const lines = ttftTargets.flatMap((t) => [

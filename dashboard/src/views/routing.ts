@@ -27,8 +27,15 @@ function controls(editor: HTMLTextAreaElement, onChange: () => void) {
   const mode = h("select", { id: "pol-mode", "data-field": "mode" }, h("option", { value: "" }, "default (local_first)"), ...MODES.map((m) => h("option", { value: m }, m)));
   const priv = h("input", { id: "pol-private", type: "checkbox", "data-field": "private" });
   const hedge = h("input", { id: "pol-hedge", type: "checkbox", "data-field": "hedge.enabled" });
-  const daily = h("input", { id: "pol-daily", type: "number", min: 0, step: "0.01", inputmode: "decimal", placeholder: "none", "data-field": "budget.dailyUsd" });
-  const monthly = h("input", { id: "pol-monthly", type: "number", min: 0, step: "0.01", inputmode: "decimal", placeholder: "none", "data-field": "budget.monthlyUsd" });
+  const daily = h("input", { id: "pol-daily", type: "number", min: 0, step: "any", inputmode: "decimal", placeholder: "none", "data-field": "budget.dailyUsd" });
+  const monthly = h("input", { id: "pol-monthly", type: "number", min: 0, step: "any", inputmode: "decimal", placeholder: "none", "data-field": "budget.monthlyUsd" });
+  const onExceeded = h(
+    "select",
+    { id: "pol-exceeded", "data-field": "budget.onExceeded" },
+    h("option", { value: "" }, "default (home only)"),
+    h("option", { value: "home_only" }, "home only"),
+    h("option", { value: "refuse" }, "refuse cloud calls"),
+  );
 
   const read = (): Policy | undefined => {
     try {
@@ -44,7 +51,8 @@ function controls(editor: HTMLTextAreaElement, onChange: () => void) {
     mode.value = typeof p.mode === "string" ? p.mode : "";
     priv.checked = p.private === true;
     hedge.checked = (p.hedge as { enabled?: boolean } | undefined)?.enabled === true;
-    const b = (p.budget ?? {}) as { dailyUsd?: number; monthlyUsd?: number };
+    const b = (p.budget ?? {}) as { dailyUsd?: number; monthlyUsd?: number; onExceeded?: string };
+    onExceeded.value = b.onExceeded ?? "";
     daily.value = b.dailyUsd === undefined ? "" : String(b.dailyUsd);
     monthly.value = b.monthlyUsd === undefined ? "" : String(b.monthlyUsd);
   };
@@ -61,12 +69,14 @@ function controls(editor: HTMLTextAreaElement, onChange: () => void) {
       if (el.value === "") delete budget[key];
       else budget[key] = Number(el.value);
     }
+    if (onExceeded.value) budget.onExceeded = onExceeded.value;
+    else delete budget.onExceeded;
     if (Object.keys(budget).length) p.budget = budget;
     else delete p.budget;
     editor.value = JSON.stringify(p, null, 2);
     onChange();
   };
-  for (const el of [mode, priv, hedge, daily, monthly]) el.addEventListener("change", write);
+  for (const el of [mode, priv, hedge, daily, monthly, onExceeded]) el.addEventListener("change", write);
   editor.addEventListener("input", fill);
   const field = (label: string, el: HTMLElement, hint?: string) => h("div", { class: "field" }, h("label", { for: el.id }, label), el, hint ? h("div", { class: "muted small" }, hint) : null);
   const form = h(
@@ -77,6 +87,7 @@ function controls(editor: HTMLTextAreaElement, onChange: () => void) {
     field("Hedging", hedge, "start the cloud beside a slow home answer"),
     field("Daily cloud budget (USD)", daily),
     field("Monthly cloud budget (USD)", monthly),
+    field("At the budget", onExceeded),
   );
   return { form, fill };
 }
@@ -103,8 +114,8 @@ function explainResult(x: Explain): HTMLElement {
 }
 
 function explainBox(): HTMLElement {
-  const prompt = h("textarea", { id: "explain-prompt", rows: 3, placeholder: "Write a Python function that parses a CSV file", "aria-label": "Prompt to explain" });
-  const model = h("input", { id: "explain-model", value: "auto", "aria-label": "Model", spellcheck: "false" });
+  const prompt = h("textarea", { id: "explain-prompt", rows: 3, placeholder: "Write a Python function that parses a CSV file" });
+  const model = h("input", { id: "explain-model", value: "auto", spellcheck: "false" });
   const out = h("div", { "aria-live": "polite" });
   const go = h("button", { type: "submit", class: "primary" }, "Explain");
   const form = h("form", { class: "explain-form" }, h("label", { for: "explain-prompt" }, "Prompt"), prompt, h("div", { class: "row" }, h("label", { for: "explain-model" }, "Model"), model, go), out);

@@ -4,6 +4,7 @@
  * user, in parallel: meant for deployments of a household or a team, not thousands of users.
  */
 import type { Context } from "hono";
+import { flushRecords } from "../chat/record.js";
 import * as db from "../db/users.js";
 import type { AppEnv } from "../http/types.js";
 import { hubFor } from "../tunnel/stub.js";
@@ -12,6 +13,8 @@ export async function usage(c: Context<AppEnv>): Promise<Response> {
   const users = await db.listUsers(c.env.DB);
   const data = await Promise.all(
     users.map(async (u) => {
+      // What this isolate still holds of the user's records goes first, as for GET /v1/stats.
+      await flushRecords(c.env, u.id, c.get("log"));
       const s = await hubFor(c.env, u.id).stats();
       return {
         user_id: u.id,

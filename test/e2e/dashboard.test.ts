@@ -1,0 +1,283 @@
+/**
+ * The dashboard as a person uses it, in a real headless Chromium against `wrangler dev` (assets built
+ * by wrangler's [build] step), a real sidecar on the fake Ollama, and the fake OpenAI for the cloud:
+ * sign in with a key, see the machine and its models, watch a request arrive live, edit the policy
+ * (and get the bad field named), see a budget stop cloud calls, sign out; the operator's admin views.
+ * Each view is saved as a screenshot, desktop and phone sized, under test/screenshots/.
+ *
+ * Users:
+ *   home   sidecar on the fake Ollama ("echo"), cloud target gpt-4o-mini
+ *   away   no sidecar: the "not connected" state, an empty account, and the budget
+ */
+import type { Browser, BrowserContext, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import type { FakeServer } from "../fakes/harness.js";
+import { startFakeOllama, type FakeOllama } from "../fakes/ollama.js";
+import { startFakeOpenAI } from "../fakes/openai.js";
+import { browserAvailable, DESKTOP, launchBrowser, PHONE, screenshot } from "../support/browser.js";
+import type { SidecarProcess } from "../support/sidecar.js";
+import { startSidecars, stopSidecar } from "../support/sidecars.js";
+import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
+
+const OPENAI = "openai/gpt-4o-mini";
+const HOME = "local/echo:latest";
+/** A prompt that must never appear on the Live page. */
+const SECRET_PROMPT = "the-secret-prompt-text-4711";
+
+type User = Awaited<ReturnType<RunningWorker["createUser"]>>;
+
+const enabled = browserAvailable();
+let openai: FakeServer;
+let ollama: FakeOllama;
+let worker: RunningWorker;
+let sidecars: SidecarProcess[] = [];
+let browser: Browser;
+const users = {} as Record<"home" | "away", User>;
+const contexts: BrowserContext[] = [];
+/** Errors thrown in any page: each test must end with none. */
+const pageErrors: string[] = [];
+
+async function newPage(viewport = DESKTOP): Promise<Page> {
+  const context = await browser.newContext({ viewport, baseURL: worker.url });
+  contexts.push(context);
+  const page = await context.newPage();
+  page.on("pageerror", (err) => pageErrors.push(err.message));
+  return page;
+}
+
+async function signIn(page: Page, key: string): Promise<void> {
+  await page.goto("/");
+  await page.getByLabel("API key or admin token").fill(key);
+  await page.keyboard.press("Enter");
+  await page.getByRole("button", { name: "Sign out" }).waitFor();
+}
+
+function chat(u: User, model: string, content: string, maxTokens = 16): Promise<Response> {
+  return fetch(`${worker.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${u.apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model, max_tokens: maxTokens, messages: [{ role: "user", content }] }),
+  });
+}
+
+/** Both screenshots of the view the page shows: desktop now, then phone sized. */
+async function shoot(page: Page, name: string): Promise<void> {
+  await screenshot(page, `${name}-desktop`);
+  await page.setViewportSize(PHONE);
+  await page.waitForTimeout(150);
+  await screenshot(page, `${name}-phone`);
+  await page.setViewportSize(DESKTOP);
+}
+
+async function routeExists(path: string): Promise<boolean> {
+  const r = await fetch(`${worker.url}${path}`, { headers: { authorization: `Bearer ${users.home.apiKey}` } });
+  return r.status !== 404;
+}
+
+describe.skipIf(!enabled)("the dashboard in a browser", () => {
+  beforeAll(async () => {
+    [openai, ollama] = await Promise.all([startFakeOpenAI(), startFakeOllama({ models: [{ name: "echo" }] })]);
+    ollama.loaded.set("echo:latest", Date.now() + 600_000);
+    worker = await startWorker({
+      vars: { ...cloudVars(openai), HEARTH_AUTO_TARGETS: OPENAI, HEARTH_PRICES: JSON.stringify({ [OPENAI]: { input: 1000, output: 1000 } }) },
+    });
+    [users.home, users.away] = await Promise.all([worker.createUser("home"), worker.createUser("away")]);
+    [sidecars, browser] = await Promise.all([
+      startSidecars([{ workerUrl: worker.url, token: users.home.sidecarToken, apiKey: users.home.apiKey, ollama: ollama.url, args: ["--name", "den-pc"] }]),
+      launchBrowser(),
+    ]);
+  }, 120_000);
+
+  afterEach(async () => {
+    await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => undefined)));
+    expect(pageErrors.splice(0), "errors thrown in the page").toEqual([]);
+  });
+
+  afterAll(async () => {
+    await Promise.all(contexts.map((c) => c.close().catch(() => undefined)));
+    await browser?.close();
+    await Promise.all(sidecars.map((s) => stopSidecar(s)));
+    await worker?.stop();
+    await Promise.all([openai?.close(), ollama?.close()]);
+  });
+
+  it("serves the dashboard at / and /dashboard, with a CSP, and refuses a wrong key by name", async () => {
+    for (const path of ["/", "/dashboard"]) {
+      const r = await fetch(`${worker.url}${path}`);
+      expect(r.status).toBe(200);
+      expect(r.headers.get("content-type")).toContain("text/html");
+      expect(r.headers.get("content-security-policy")).toContain("script-src 'self'");
+    }
+    const page = await newPage();
+    await page.goto("/");
+    await screenshot(page, "signin-desktop");
+    await page.getByLabel("API key or admin token").fill("hk_wrong");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("neither an API key");
+    expect(await page.getByLabel("API key or admin token").getAttribute("aria-invalid")).toBe("true");
+  });
+
+  it("signs in with a key (the browser keeps a cookie, not the key) and shows the connected sidecar and its models", async () => {
+    const page = await newPage();
+    await signIn(page, users.home.apiKey);
+    const cookies = await page.context().cookies();
+    expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([["hearth_session", true, "Strict"]]);
+    expect(JSON.stringify(cookies)).not.toContain(users.home.apiKey);
+    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain("hk_");
+
+    await page.getByRole("link", { name: "Home" }).click();
+    const card = page.getByTestId("sidecar");
+    await card.waitFor();
+    await expect.poll(() => card.textContent()).toContain("den-pc");
+    const text = (await card.textContent()) ?? "";
+    expect(text).toContain(HOME);
+    expect(text).toContain("loaded");
+    expect(text).toContain("ollama");
+    expect(text).toMatch(/Slots busy\s*0 of \d/);
+    await shoot(page, "home");
+  });
+
+  it("shows a user without a sidecar how to connect one, with this deployment's URL, on an empty account", async () => {
+    const page = await newPage();
+    await signIn(page, users.away.apiKey);
+    await page.getByTestId("tile-requests").waitFor();
+    expect(await page.getByTestId("tile-requests").textContent()).toContain("0");
+    await shoot(page, "overview-empty");
+    await page.getByRole("link", { name: "Home" }).click();
+    const command = page.getByTestId("sidecar-command");
+    await command.waitFor();
+    expect(await command.textContent()).toBe(`pnpm sidecar --url ${worker.url} --token hs_… --models ~/models`);
+    expect(await page.getByTestId("not-connected").textContent()).toContain("not connected");
+    await shoot(page, "home-not-connected");
+  });
+
+  it("pushes a request to Live as it finishes — target, tokens, outcome — and never its prompt", async (ctx) => {
+    if (!(await routeExists("/v1/live"))) ctx.skip();
+    const page = await newPage();
+    await signIn(page, users.home.apiKey);
+    await page.getByRole("link", { name: "Live" }).click();
+    await expect.poll(() => page.locator(".live-status").textContent(), { timeout: 10_000 }).toBe("live");
+    const r = await chat(users.home, "auto", SECRET_PROMPT);
+    expect(r.headers.get("x-hearth-target")).toBe(HOME);
+    const row = page.getByTestId("live-table").locator("tbody tr").first();
+    await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain(HOME);
+    expect(await row.textContent()).toContain("served");
+    expect(await page.content()).not.toContain(SECRET_PROMPT);
+    await shoot(page, "live");
+  });
+
+  it("charts the requests on the Overview", async () => {
+    // At least one request at home and one in the cloud, whatever ran before.
+    expect((await chat(users.home, "auto", "hello")).status).toBe(200);
+    expect((await chat(users.home, OPENAI, "hello")).status).toBe(200);
+    const page = await newPage();
+    await signIn(page, users.home.apiKey);
+    const requests = page.getByTestId("tile-requests");
+    await requests.waitFor();
+    await expect.poll(async () => Number(((await requests.locator(".tile-value").textContent()) ?? "0").replace(/,/g, "")), { timeout: 10_000 }).toBeGreaterThanOrEqual(2);
+    if (await routeExists("/v1/stats/series?range=1h")) {
+      await page.getByRole("radio", { name: "Last hour" }).click();
+      await page.locator(".chart canvas").first().waitFor();
+      expect(await page.locator(".chart canvas").count()).toBeGreaterThanOrEqual(2);
+    }
+    await shoot(page, "overview");
+  });
+
+  it("edits the policy, names the bad field of a wrong one, and explains a prompt's route", async () => {
+    const page = await newPage();
+    await signIn(page, users.home.apiKey);
+    await page.getByRole("link", { name: "Routing" }).click();
+    const editor = page.locator("#policy-json");
+    await expect.poll(() => editor.inputValue()).toBe("{}");
+
+    await page.getByLabel("Mode", { exact: true }).selectOption("hybrid");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await expect.poll(() => page.locator("#policy-status").textContent()).toContain("Saved");
+    const saved = await fetch(`${worker.url}/v1/policy`, { headers: { authorization: `Bearer ${users.home.apiKey}` } });
+    expect(await saved.json()).toEqual({ mode: "hybrid" });
+
+    await editor.fill(JSON.stringify({ mode: "hybrid", hedge: { enabled: "yes" } }));
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await expect.poll(() => page.getByTestId("policy-error-field").textContent()).toBe("hedge.enabled");
+    expect(await page.getByLabel("Hedging", { exact: true }).getAttribute("aria-invalid")).toBe("true");
+    // The refused policy was not stored.
+    expect(await (await fetch(`${worker.url}/v1/policy`, { headers: { authorization: `Bearer ${users.home.apiKey}` } })).json()).toEqual({ mode: "hybrid" });
+
+    await page.getByLabel("Prompt", { exact: true }).fill("Write a Python function that parses a CSV file");
+    await page.getByRole("button", { name: "Explain" }).click();
+    const result = page.getByTestId("explain-result");
+    await result.waitFor();
+    expect(await result.textContent()).toMatch(/Mode hybrid/);
+    expect(await result.locator("ol.plan li").count()).toBeGreaterThanOrEqual(1);
+    await shoot(page, "routing");
+  });
+
+  it("shows a budget stopping cloud calls", async (ctx) => {
+    const stats = (await (await fetch(`${worker.url}/v1/stats`, { headers: { authorization: `Bearer ${users.away.apiKey}` } })).json()) as { budget?: unknown };
+    if (!stats.budget) ctx.skip();
+    const openaiCallsBefore = openai.requests.filter((r) => r.path.includes("/chat/completions")).length;
+    // Spend first, with no budget: one answer at the test's prices ($1,000 per million tokens) costs cents.
+    const first = await chat(users.away, OPENAI, "spend it");
+    expect(first.status).toBe(200);
+    expect(first.headers.get("x-hearth-target")).toBe(OPENAI);
+
+    // Then a daily budget below what was spent, set in the Routing view: the cloud is refused.
+    const page = await newPage();
+    await signIn(page, users.away.apiKey);
+    await page.getByRole("link", { name: "Routing" }).click();
+    await expect.poll(() => page.locator("#policy-json").inputValue()).toBe("{}");
+    await page.getByLabel("Daily cloud budget (USD)").fill("0.001");
+    await page.getByLabel("At the budget").selectOption("refuse");
+    await page.getByRole("button", { name: "Save policy" }).click();
+    await expect.poll(() => page.locator("#policy-status").textContent()).toContain("Saved");
+    expect(JSON.parse(await page.locator("#policy-json").inputValue())).toEqual({ budget: { dailyUsd: 0.001, onExceeded: "refuse" } });
+
+    const refused = await chat(users.away, "auto", "and more");
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get("x-hearth-trace")).toContain("reason=budget");
+    expect(openai.requests.filter((r) => r.path.includes("/chat/completions"))).toHaveLength(openaiCallsBefore + 1);
+
+    await page.getByRole("link", { name: "Overview" }).click();
+    const budget = page.getByTestId("budget");
+    await expect.poll(() => budget.getAttribute("data-state"), { timeout: 10_000 }).toBe("exceeded");
+    expect(await budget.textContent()).toContain("Budget reached");
+    await shoot(page, "overview-budget");
+  });
+
+  it("signs out: the session ends on the server, and the sign-in form is back", async () => {
+    const page = await newPage();
+    await signIn(page, users.home.apiKey);
+    const [cookie] = await page.context().cookies();
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("API key or admin token").waitFor();
+    const r = await fetch(`${worker.url}/v1/me`, { headers: { cookie: `hearth_session=${cookie?.value}` } });
+    expect(r.status).toBe(401);
+    expect(await page.context().cookies()).toEqual([]);
+  });
+
+  it("signs the operator in with the admin token: users, usage, a key issued once and revoked", async () => {
+    const page = await newPage();
+    await signIn(page, worker.adminToken);
+    expect(await page.locator("nav a").allTextContents()).toEqual(["Admin"]);
+    const cards = page.getByTestId("admin-user");
+    await expect.poll(() => cards.count()).toBeGreaterThanOrEqual(2);
+    const home = cards.filter({ hasText: users.home.id });
+    await expect.poll(() => home.textContent()).toContain("Requests");
+
+    await page.getByLabel("New user").fill("carol");
+    await page.getByRole("button", { name: "Create" }).click();
+    const secrets = page.getByTestId("secret");
+    await expect.poll(() => secrets.count()).toBe(2);
+    const apiKey = (await secrets.first().textContent()) ?? "";
+    expect(apiKey).toMatch(/^hk_/);
+    expect((await fetch(`${worker.url}/v1/me`, { headers: { authorization: `Bearer ${apiKey}` } })).status).toBe(200);
+    await shoot(page, "admin");
+
+    const carol = cards.filter({ hasText: "carol" });
+    page.once("dialog", (d) => void d.accept());
+    await carol.getByRole("button", { name: /^Revoke hk_/ }).click();
+    await expect.poll(() => carol.locator("li.revoked").count()).toBe(1);
+    // Other isolates may trust the key for up to AUTH_CACHE_TTL_MS; wrangler dev has one.
+    await expect.poll(async () => (await fetch(`${worker.url}/v1/me`, { headers: { authorization: `Bearer ${apiKey}` } })).status, { timeout: 7_000 }).toBe(401);
+  });
+});
