@@ -2,7 +2,7 @@
  * The sidecar: backends + admission + the tunnel. It says hello with its state when the Worker
  * welcomes it, reports state on a heartbeat and on change, runs requests, and drains on shutdown.
  */
-import type { LocalModel, WorkerFrame } from "@hearth/shared";
+import { PROTOCOL_VERSION, type LocalModel, type WorkerFrame } from "@hearth/shared";
 import type { Backend } from "./backends/types.js";
 import { BackendError } from "./backends/types.js";
 import type { Logger } from "./log.js";
@@ -11,7 +11,7 @@ import { Admission } from "./serve/admission.js";
 import { RequestHandler } from "./serve/handler.js";
 import { buildState, collectModels } from "./state.js";
 import { TunnelClient } from "./tunnel/client.js";
-import { sidecarProtocol, type ProtocolMismatch } from "./tunnel/handshake.js";
+import { PROTOCOL_OVERRIDE_ENV, sidecarProtocol, type ProtocolMismatch } from "./tunnel/handshake.js";
 import { SIDECAR_VERSION } from "./version.js";
 
 export interface SidecarOptions {
@@ -81,6 +81,7 @@ export class Sidecar {
   constructor(opts: SidecarOptions) {
     this.#opts = opts;
     this.#protocol = opts.protocol ?? sidecarProtocol();
+    if (this.#protocol !== PROTOCOL_VERSION) opts.log.warn(`claiming tunnel protocol ${this.#protocol} instead of ${PROTOCOL_VERSION} (${PROTOCOL_OVERRIDE_ENV}, for tests)`);
     const metrics = opts.metrics?.sink;
     if (metrics) for (const b of opts.backends) b.observeLoads?.((load) => metrics.modelLoad(load));
     this.#admission = new Admission({ slots: opts.slots, queue: opts.queue, ...(metrics ? { observer: metrics } : {}) });
@@ -149,6 +150,7 @@ export class Sidecar {
   async #refreshModels() {
     const { models, owner } = await collectModels(this.#opts.backends);
     this.#owner = owner;
+    this.#opts.metrics?.sink.knownModels(models.map((m) => m.id));
     return withTags(models, this.#opts.tags ?? {});
   }
 

@@ -19,6 +19,8 @@ export interface SidecarProcessOptions {
   logLevel?: string;
   /** Wait for this many local models to be listed. Default: 1. Use 0 not to wait. */
   expectModels?: number;
+  /** Extra environment variables for the sidecar process. Default: none. */
+  env?: Record<string, string>;
 }
 
 export interface SidecarProcess {
@@ -50,7 +52,8 @@ export async function startSidecar(opts: SidecarProcessOptions): Promise<Sidecar
   if (opts.ollama) args.push("--ollama", opts.ollama);
   args.push(...(opts.args ?? []));
   // node --import tsx, not the tsx wrapper: signals must reach the sidecar itself, not a parent of it.
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
   child.stderr?.on("data", (d: Buffer) => (output += d.toString()));

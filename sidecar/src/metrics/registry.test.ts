@@ -99,6 +99,17 @@ describe("SidecarMetrics", () => {
     expect(value(m, "hearth_sidecar_tunnel_disconnects_total")).toBe(1);
   });
 
+  it("known models have slot and queue series at 0, and knowing them again keeps their values", async () => {
+    const metrics = fresh();
+    metrics.knownModels(["a", "b"]);
+    metrics.active("a", 1);
+    metrics.knownModels(["a", "b"]);
+    const m = await read(metrics);
+    expect(value(m, "hearth_sidecar_slots_in_use", { model: "a" })).toBe(1);
+    expect(value(m, "hearth_sidecar_slots_in_use", { model: "b" })).toBe(0);
+    expect(value(m, "hearth_sidecar_queue_length", { model: "b" })).toBe(0);
+  });
+
   it("counts model loads by result, and times only the ones that worked", async () => {
     const metrics = fresh();
     metrics.modelLoad({ model: "m", backend: "llama-cpp", seconds: 1.5, ok: true });

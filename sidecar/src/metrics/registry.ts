@@ -40,6 +40,8 @@ export interface MetricsSink extends AdmissionObserver {
   modelLoad(load: ModelLoad): void;
   /** The tunnel dialled (`dial`), opened, or closed. */
   connection(event: "dial" | "open" | "close"): void;
+  /** The models served now, so their slot and queue gauges read 0 rather than being absent. */
+  knownModels(ids: readonly string[]): void;
 }
 
 const nothing = () => {};
@@ -50,6 +52,7 @@ export const NO_METRICS: MetricsSink = {
   generated: nothing,
   modelLoad: nothing,
   connection: nothing,
+  knownModels: nothing,
   active: nothing,
   waiting: nothing,
 };
@@ -152,6 +155,14 @@ export class SidecarMetrics implements MetricsSink {
       if (this.#open) this.#disconnects.inc();
       this.#open = false;
       this.#connected.set(0);
+    }
+  }
+
+  knownModels(ids: readonly string[]): void {
+    for (const model of ids) {
+      // inc by 0 creates the series without changing a value already there.
+      this.#inUse.inc({ model }, 0);
+      this.#queued.inc({ model }, 0);
     }
   }
 
