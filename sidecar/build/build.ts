@@ -4,12 +4,14 @@
  * package.json (runtime dependencies left to npm, see manifest.ts) and a README.
  *
  *   pnpm --filter @hearth/sidecar build      → sidecar/dist/
- *   pnpm --filter @hearth/sidecar package    → also sidecar/dist-pack/hearth-sidecar-<version>.tgz
+ *   pnpm --filter @hearth/sidecar package    → also sidecar/dist-pack/hearth-sidecar-<version>.tgz (npm pack)
  */
 import { build, type Plugin } from "esbuild";
+import { execFile } from "node:child_process";
 import { chmod, copyFile, mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
+import { promisify } from "node:util";
 import { externalPackages, packageManifest, type SourceManifest } from "./manifest.js";
 
 const SIDECAR = resolve(import.meta.dirname, "..");
@@ -59,7 +61,18 @@ export async function buildSidecarPackage(outDir = join(SIDECAR, "dist")): Promi
   return { dir: outDir, version: source.version, dependencies: manifest.dependencies as Record<string, string>, bundleBytes: (await stat(outfile)).size };
 }
 
+/** `npm pack`s a built package into `dest`; returns the tarball's path. */
+export async function packSidecarPackage(dir: string, dest: string): Promise<string> {
+  await mkdir(dest, { recursive: true });
+  const { stdout } = await promisify(execFile)("npm", ["pack", dir, "--pack-destination", dest, "--silent"]);
+  return join(dest, stdout.trim().split("\n").at(-1) ?? "");
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const built = await buildSidecarPackage();
   process.stdout.write(`built hearth-sidecar ${built.version} in ${built.dir}: cli.js ${(built.bundleBytes / 1024).toFixed(0)} KiB; depends on ${Object.keys(built.dependencies).join(", ")}\n`);
+  if (process.argv.includes("--pack")) {
+    const tarball = await packSidecarPackage(built.dir, join(SIDECAR, "dist-pack"));
+    process.stdout.write(`packed ${tarball} (${((await stat(tarball)).size / 1024).toFixed(0)} KiB): npm install -g ${tarball}\n`);
+  }
 }

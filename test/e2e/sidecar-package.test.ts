@@ -16,7 +16,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it, onTestFailed } from "vitest";
-import { buildSidecarPackage } from "../../sidecar/build/build.js";
+import { buildSidecarPackage, packSidecarPackage } from "../../sidecar/build/build.js";
 import { fromFile } from "../../sidecar/src/config.js";
 import { writeTinyGguf } from "../../scripts/lib/tiny-gguf.js";
 import { startFakeOllama, chatRequests, type FakeOllama } from "../fakes/ollama.js";
@@ -51,9 +51,9 @@ interface Ran {
 }
 
 /** Runs the installed `hearth-sidecar` (found on the PATH) to its end; stdin is not a terminal. */
-function hearthSidecar(args: string[], timeoutMs = 120_000): Promise<Ran> {
+function hearthSidecar(args: string[], timeoutMs = 120_000, env: Record<string, string> = {}): Promise<Ran> {
   return new Promise((resolve) => {
-    const child = spawn("hearth-sidecar", args, { cwd: dir, env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("hearth-sidecar", args, { cwd: dir, env: cleanEnv(env), stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
@@ -93,8 +93,7 @@ beforeAll(async () => {
     writeTinyGguf(join(models, "hearth-tiny.gguf")),
     (async () => {
       const built = await time("build", () => buildSidecarPackage(join(dir, "dist")));
-      const { stdout } = await time("pack", () => run("npm", ["pack", built.dir, "--pack-destination", dir, "--silent"], { cwd: dir, env: cleanEnv() }));
-      const tarball = join(dir, stdout.trim().split("\n").at(-1) ?? "");
+      const tarball = await time("pack", () => packSidecarPackage(built.dir, dir));
       await time("install", () => run("npm", ["install", "-g", "--prefix", prefix, tarball, "--prefer-offline", "--no-audit", "--no-fund"], { cwd: dir, env: { ...cleanEnv(), HOME: process.env.HOME ?? home }, maxBuffer: 16 * 1024 * 1024 }));
     })(),
   ]);
@@ -178,6 +177,14 @@ describe("init → doctor → service → a request at home", () => {
     expect(r.stdout).toMatch(/fix: issue a sidecar token .* set `token:` in /);
     expect(r.stdout).toMatch(/^skip +generation +skipped \(--no-generate\)/m);
     expect(r.stdout).toMatch(/1 failed/);
+  });
+
+  it("doctor says which side to upgrade when the protocols do not match", async () => {
+    const r = await hearthSidecar(["doctor", "--no-generate"], 60_000, { HEARTH_SIDECAR_PROTOCOL_OVERRIDE: "99" });
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL +version +the Worker \(Hearth [\d.]+\) serves protocols? [\d–]+; this sidecar \([\d.]+\) speaks 99$/m);
+    expect(r.stdout).toContain("fix: upgrade the worker:");
+    expect(r.stdout).toMatch(/^FAIL +token +the Worker refused the tunnel \(426\)/m);
   });
 
   it("service install --dry-run prints a unit that runs this node on the installed cli.js, then serves and drains as that unit", async () => {

@@ -3,7 +3,6 @@
  * /healthz (reachability, version, Date header), one tunnel dial (the token), the llama.cpp build, the
  * GGUF files' metadata, Ollama, and a test generation.
  */
-import { PROTOCOL_VERSION } from "@hearth/shared";
 import { totalmem } from "node:os";
 import { resolve } from "node:path";
 import { createLlamaCppBackend } from "../backends/llama-cpp/index.js";
@@ -17,6 +16,7 @@ import { inspectOllama } from "../inspect/ollama.js";
 import { silentLogger } from "../log.js";
 import { SIDECAR_VERSION } from "../version.js";
 import { connectUrl } from "../tunnel/backoff.js";
+import { sidecarProtocol } from "../tunnel/handshake.js";
 import { probeTunnel, protocolHeaders } from "../tunnel/probe.js";
 import {
   clockCheck,
@@ -75,7 +75,7 @@ async function workerChecks(o: DoctorOptions): Promise<Check[]> {
   const welcomeRange = welcome?.min !== undefined && welcome.max !== undefined ? { min: welcome.min, max: welcome.max } : undefined;
   const workerVersion = (facts.ok ? workerVersionOf(facts.body) : undefined) ?? welcome?.version;
   const clock = facts.ok ? clockCheck(skewMs) : { id: "clock", status: "skip" as const, detail: "the Worker could not be asked" };
-  return [workerCheck(facts), versionCheck(PROTOCOL_VERSION, range ?? welcomeRange, welcome?.v, { sidecar: SIDECAR_VERSION, worker: workerVersion }), tokenCheck(probe, o.configPath), clock];
+  return [workerCheck(facts), versionCheck(sidecarProtocol(), range ?? welcomeRange, welcome?.v, { sidecar: SIDECAR_VERSION, worker: workerVersion }), tokenCheck(probe, o.configPath), clock];
 }
 
 /** Picks the model for the test generation: the first GGUF chat model, else the first Ollama one. */

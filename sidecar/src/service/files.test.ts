@@ -30,7 +30,7 @@ describe("the systemd user unit", () => {
     expect(unit.KillMode).toEqual(["mixed"]);
     expect(unit.TimeoutStopSec).toEqual(["45"]);
     expect(unit.Restart).toEqual(["on-failure"]);
-    expect(unit.RestartPreventExitStatus).toEqual(["2"]);
+    expect(unit.RestartPreventExitStatus).toEqual(["2 76"]);
     expect(unit.SyslogIdentifier).toEqual(["hearth-sidecar"]);
     expect(unit.Environment).toEqual(["PATH=/usr/local/bin:/usr/bin:/bin", "NODE_ENV=production"]);
     expect(unit.WantedBy).toEqual(["default.target"]);

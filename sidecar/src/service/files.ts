@@ -9,6 +9,7 @@
  * clean stop.
  */
 import { join } from "node:path";
+import { PROTOCOL_MISMATCH_EXIT } from "../tunnel/handshake.js";
 
 export const UNIT_NAME = "hearth-sidecar.service";
 export const LAUNCHD_LABEL = "com.hearth.sidecar";
@@ -78,8 +79,9 @@ KillSignal=SIGTERM
 TimeoutStopSec=${stopTimeoutSeconds(s.drainSeconds)}
 Restart=on-failure
 RestartSec=5
-# Exit code 2 is a bad setting (the journal names it): restarting will not fix it.
-RestartPreventExitStatus=2
+# Exit codes that restarting will not fix (the journal says which): 2 a bad setting, ${PROTOCOL_MISMATCH_EXIT} a
+# Worker that speaks another protocol version (upgrade the side it names).
+RestartPreventExitStatus=2 ${PROTOCOL_MISMATCH_EXIT}
 
 [Install]
 WantedBy=default.target

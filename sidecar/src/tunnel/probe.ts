@@ -3,13 +3,14 @@
  * for the Worker's welcome, close. It never says hello, so it never stands in for — or replaces — a
  * sidecar that is already connected with the same id.
  */
-import { parseWorkerFrame, PROTOCOL_HEADER, PROTOCOL_VERSION, SIDECAR_VERSION_HEADER, type WorkerFrame } from "@hearth/shared";
+import { parseWorkerFrame, type WorkerFrame } from "@hearth/shared";
 import WebSocket from "ws";
 import { SIDECAR_VERSION } from "../version.js";
+import { handshakeHeaders, sidecarProtocol } from "./handshake.js";
 
 /** The upgrade headers that name this sidecar's protocol and version, as the tunnel client sends them. */
 export function protocolHeaders(): Record<string, string> {
-  return { [PROTOCOL_HEADER]: String(PROTOCOL_VERSION), [SIDECAR_VERSION_HEADER]: SIDECAR_VERSION };
+  return handshakeHeaders(sidecarProtocol(), SIDECAR_VERSION);
 }
 
 export type Welcome = Extract<WorkerFrame, { t: "welcome" }>;
