@@ -1,7 +1,7 @@
 /**
  * `pnpm start`: Hearth on this machine. Applies the local D1 migrations, starts `wrangler dev` on
- * 127.0.0.1, makes sure a demo user exists, connects a sidecar for it, and prints its API key and
- * requests to try.
+ * 127.0.0.1 (which builds the dashboard's assets first: [build] in wrangler.toml), makes sure a demo
+ * user exists, connects a sidecar for it, and prints the dashboard's URL, its API key and requests to try.
  *
  * Settings come from `.dev.vars` (written on first run with a fresh admin token; add cloud keys there).
  * PORT picks the port (default 8787). The sidecar serves HEARTH_MODELS (GGUF files or directories)
@@ -126,6 +126,7 @@ async function main(): Promise<void> {
   const cloud = PASSED_ON.filter((n) => n.endsWith("_API_KEY") && vars[n]).map((n) => n.split("_")[0]?.toLowerCase());
   say();
   say(`Hearth is running on ${URL}`);
+  say(`  dashboard:     ${URL}/  (sign in with the API key below; the admin token signs the operator in)`);
   say(`  demo user:     ${demo.id}`);
   say(`  API key:       ${demo.apiKey}`);
   say(`  sidecar token: ${demo.sidecarToken}`);
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
   say("Try (the x-hearth-target header says who answered):");
   say(`  curl -s ${URL}/v1/chat/completions -H 'authorization: Bearer ${demo.apiKey}' \\`);
   say(`    -H 'content-type: application/json' -d '{"model":"auto","max_tokens":32,"messages":[{"role":"user","content":"Hello!"}]}' -i`);
+  say(`and watch it arrive on the dashboard's Live view: ${URL}/#/live`);
   say();
 }
 
