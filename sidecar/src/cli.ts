@@ -118,7 +118,7 @@ async function run(args: Record<string, unknown>): Promise<void> {
     cfg = resolveConfig({ ...(configPath ? { file: fromFile(configPath) } : {}), env: fromEnv(process.env), flags: flagsFrom(args) });
   } catch (err) {
     if (!(err instanceof ConfigError)) throw err;
-    process.stderr.write(`hearth sidecar: ${err.message}\nRun with --help for the settings.\n`);
+    process.stderr.write(`hearth sidecar: ${err.message}\nRun with --help for the settings, or \`hearth-sidecar init\` to write a config file.\n`);
     process.exit(2);
   }
   const log = createLogger(cfg.logLevel);

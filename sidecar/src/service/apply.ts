@@ -35,8 +35,10 @@ export async function applyPlan(plan: ServicePlan, write: (line: string) => void
       write(`removed ${step.path}\n`);
     } else {
       const r = spawnSync(step.argv[0] ?? "", step.argv.slice(1), { stdio: ["ignore", "inherit", "pipe"], encoding: "utf8" });
+      // Not started at all (no systemctl/launchctl here) is never the harmless failure `mayFail` means.
+      if (r.error) throw new ServiceCommandError(step.argv, null, (r.error as NodeJS.ErrnoException).code === "ENOENT" ? `${step.argv[0]} not found` : r.error.message);
       if (r.stderr && !step.mayFail) process.stderr.write(r.stderr);
-      if ((r.status !== 0 || r.error) && !step.mayFail) throw new ServiceCommandError(step.argv, r.status, r.error?.message ?? r.stderr.trim().split("\n").at(-1) ?? "");
+      if (r.status !== 0 && !step.mayFail) throw new ServiceCommandError(step.argv, r.status, r.stderr.trim().split("\n").at(-1) ?? "");
     }
   }
   for (const note of plan.notes) write(`${note}\n`);
