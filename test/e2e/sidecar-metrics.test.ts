@@ -3,8 +3,8 @@
  * GGUF (llama.cpp, also offered for embeddings by its tag), metrics asked for in the config file.
  * /metrics is read with a real Prometheus text parser before and after a chat and an embedding request
  * through the Worker: the counters and histograms moved by exactly what was served, the model loads
- * were counted and timed, the tunnel shows connected, and the endpoint goes away when the sidecar
- * stops. A public address is refused before anything starts.
+ * were counted and timed, the tunnel shows connected, a Worker restart shows as a disconnect and
+ * reconnects, and the endpoint goes away when the sidecar stops. A public address is refused before anything starts.
  */
 import { spawn } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureTinyModel } from "../../scripts/lib/tiny-gguf.js";
 import { histogram, sample, scrape, valueOf } from "../support/prometheus.js";
-import { startSidecar, type SidecarProcess } from "../support/sidecar.js";
+import { localModels, startSidecar, waitFor, type SidecarProcess } from "../support/sidecar.js";
 import { stopSidecar } from "../support/sidecars.js";
 import { freePort, ROOT, startWorker, type RunningWorker } from "../support/wrangler.js";
 
@@ -90,6 +90,14 @@ describe("GET /metrics on the sidecar", () => {
     expect(valueOf(after, "hearth_sidecar_uptime_seconds")).toBeGreaterThan(valueOf(before, "hearth_sidecar_uptime_seconds"));
     expect(after.get("process_resident_memory_bytes")?.type).toBe("GAUGE");
     expect(after.get("hearth_sidecar_time_to_first_token_seconds")?.type).toBe("HISTOGRAM");
+  });
+
+  it("counts the tunnel dropping and coming back when the Worker restarts (a deploy)", async () => {
+    await worker.restart();
+    await waitFor(async () => valueOf(await scrape(metricsUrl), "hearth_sidecar_tunnel_connected") === 1 && (await localModels(worker.url, user.apiKey)).length > 0, 30_000, "the sidecar to reconnect");
+    const s = await scrape(metricsUrl);
+    expect(valueOf(s, "hearth_sidecar_tunnel_disconnects_total")).toBe(1);
+    expect(valueOf(s, "hearth_sidecar_tunnel_reconnects_total")).toBeGreaterThanOrEqual(1);
   });
 
   it("goes away when the sidecar stops", async () => {
