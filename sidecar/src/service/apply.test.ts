@@ -25,7 +25,7 @@ describe("running a service plan", () => {
   });
 
   it("--dry-run describes every step and the notes", () => {
-    const text = describePlan({ platform: "linux", steps: [{ kind: "write", path: "/u/x.service", content: "[Unit]\nA=b\n" }, { kind: "run", argv: ["systemctl", "--user", "daemon-reload"] }, { kind: "remove", path: "/u/y" }], notes: ["logs: journalctl"] });
-    expect(text).toBe("write /u/x.service:\n  [Unit]\n  A=b\nrun systemctl --user daemon-reload\nremove /u/y\nlogs: journalctl\n");
+    const text = describePlan({ platform: "linux", steps: [{ kind: "write", path: "/u/x.service", content: "[Unit]\nA=b\n\n[Install]\n" }, { kind: "run", argv: ["systemctl", "--user", "daemon-reload"] }, { kind: "remove", path: "/u/y" }], notes: ["logs: journalctl"] });
+    expect(text).toBe("write /u/x.service:\n  [Unit]\n  A=b\n\n  [Install]\nrun systemctl --user daemon-reload\nremove /u/y\nlogs: journalctl\n");
   });
 });

@@ -16,7 +16,7 @@ export class ServiceCommandError extends Error {
 export function describePlan(plan: ServicePlan): string {
   const out: string[] = [];
   for (const step of plan.steps) {
-    if (step.kind === "write") out.push(`write ${step.path}:`, step.content.replace(/^/gm, "  ").trimEnd());
+    if (step.kind === "write") out.push(`write ${step.path}:`, step.content.replace(/^(?=.)/gm, "  ").trimEnd());
     else if (step.kind === "remove") out.push(`remove ${step.path}`);
     else out.push(`run ${step.argv.join(" ")}${step.mayFail ? "   (may fail harmlessly)" : ""}`);
   }
