@@ -22,4 +22,5 @@ export * from "./stats/report.js";
 export * from "./stats/sketch.js";
 export * from "./stats/series.js";
 export * from "./stats/budget.js";
+export * from "./stats/live.js";
 export * from "./log/index.js";

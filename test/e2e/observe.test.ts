@@ -183,3 +183,81 @@ describe("health", () => {
     expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
   });
 });
+
+/** A live socket and the JSON messages it has received so far. */
+async function openLive(headers: Record<string, string>, query = ""): Promise<{ ws: WebSocket; messages: Record<string, unknown>[]; next(pred: (m: Record<string, unknown>) => boolean, ms?: number): Promise<Record<string, unknown>> }> {
+  const ws = new WebSocket(`${worker.url.replace(/^http/, "ws")}/v1/live${query}`, { headers });
+  const messages: Record<string, unknown>[] = [];
+  const waiters: (() => void)[] = [];
+  ws.on("message", (data) => {
+    messages.push(JSON.parse(String(data)) as Record<string, unknown>);
+    for (const w of waiters.splice(0)) w();
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("unexpected-response", (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+    ws.once("error", reject);
+  });
+  const next = (pred: (m: Record<string, unknown>) => boolean, ms = 5_000) =>
+    new Promise<Record<string, unknown>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no matching live message within ${ms} ms; got ${JSON.stringify(messages)}`)), ms);
+      const look = () => {
+        const m = messages.find(pred);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m);
+        } else waiters.push(look);
+      };
+      look();
+    });
+  return { ws, messages, next };
+}
+
+describe("GET /v1/live", () => {
+  it("pushes each finished request within a second, with no prompt text", async () => {
+    const live = await openLive(auth(home));
+    await live.next((m) => m.type === "hello");
+    const secret = "the prompt text must never reach the live feed";
+    const sentAt = Date.now();
+    const r = await chat(home, "auto", secret);
+    expect(r.status).toBe(200);
+    await r.text();
+    const answeredAt = Date.now();
+    const m = await live.next((x) => x.type === "request", 3_000);
+    const latency = Date.now() - sentAt;
+    expect(latency).toBeLessThan(1_500);
+    // The record waits up to 0.2 s in the isolate to be batched (chat/record.ts), then goes to the hub.
+    console.log(`live push: request sent → pushed ${latency} ms, answer read → pushed ${Date.now() - answeredAt} ms`);
+    expect(m).toMatchObject({ type: "request", served: HOME, first: HOME, outcome: "ok", error: null, fallbacks: [], stream: false, kind: expect.any(String) });
+    expect(m.ttft_ms).toEqual(expect.any(Number));
+    expect(m.prompt_tokens).toBeGreaterThan(0);
+    expect(m.completion_tokens).toBeGreaterThan(0);
+    expect(JSON.stringify(live.messages)).not.toContain("prompt text");
+    // A failed request, with what was passed over.
+    openai.enqueue({ type: "status", status: 500, message: "down (scripted)" }, { type: "status", status: 500, message: "down" }, { type: "status", status: 500, message: "down" });
+    await (await chat(home, OPENAI, "fails")).text();
+    const failed = await live.next((x) => x.type === "request" && x.outcome === "failed", 3_000);
+    expect(failed).toMatchObject({ served: null, error: "upstream_error", fallbacks: [{ target: OPENAI, reason: expect.any(String) }] });
+    live.ws.close();
+  });
+
+  it("is refused without credentials, and a key in the query string is no credential", async () => {
+    await expect(openLive({})).rejects.toThrow("HTTP 401");
+    await expect(openLive({}, `?api_key=${home.apiKey}`)).rejects.toThrow("HTTP 401");
+    const plain = await fetch(`${worker.url}/v1/live`, { headers: auth(home) });
+    expect(plain.status).toBe(426);
+  });
+
+  it("pushes the sidecar draining, going away and connecting again", async () => {
+    const live = await openLive(auth(home));
+    await live.next((m) => m.type === "hello");
+    await Promise.all(sidecars.map((s) => stopSidecar(s)));
+    const gone = await live.next((m) => m.type === "home" && m.event === "disconnected", 10_000);
+    expect(gone.sidecar).toMatchObject({ id: expect.any(String) });
+    expect(live.messages.some((m) => m.type === "home" && m.event === "draining")).toBe(true);
+    sidecars = await startSidecars([{ workerUrl: worker.url, token: home.sidecarToken, apiKey: home.apiKey, ollama: ollama.url }]);
+    const back = await live.next((m) => m.type === "home" && m.event === "connected", 10_000);
+    expect(back.sidecar).toMatchObject({ models: [HOME], draining: false, breaker: "closed" });
+    live.ws.close();
+  }, 40_000);
+});

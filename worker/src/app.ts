@@ -10,6 +10,7 @@
  *   GET  /v1/stats                the caller's routing stats (DELETE resets them)
  *   GET  /v1/stats/series         the caller's time series (?range=1h|24h|7d|30d|1y&step=<s>)
  *   GET  /v1/health               the caller's health: sidecars, breakers, budget, cloud providers
+ *   GET  /v1/live                 a WebSocket pushing each finished request and sidecar change (JSON)
  *   GET  /v1/models               models this key can use (API key)
  *   GET  /v1/models/{id}          one of them (ids hold a '/', encoded or not)
  *   GET  /v1/me                   the key's own user (API key)
@@ -35,6 +36,7 @@ import { explainRoute } from "./api/explain.js";
 import { getStats, resetStats } from "./api/stats.js";
 import { getSeries } from "./api/series.js";
 import { userHealth } from "./health/routes.js";
+import { liveRoute } from "./api/live.js";
 import { sidecarConnect } from "./tunnel/connect.js";
 import { getHome } from "./api/home.js";
 import { getPolicy, putPolicy } from "./api/policy.js";
@@ -67,6 +69,7 @@ export function createApp(): Hono<AppEnv> {
   v1.delete("/stats", resetStats);
   v1.get("/stats/series", getSeries);
   v1.get("/health", userHealth);
+  v1.get("/live", liveRoute);
   v1.get("/models", listModels);
   v1.get("/models/:id{.+}", retrieveModel);
   v1.get("/policy", getPolicy);

@@ -10,6 +10,7 @@ const sidecar = (over: Partial<HubSidecar> = {}): HubSidecar => ({
   slots: { total: 1, free: 1 },
   queue: { depth: 0, max: 1 },
   loading: [],
+  freeMemoryBytes: 16e9,
   draining: false,
   inflight: 0,
   breaker: "closed",

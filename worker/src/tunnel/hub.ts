@@ -27,6 +27,8 @@ import {
   DEFAULT_ANSWER_TOKENS,
   HOUR_MS,
   type Budget,
+  type HomeEvent,
+  homeEvent,
   isLocalTarget,
   type SidecarFrame,
   type WorkerFrame,
@@ -39,6 +41,7 @@ import { ResponseStore } from "../responses/store.js";
 import { SeriesStore } from "../stats/series-store.js";
 import { BudgetStore, type BudgetReport } from "../stats/budget-store.js";
 import { alarmNoLaterThan } from "./alarms.js";
+import { LIVE_PATH, LiveFeed } from "./live.js";
 import { Relay, type Outcome } from "./relay.js";
 import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
 import type { EmbedInput, EmbedOpenResult, HubHealth, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
@@ -53,6 +56,7 @@ export class SidecarHub extends DurableObject<Env> {
   readonly #responses: ResponseStore;
   readonly #series: SeriesStore;
   readonly #budget: BudgetStore;
+  readonly #live: LiveFeed;
   /** The series' roll-up alarm was asked for by this instance. */
   #seriesAlarm = false;
   readonly #log;
@@ -65,6 +69,7 @@ export class SidecarHub extends DurableObject<Env> {
     this.#responses = new ResponseStore(ctx.storage);
     this.#series = new SeriesStore(ctx.storage);
     this.#budget = new BudgetStore(ctx.storage);
+    this.#live = new LiveFeed(ctx);
     this.#relay = new Relay({
       onOutcome: (id, outcome) => void this.#recordOutcome(id, outcome),
       cancelAtHome: (ws, id) => this.#send(ws, { t: "cancel", id }),
@@ -84,6 +89,7 @@ export class SidecarHub extends DurableObject<Env> {
   /** The WebSocket upgrade, already authenticated by the Worker (it passes the credential id). */
   override async fetch(request: Request): Promise<Response> {
     if (request.headers.get("upgrade")?.toLowerCase() !== "websocket") return new Response("expected a WebSocket upgrade", { status: 426 });
+    if (new URL(request.url).pathname === LIVE_PATH) return this.#live.accept();
     const pair = new WebSocketPair();
     const [client, server] = Object.values(pair) as [WebSocket, WebSocket];
     this.ctx.acceptWebSocket(server, [SIDECAR_TAG]);
@@ -94,6 +100,7 @@ export class SidecarHub extends DurableObject<Env> {
   }
 
   override async webSocketMessage(ws: WebSocket, message: string | ArrayBuffer): Promise<void> {
+    if (this.#live.isLive(ws)) return;
     this.#sidecars.seen(ws);
     if (typeof message !== "string") return;
     const parsed = parseSidecarFrame(message);
@@ -111,14 +118,17 @@ export class SidecarHub extends DurableObject<Env> {
         if (!this.#compatible(ws, frame.v)) return;
         await this.#sidecars.hello(ws, frame.sidecarId, frame.name, frame.state);
         this.#log.info("sidecar connected", { sidecarId: frame.sidecarId, models: frame.state.models.length });
+        this.#homeEvent("connected", frame.sidecarId);
         return;
       case "state":
         if (sidecarId) await this.#sidecars.setState(sidecarId, frame.state);
         this.#changed();
+        if (sidecarId) this.#homeEvent("state", sidecarId);
         return;
       case "bye": {
         const state = sidecarId ? this.#sidecars.state(sidecarId) : undefined;
         if (sidecarId && state) await this.#sidecars.setState(sidecarId, { ...state, draining: true });
+        if (sidecarId) this.#homeEvent("draining", sidecarId);
         return;
       }
       default:
@@ -140,7 +150,7 @@ export class SidecarHub extends DurableObject<Env> {
 
   override async webSocketClose(ws: WebSocket, code: number, reason: string): Promise<void> {
     try {
-      await this.#gone(ws);
+      if (!this.#live.isLive(ws)) await this.#gone(ws);
     } finally {
       // Answer the close frame; the socket may already be closed.
       try {
@@ -152,7 +162,16 @@ export class SidecarHub extends DurableObject<Env> {
   }
 
   override async webSocketError(ws: WebSocket): Promise<void> {
-    await this.#gone(ws);
+    if (!this.#live.isLive(ws)) await this.#gone(ws);
+  }
+
+  /** Tells the live feed about a sidecar, as the hub sees it now. */
+  #homeEvent(event: HomeEvent["event"], sidecarId: string, name?: string): void {
+    if (this.#live.idle) return;
+    const socket = this.#sidecars.sockets().find((s) => s.attachment.sidecarId === sidecarId);
+    const state = this.#sidecars.state(sidecarId);
+    const sidecar = { sidecarId, name: name ?? socket?.attachment.name, ...(state ?? {}), breaker: this.#sidecars.breaker(sidecarId).status };
+    this.#live.home(homeEvent(event, sidecar, Date.now()));
   }
 
   async #gone(ws: WebSocket): Promise<void> {
@@ -162,6 +181,7 @@ export class SidecarHub extends DurableObject<Env> {
     if (sidecarId && !this.#sidecars.sockets().some((s) => s.ws !== ws && s.attachment.sidecarId === sidecarId)) {
       await this.#sidecars.forget(sidecarId);
       this.#log.info("sidecar disconnected", { sidecarId });
+      this.#homeEvent("disconnected", sidecarId, (ws.deserializeAttachment() as SocketAttachment).name);
     }
   }
 
@@ -199,11 +219,13 @@ export class SidecarHub extends DurableObject<Env> {
    */
   async record(batch: string): Promise<void> {
     const { prices } = config(this.env);
-    for (const r of JSON.parse(batch) as RequestRecord[]) {
+    const records = JSON.parse(batch) as RequestRecord[];
+    for (const r of records) {
       this.#perf.addRecord(r, prices);
       this.#series.add(r, prices);
       this.#budget.settle(r, prices, Date.now());
     }
+    this.#live.requests(records);
     if (!this.#seriesAlarm) {
       this.#seriesAlarm = true;
       await alarmNoLaterThan(this.ctx.storage, Date.now() + HOUR_MS);
@@ -417,6 +439,7 @@ export class SidecarHub extends DurableObject<Env> {
     if (after.status === before.status && after.failures === before.failures && after.probing === before.probing) return;
     if (after.status !== before.status) this.#log.info("breaker", { sidecarId, from: before.status, to: after.status });
     await this.#sidecars.setBreaker(sidecarId, after);
+    if (after.status !== before.status) this.#homeEvent("breaker", sidecarId);
   }
 
   #send(ws: WebSocket, frame: WorkerFrame): void {
