@@ -1,9 +1,15 @@
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { defineProject } from "vitest/config";
 
 // Worker tests run inside workerd with real D1 (migrations applied in test/setup.ts).
 export default defineProject(async () => {
+  // wrangler.toml's [assets] directory must exist for the pool to start. `pnpm install` builds it
+  // (postinstall) and wrangler before dev and deploy; here it is built if it went missing since.
+  const root = join(import.meta.dirname, "..");
+  if (!existsSync(join(root, "dashboard/dist"))) execFileSync(process.execPath, [join(root, "dashboard/build.mjs")], { stdio: "inherit" });
   const migrations = await readD1Migrations(join(import.meta.dirname, "../migrations"));
   return {
     plugins: [

@@ -161,7 +161,8 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     expect(r.headers.get("x-hearth-target")).toBe(HOME);
     const row = page.getByTestId("live-table").locator("tbody tr").first();
     await expect.poll(() => row.textContent(), { timeout: 10_000 }).toContain(HOME);
-    expect(await row.textContent()).toContain("served");
+    expect(await row.locator('td[data-label="Outcome"]').textContent()).toBe("ok");
+    expect(await row.locator('td[data-label="Tokens"]').textContent()).toMatch(/^\d+ → \d+$/);
     expect(await page.content()).not.toContain(SECRET_PROMPT);
     await shoot(page, "live");
   });

@@ -120,7 +120,7 @@ export const adminView: View = (root) => {
             { class: "facts" },
             ...[
               ["Requests", fmtInt(use.requests.total)],
-              ["At home", fmtPct(use.local_share)],
+              ["At home", use.requests.total ? fmtPct(use.local_share) : "–"],
               ["Cloud spend", fmtUsd(use.cloud_usd)],
               ["Avoided", fmtUsd(use.avoided_usd)],
               ["Sidecars", String(use.sidecars)],

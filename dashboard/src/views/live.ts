@@ -18,8 +18,11 @@ interface LiveRecord {
   completion_tokens?: number;
   total_ms?: number;
   outcome?: string;
+  error?: string | null;
   fallbacks?: unknown;
   stream?: boolean;
+  event?: string;
+  sidecar?: { id: string; name: string | null; slots?: { total: number; free: number }; queue?: { depth: number; max: number }; models?: string[]; breaker?: string };
 }
 
 const MAX_ROWS = 200;
@@ -40,19 +43,30 @@ export function fallbackText(f: unknown): string {
 const at = (v: number | string | undefined) => fmtTime(v === undefined ? new Date() : new Date(typeof v === "number" && v < 1e12 ? v * 1000 : v));
 
 function row(r: LiveRecord): HTMLTableRowElement {
-  const ok = r.outcome === "served" || r.outcome === "ok" || r.outcome === "success";
-  const where = r.served ?? "–";
+  const ok = r.outcome === "ok";
+  const where = r.served ?? "none";
   return h(
     "tr",
     { class: ok ? "" : "row-bad" },
     h("td", { "data-label": "Time" }, at(r.at)),
     h("td", { "data-label": "Kind" }, r.kind ?? "–"),
     h("td", { "data-label": "Rule" }, r.rule ?? "–"),
-    h("td", { "data-label": "Served by" }, h("code", { class: where.startsWith("local") ? "home" : "cloud" }, where)),
+    h(
+      "td",
+      { "data-label": "Served by" },
+      h("code", { class: where.startsWith("local") ? "home" : "cloud" }, where),
+      r.first && r.first !== r.served ? h("div", { class: "muted small" }, `planned first: ${r.first}`) : null,
+    ),
     h("td", { class: "num", "data-label": "First token" }, fmtMs(r.ttft_ms)),
     h("td", { class: "num", "data-label": "Tokens" }, `${fmtInt(r.prompt_tokens ?? 0)} → ${fmtInt(r.completion_tokens ?? 0)}`),
     h("td", { class: "num", "data-label": "Total" }, fmtMs(r.total_ms)),
-    h("td", { "data-label": "Outcome" }, h("span", { class: `badge badge-${ok ? "ok" : "bad"}` }, r.outcome ?? "–"), r.stream ? h("span", { class: "muted small" }, " stream") : null),
+    h(
+      "td",
+      { "data-label": "Outcome" },
+      h("span", { class: `badge badge-${ok ? "ok" : "bad"}` }, r.outcome ?? "–"),
+      r.error && !ok ? h("div", { class: "muted small" }, r.error) : null,
+      r.stream ? h("div", { class: "muted small" }, "stream") : null,
+    ),
     h("td", { "data-label": "Fallbacks" }, fallbackText(r.fallbacks) || "–"),
   );
 }
@@ -119,9 +133,14 @@ export const liveView: View = (root) => {
   };
 };
 
+/** One line for a sidecar change: which machine, what happened, its slots and queue when reported. */
 function describeHome(r: LiveRecord): string {
-  const rest = Object.entries(r)
-    .filter(([k]) => k !== "type" && k !== "at")
-    .map(([k, v]) => `${k}: ${typeof v === "object" ? JSON.stringify(v) : String(v)}`);
-  return rest.join(", ") || "changed";
+  const sc = r.sidecar;
+  const who = sc?.name ?? sc?.id ?? "a sidecar";
+  const said: Record<string, string> = { connected: "connected", state: "reported", draining: "is draining", disconnected: "disconnected", breaker: "breaker changed" };
+  const parts = [`${who} ${said[r.event ?? ""] ?? "changed"}`];
+  if (sc?.slots) parts.push(`${sc.slots.free} of ${sc.slots.total} slots free`);
+  if (sc?.queue) parts.push(`${sc.queue.depth} queued`);
+  if (sc?.breaker && sc.breaker !== "closed") parts.push(`breaker ${sc.breaker}`);
+  return parts.join(", ");
 }

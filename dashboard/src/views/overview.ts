@@ -60,7 +60,7 @@ export function widthBar(share: number, cls = "bar"): HTMLElement {
 
 function fallbackBars(counts: Record<string, number>): HTMLElement {
   const entries = Object.entries(counts).sort((a, b) => b[1] - a[1]);
-  if (entries.length === 0) return note("info", "No fallbacks: every request was served by the first target tried.");
+  if (entries.length === 0) return note("info", "No fallbacks in this range: every request went to the first target of its plan.");
   const max = Math.max(...entries.map(([, n]) => n));
   return h(
     "ul",
