@@ -52,7 +52,8 @@ export async function startSidecar(opts: SidecarProcessOptions): Promise<Sidecar
   if (opts.ollama) args.push("--ollama", opts.ollama);
   args.push(...(opts.args ?? []));
   // node --import tsx, not the tsx wrapper: signals must reach the sidecar itself, not a parent of it.
-  const env = opts.env ? { ...process.env, ...opts.env } : process.env;
+  // No config file but the test's own: a developer's ~/.config/hearth/sidecar.yaml (hearth-sidecar init) would be read too.
+  const env = { ...process.env, XDG_CONFIG_HOME: join(ROOT, ".hearth", "no-config"), ...opts.env };
   const child = spawn(process.execPath, ["--import", "tsx", ...args], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
