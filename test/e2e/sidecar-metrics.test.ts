@@ -111,6 +111,8 @@ describe("--metrics on an address other machines can reach", () => {
     const port = await freePort();
     const child = spawn(process.execPath, ["--import", "tsx", join(ROOT, "sidecar/src/cli.ts"), "--url", worker.url, "--token", user.sidecarToken, "--models", dir, "--metrics", `0.0.0.0:${port}`], {
       cwd: ROOT,
+      // No developer's ~/.config/hearth/sidecar.yaml: only these flags.
+      env: { ...process.env, XDG_CONFIG_HOME: join(ROOT, ".hearth", "no-config") },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let output = "";
