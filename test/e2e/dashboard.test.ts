@@ -123,7 +123,8 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     const cookies = await page.context().cookies();
     expect(cookies.map((c) => [c.name, c.httpOnly, c.sameSite])).toEqual([["hearth_session", true, "Strict"]]);
     expect(JSON.stringify(cookies)).not.toContain(users.home.apiKey);
-    expect(await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))).not.toContain("hk_");
+    // Evaluated in the page (a string: the test's tsconfig has no DOM types).
+    expect(await page.evaluate<string>("JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage })")).not.toContain("hk_");
 
     await page.getByRole("link", { name: "Home" }).click();
     const card = page.getByTestId("sidecar");
