@@ -8,8 +8,8 @@ import { complexity } from "./complexity.js";
 import { requestFlags, textSignals, type RequestFlags, type TextSignals } from "./features.js";
 import { TASK_KINDS, type TaskKind } from "./kinds.js";
 import { LogitSink, type LinearModel } from "./model.js";
-import { denseFeatures, featurizeText, type FeatureSink } from "./ngrams.js";
-import { readWindow, type Window } from "./window.js";
+import { CONTEXT_SALT, denseFeatures, featurizeEnds, featurizeText, type FeatureSink } from "./ngrams.js";
+import { SEGMENT_WEIGHT, readWindow, type Window } from "./window.js";
 
 /** What Hearth knows about a request before choosing where to send it. */
 export interface Classification {
@@ -65,9 +65,11 @@ export function featurizeRequest(req: ChatRequest, sink: FeatureSink): Featurize
   const signals = textSignals(win.lastPieces);
   let contextFence = false;
   for (const seg of win.segments) {
-    featurizeText(seg.text, seg.weight, sink);
+    featurizeText(seg.text, seg.weight, sink, seg.last ? 0 : CONTEXT_SALT);
     if (!seg.last && seg.text.includes("```")) contextFence = true;
   }
+  const pieces = win.lastPieces;
+  featurizeEnds(pieces[0] ?? "", pieces[pieces.length - 1] ?? "", SEGMENT_WEIGHT.last, sink);
   const hasSystem = req.messages.some((m) => m.role === "system" || m.role === "developer");
   denseFeatures({ signals, contextFence, userTurns: win.userTurns, hasSystem }, sink);
   return { flags, win, signals };
@@ -90,6 +92,7 @@ export function classifyWith(model: LinearModel, req: ChatRequest): Classificati
     reasoningCues: signals.reasoningCues.length,
     parts: signals.parts,
     constraints: signals.constraints,
+    mathNotation: signals.mathNotation,
     hasTools: flags.toolCount > 0,
     toolChoiceForced: flags.toolChoiceForced,
     wantsJson: flags.wantsJson,

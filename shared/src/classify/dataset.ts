@@ -1,10 +1,9 @@
 /**
- * The labelled prompts in test/data/prompts.jsonl, and the fixed train/test split. Parsing is pure
- * (the caller reads the file), so the training script, the bench and the tests share one split.
+ * The hand-written labelled prompts in test/data/prompts.jsonl (one training source among those in
+ * SOURCES.md). Parsing is pure (the caller reads the file), so scripts, the bench and the tests share it.
  */
 import { z } from "zod";
 import { chatMessageSchema, type ChatMessage } from "../openai/request.js";
-import { fnv1a } from "./hash.js";
 import { TASK_KINDS, type TaskKind } from "./kinds.js";
 
 const lineSchema = z.object({ id: z.string().min(1), kind: z.enum(TASK_KINDS), messages: z.array(chatMessageSchema).min(1) });
@@ -24,9 +23,4 @@ export function parsePrompts(jsonl: string): LabelledPrompt[] {
     out.push(parsed.data);
   }
   return out;
-}
-
-/** About one prompt in five, chosen by a hash of its id: stable as lines are added or reordered. */
-export function isHeldOut(id: string): boolean {
-  return fnv1a(`split:${id}`) % 5 === 0;
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import prompts from "../../../test/data/prompts.jsonl?raw";
 import type { ChatRequest } from "../openai/request.js";
-import { isHeldOut, parsePrompts } from "./dataset.js";
+import { parsePrompts } from "./dataset.js";
 import { TASK_KINDS, classify, type TaskKind } from "./index.js";
 
 const ask = (content: string, over: Partial<ChatRequest> = {}): ChatRequest => ({ model: "m", messages: [{ role: "user", content }], ...over });
@@ -83,26 +83,38 @@ describe("classify: shape", () => {
   });
 });
 
-describe("classify: held-out accuracy", () => {
-  // The test split of test/data/prompts.jsonl (never trained on). Measured with the committed
-  // weights: chat 100%, code 85.3%, math 92.0%, creative 100%, extraction 90.3%, overall 93.3%
-  // (149 prompts). Floors sit about 5 points below, so a retrain may move a prompt or two.
-  const FLOOR: Record<TaskKind, number> = { chat: 0.95, code: 0.8, math: 0.87, creative: 0.95, extraction: 0.85 };
-  const OVERALL_FLOOR = 0.88;
-  const held = parsePrompts(prompts).filter((p) => isHeldOut(p.id));
-  const right = new Map<TaskKind, number>();
-  const total = new Map<TaskKind, number>();
-  for (const p of held) {
-    total.set(p.kind, (total.get(p.kind) ?? 0) + 1);
-    if (classify({ model: "m", messages: p.messages }).kind === p.kind) right.set(p.kind, (right.get(p.kind) ?? 0) + 1);
-  }
-  it.each(TASK_KINDS.map((k) => [k]))("%s", (kind) => {
-    const n = total.get(kind) ?? 0;
-    expect(n).toBeGreaterThanOrEqual(19);
-    expect((right.get(kind) ?? 0) / n).toBeGreaterThanOrEqual(FLOOR[kind]);
+describe("classify: the shapes that used to go wrong", () => {
+  // Written for this test (not taken from any benchmark): long instructions with constraints used to
+  // read as extraction, knowledge questions with technical terms as code.
+  it.each([
+    ["creative", "Write a persuasive blog post for a local bakery announcing its new sourdough class. Keep it under 300 words, use a warm tone, include two customer quotes, and end with a call to action that mentions the sign-up page."],
+    ["chat", "What is the difference between TCP and UDP, and why does video streaming often use UDP?"],
+    ["chat", "Explain how the Treaty of Westphalia changed the idea of sovereignty in Europe."],
+    ["extraction", "Pull every date and amount out of this invoice text and list them as a table: Invoice 2231 issued 3 March 2024, due 2 April 2024. Amount due: $1,250.00. Late fee after 2 April: $50."],
+  ] as [TaskKind, string][])("%s: %s", (kind, text) => {
+    expect(classify(ask(text)).kind).toBe(kind);
   });
-  it("overall", () => {
-    const all = [...right.values()].reduce((a, b) => a + b, 0);
-    expect(all / held.length).toBeGreaterThanOrEqual(OVERALL_FLOOR);
+});
+
+describe("classify: known misses", () => {
+  // Short logic puzzles and "pretend you are…" openers without "act as": the public training sources
+  // have long LSAT/FOLIO passages and "I want you to act as…" prompts, not these shapes. These
+  // expect the wrong answer so that a model that fixes them shows up here (move them up then).
+  it.fails.each([
+    ["creative", "Pretend you are a grumpy lighthouse keeper in 1890 and answer my questions in character. First question: what do you do all night?"],
+    ["reasoning", "Alice, Bob and Carol each own one pet: a cat, a dog or a fish. Alice does not own the dog. Carol owns the fish. Who owns the cat?"],
+  ] as [TaskKind, string][])("%s: %s", (kind, text) => {
+    expect(classify(ask(text)).kind).toBe(kind);
+  });
+});
+
+describe("classify: the hand-written prompts", () => {
+  // test/data/prompts.jsonl is one training source among many (see SOURCES.md), so this is a
+  // check that training and serving agree, not a measure of accuracy: scripts/eval-classifier.ts
+  // scores every source with a model that never saw it (the hand-written prompts: see its table).
+  const all = parsePrompts(prompts);
+  it("are nearly all classified as labelled", () => {
+    const right = all.filter((p) => classify({ model: "m", messages: p.messages }).kind === p.kind).length;
+    expect(right / all.length).toBeGreaterThanOrEqual(0.9);
   });
 });

@@ -14,7 +14,7 @@ import type { FeatureSink } from "./ngrams.js";
 export interface LinearModel {
   /** log2 of the bucket count. */
   bits: number;
-  /** Bucket-major: weights[bucket * 5 + k] for kind k (TASK_KINDS order). */
+  /** Bucket-major: weights[bucket * 6 + k] for kind k (TASK_KINDS order). */
   weights: Int8Array | Float32Array;
   /** The value of one weight unit (the int8 quantisation step; 1 for float weights). */
   scale: number;
@@ -30,9 +30,9 @@ export function ngramNorm(mass: number): number {
   return mass > 0 ? 1 / Math.sqrt(mass) : 0;
 }
 
-// The sums below are unrolled for five kinds (a loop over a Float64Array costs twice as much per
+// The sums below are unrolled for six kinds (a loop over a Float64Array costs twice as much per
 // feature). Adding a kind fails to compile here until they are extended.
-const FIVE: 5 = TASK_KINDS.length;
+const SIX: 6 = TASK_KINDS.length;
 
 /** Accumulates logits straight from the features: no feature vector is built. */
 export class LogitSink implements FeatureSink {
@@ -42,7 +42,8 @@ export class LogitSink implements FeatureSink {
   private n2 = 0;
   private n3 = 0;
   private n4 = 0;
-  private readonly denseSums = new Float64Array(FIVE);
+  private n5 = 0;
+  private readonly denseSums = new Float64Array(SIX);
   mass = 0;
   private readonly shift: number;
   private readonly weights: Int8Array | Float32Array;
@@ -54,27 +55,28 @@ export class LogitSink implements FeatureSink {
 
   ngram(hash: number, weight: number): void {
     const w = this.weights;
-    const b = (hash >>> this.shift) * FIVE;
+    const b = (hash >>> this.shift) * SIX;
     const v = hash & 1 ? -weight : weight;
     this.n0 += (w[b] ?? 0) * v;
     this.n1 += (w[b + 1] ?? 0) * v;
     this.n2 += (w[b + 2] ?? 0) * v;
     this.n3 += (w[b + 3] ?? 0) * v;
     this.n4 += (w[b + 4] ?? 0) * v;
+    this.n5 += (w[b + 5] ?? 0) * v;
     this.mass += weight;
   }
 
   dense(hash: number): void {
     const w = this.weights;
-    const base = (hash >>> this.shift) * FIVE;
+    const base = (hash >>> this.shift) * SIX;
     const v = hash & 1 ? -1 : 1;
     const sums = this.denseSums;
-    for (let k = 0; k < FIVE; k++) sums[k] = (sums[k] ?? 0) + (w[base + k] ?? 0) * v;
+    for (let k = 0; k < SIX; k++) sums[k] = (sums[k] ?? 0) + (w[base + k] ?? 0) * v;
   }
 
   /** The n-gram sums per kind (before the length normalisation and the scale). */
   ngramSums(): number[] {
-    return [this.n0, this.n1, this.n2, this.n3, this.n4];
+    return [this.n0, this.n1, this.n2, this.n3, this.n4, this.n5];
   }
 
   /** Softmax of the logits, in TASK_KINDS order. */
@@ -84,13 +86,13 @@ export class LogitSink implements FeatureSink {
     const logits: number[] = [];
     let max = -Infinity;
     const ngrams = this.ngramSums();
-    for (let k = 0; k < FIVE; k++) {
+    for (let k = 0; k < SIX; k++) {
       const z = (bias[k] ?? 0) + scale * ((ngrams[k] ?? 0) * norm + (this.denseSums[k] ?? 0));
       logits.push(z);
       if (z > max) max = z;
     }
     let total = 0;
-    for (let k = 0; k < FIVE; k++) {
+    for (let k = 0; k < SIX; k++) {
       const e = Math.exp((logits[k] ?? 0) - max);
       logits[k] = e;
       total += e;

@@ -18,7 +18,7 @@ import type { TextSignals } from "./features.js";
  * Bump when the features change (this file, the signals in features.ts, the window in window.ts):
  * weights.ts must then be regenerated, and a test checks that it was.
  */
-export const FEATURE_VERSION = 1;
+export const FEATURE_VERSION = 3;
 
 export interface FeatureSink {
   /** An n-gram feature: its hash and the weight of the segment it came from. */
@@ -30,6 +30,8 @@ export interface FeatureSink {
 // Distinct seeds keep a word "ab" and a char n-gram "ab" apart.
 const SEED_TRI = fnv1a("c3");
 const SEED_UNI = fnv1a("w1");
+const SEED_LEAD = fnv1a("lead");
+const SEED_TAIL = fnv1a("tail");
 
 // Char classes for the scan below, one per UTF-16 code unit (64 KiB), filled by ranges so module
 // start-up stays cheap. Letters of other alphabets continue a word; CJK characters are words of
@@ -50,10 +52,17 @@ function trigram(a: number, b: number, c: number): number {
 }
 
 /**
+ * XOR'd into the n-grams of the turns before the last user message, so "python" in an earlier turn
+ * is another feature than "python" in the ask: the model learns how much the context should count
+ * (a follow-up takes its kind from it; a new ask after a finished exchange does not).
+ */
+export const CONTEXT_SALT = fmix32(fnv1a("context"));
+
+/**
  * Feeds one text's n-grams to the sink. One loop with its state in locals (no closures), so V8 keeps
  * it in registers: this runs over every char of the window.
  */
-export function featurizeText(text: string, weight: number, sink: FeatureSink): void {
+export function featurizeText(text: string, weight: number, sink: FeatureSink, salt = 0): void {
   const s = text.toLowerCase();
   let c1 = 32; // the previous two normalised chars; start as if after a space
   let c2 = 32;
@@ -67,16 +76,16 @@ export function featurizeText(text: string, weight: number, sink: FeatureSink): 
     let symbol = false;
     if (k === SPACE || k === NEWLINE) {
       if (i > 0 && pendingSpace !== 10) pendingSpace = c === 10 ? 10 : 32;
-      if (i === s.length && pendingSpace !== 0) sink.ngram(trigram(c2, c1, pendingSpace), weight);
+      if (i === s.length && pendingSpace !== 0) sink.ngram(trigram(c2, c1, pendingSpace) ^ salt, weight);
     } else {
       if (pendingSpace !== 0) {
-        sink.ngram(trigram(c2, c1, pendingSpace), weight);
+        sink.ngram(trigram(c2, c1, pendingSpace) ^ salt, weight);
         c2 = c1;
         c1 = pendingSpace;
         pendingSpace = 0;
       }
       if (k === DIGIT) c = 48;
-      sink.ngram(trigram(c2, c1, c), weight);
+      sink.ngram(trigram(c2, c1, c) ^ salt, weight);
       c2 = c1;
       c1 = c;
       if (k !== SYMBOL) {
@@ -87,12 +96,48 @@ export function featurizeText(text: string, weight: number, sink: FeatureSink): 
       symbol = true;
     }
     if (wordLen > 0) {
-      sink.ngram(fmix32(word ^ SEED_UNI), weight);
+      sink.ngram(fmix32(word ^ SEED_UNI) ^ salt, weight);
       word = FNV_OFFSET;
       wordLen = 0;
     }
-    if (symbol) sink.ngram(fmix32(fnvStep(FNV_OFFSET, c) ^ SEED_UNI), weight);
+    if (symbol) sink.ngram(fmix32(fnvStep(FNV_OFFSET, c) ^ SEED_UNI) ^ salt, weight);
   }
+}
+
+/** Words read at each end of the last user message for the position features. */
+export const ENDS = { words: 8, chars: 96 } as const;
+
+/** Word hashes (lower-cased, digits folded) of a short text, in order. */
+function wordHashes(text: string): number[] {
+  const s = text.toLowerCase();
+  const out: number[] = [];
+  let word = FNV_OFFSET;
+  let len = 0;
+  for (let i = 0; i <= s.length; i++) {
+    const c = i < s.length ? s.charCodeAt(i) : 32;
+    const k = CLASS[c] ?? SYMBOL;
+    if (k === WORD || k === DIGIT) {
+      word = fnvStep(word, k === DIGIT ? 48 : c);
+      len++;
+    } else if (len > 0) {
+      out.push(word);
+      word = FNV_OFFSET;
+      len = 0;
+    }
+  }
+  return out;
+}
+
+/**
+ * Position features: the first and the last few words of the last user message, apart from the
+ * same words elsewhere. The ask usually sits there ("Write a blog post…", "…summarise the above"),
+ * while the body may be a pasted document or a list of constraints that reads like anything.
+ */
+export function featurizeEnds(first: string, last: string, weight: number, sink: FeatureSink): void {
+  const lead = wordHashes(first.slice(0, ENDS.chars));
+  for (let i = 0; i < lead.length && i < ENDS.words; i++) sink.ngram(fmix32((lead[i] ?? 0) ^ SEED_LEAD), weight);
+  const tail = wordHashes(last.slice(Math.max(0, last.length - ENDS.chars)));
+  for (let i = Math.max(0, tail.length - ENDS.words); i < tail.length; i++) sink.ngram(fmix32((tail[i] ?? 0) ^ SEED_TAIL), weight);
 }
 
 const bucketOf = (v: number, edges: readonly number[]): number => {

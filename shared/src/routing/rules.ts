@@ -72,8 +72,10 @@ export type Rule = z.infer<typeof ruleSchema>;
 
 /**
  * What the defaults do, in order: work home cannot do goes to the cloud; code goes to a code model
- * at home when there is one, else the cloud; hard reasoning goes to the cloud; everything else
- * (simple chat, extraction, summaries, creative writing, easy math) is answered at home.
+ * at home when there is one, else the cloud; hard requests (complexity ≥ 0.5: formal math, long
+ * multi-part asks, logic puzzles with many conditions) go to the cloud; everything else (chat and
+ * knowledge questions, extraction, summaries, writing and role-play, easy math and reasoning) is
+ * answered at home. Kinds: see classify/kinds.ts.
  */
 export const DEFAULT_RULES: readonly Rule[] = [
   { name: "tools-need-cloud", when: { tools: true, local: { tools: false } }, then: { route: "cloud" } },
