@@ -30,7 +30,8 @@ export const SIDECAR_VERSION_HEADER = "x-hearth-sidecar-version";
 export const PROTOCOL_CLOSE_CODE = 4002;
 /** How a user upgrades each side; named in every mismatch message. */
 export const UPGRADE_HOW = {
-  sidecar: "npm i -g hearth-sidecar@latest",
+  // Not published on npm: the package is built from the Worker's own checkout, so the two match.
+  sidecar: "npm i -g the hearth-sidecar tarball from `pnpm --filter @hearth/sidecar package` in the checkout you deploy",
   worker: "wrangler deploy from an up-to-date Hearth checkout",
 } as const;
 

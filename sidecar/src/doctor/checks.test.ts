@@ -31,7 +31,7 @@ describe("doctor's checks", () => {
     expect(range).toEqual({ min: 1, max: 2 });
     expect(versionCheck(2, range, undefined, { sidecar: "0.2.0", worker: "0.2.0" }).status).toBe("ok");
     const old = versionCheck(1, { min: 2, max: 3 }, undefined, { sidecar: "0.1.0" });
-    expect(old).toMatchObject({ status: "fail", fix: "upgrade the sidecar: npm i -g hearth-sidecar@latest" });
+    expect(old).toMatchObject({ status: "fail", fix: "upgrade the sidecar: npm i -g the hearth-sidecar tarball from `pnpm --filter @hearth/sidecar package` in the checkout you deploy" });
     expect(versionCheck(4, { min: 2, max: 3 }, undefined, { sidecar: "0.4.0" }).fix).toMatch(/^upgrade the worker/);
     expect(protocolOfHealth({ ok: true })).toBeUndefined();
     expect(versionCheck(PROTOCOL_VERSION, undefined, PROTOCOL_VERSION, { sidecar: "dev" }).status).toBe("ok");

@@ -94,7 +94,7 @@ describe("the tunnel client on a mismatch", () => {
   }
 
   it("names its protocol and version at the upgrade; a 426 from the Worker stops it with the Worker's message", async () => {
-    const message = "this Worker (Hearth 0.5.0) speaks tunnel protocol 3; this sidecar (9.9.9) speaks protocol 2: upgrade the sidecar (npm i -g hearth-sidecar@latest)";
+    const message = "this Worker (Hearth 0.5.0) speaks tunnel protocol 3; this sidecar (9.9.9) speaks protocol 2: upgrade the sidecar (npm i -g the hearth-sidecar tarball from `pnpm --filter @hearth/sidecar package` in the checkout you deploy)";
     const w = await worker((_req, _wss, socket) => {
       const body = JSON.stringify({ error: { message, type: "invalid_request_error", param: "x-hearth-protocol", code: "sidecar_protocol_mismatch", hearth: true } });
       socket.end(`HTTP/1.1 426 Upgrade Required\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
