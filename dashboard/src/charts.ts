@@ -71,7 +71,8 @@ export function timeChart(el: HTMLElement, o: TimeChartOptions): { destroy(): vo
       ...o.lines.map((l) => ({
         label: l.label,
         stroke: l.color,
-        width: 2,
+        // Bars are fill only: an outline would draw every empty bucket as a dash on the baseline.
+        width: o.bars ? 0 : 2,
         ...(l.dash ? { dash: l.dash } : {}),
         ...(l.fill ? { fill: o.bars ? `${l.color}cc` : `${l.color}55` } : {}),
         // A lone point between gaps (one bucket with answers) still shows as a dot.

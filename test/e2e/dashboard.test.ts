@@ -176,7 +176,8 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     await page.keyboard.press("ArrowLeft");
     expect(await page.evaluate<string>("document.activeElement.textContent")).toBe("Last hour");
     expect(await page.getByRole("radio", { name: "Last hour" }).getAttribute("aria-checked")).toBe("true");
-    // Requests by target, TTFT and spend: three charts drawn from /v1/stats/series.
+    // Requests by target, TTFT and spend: three charts drawn from /v1/stats/series, for the last hour.
+    await expect.poll(() => requests.locator(".tile-sub").textContent()).toMatch(/^last hour; \d+ in all$/);
     await expect.poll(() => page.locator(".chart canvas").count()).toBe(3);
     expect(await page.getByText("Charts over time need GET /v1/stats/series").count()).toBe(0);
     await shoot(page, "overview");

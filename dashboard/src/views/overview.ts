@@ -144,10 +144,15 @@ export const overviewView: View = (root) => {
     );
   }
 
+  /** Numbers each load, so an answer for a range the user has since left is dropped, not drawn. */
+  let loads = 0;
+
   async function load(): Promise<void> {
+    const mine = ++loads;
     body.setAttribute("aria-busy", "true");
     try {
       const [stats, series] = await Promise.all([api<Stats>("/v1/stats", { signal: abort.signal }), optional<Series>(`/v1/stats/series?range=${chosen}`)]);
+      if (mine !== loads) return;
       for (const d of disposers) d();
       disposers = [];
       replace(body);
@@ -186,7 +191,7 @@ export const overviewView: View = (root) => {
       if (abort.signal.aborted) return;
       replace(body, note("error", `Could not load the statistics: ${err instanceof Error ? err.message : String(err)}`));
     } finally {
-      body.setAttribute("aria-busy", "false");
+      if (mine === loads) body.setAttribute("aria-busy", "false");
     }
   }
 
