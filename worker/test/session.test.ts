@@ -93,6 +93,20 @@ describe("sign-in with an API key", () => {
     expect(await ok.json()).toEqual({ mode: "local_only" });
   });
 
+  it("opens the live WebSocket with the cookie only from this origin (CORS does not guard an upgrade)", async () => {
+    const u = await newUser();
+    const { cookie } = await login(u.apiKey);
+    const upgrade = (headers: Record<string, string>) => call("/v1/live", withCookie(cookie, { headers: { upgrade: "websocket", ...headers } }));
+    const evil = await upgrade({ origin: "https://evil.example" });
+    expect(evil.status).toBe(403);
+    expect(await code(evil)).toBe("csrf_failed");
+    expect((await upgrade({})).status).toBe(403);
+    const ok = await upgrade({ origin: ORIGIN });
+    expect(ok.status).toBe(101);
+    ok.webSocket?.accept();
+    ok.webSocket?.close(1000, "done");
+  });
+
   it("lets a key in a header win over any cookie, with no CSRF check (clients are unchanged)", async () => {
     const u = await newUser();
     const r = await call("/v1/policy", {
