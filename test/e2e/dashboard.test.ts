@@ -130,6 +130,10 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     expect(text).toContain("loaded");
     expect(text).toContain("ollama");
     expect(text).toMatch(/Slots busy\s*0 of \d/);
+    // GET /v1/health's checks, under the machines.
+    const health = page.getByTestId("health");
+    await expect.poll(() => health.locator("li").count()).toBeGreaterThanOrEqual(3);
+    expect(await health.locator("li", { hasText: "sidecars" }).textContent()).toMatch(/^ok/);
     await shoot(page, "home");
   });
 
@@ -257,6 +261,8 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     const page = await newPage();
     await signIn(page, worker.adminToken);
     expect(await page.locator("nav a").allTextContents()).toEqual(["Admin"]);
+    const health = page.getByTestId("health");
+    await expect.poll(() => health.locator("li", { hasText: "users" }).count()).toBe(1);
     const cards = page.getByTestId("admin-user");
     await expect.poll(() => cards.count()).toBeGreaterThanOrEqual(2);
     const home = cards.filter({ hasText: users.home.id });

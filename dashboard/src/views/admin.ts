@@ -4,6 +4,7 @@
  */
 import { api, ApiError, optional } from "../api.js";
 import { card, fmtInt, fmtPct, fmtUsd, h, note, replace } from "../dom.js";
+import { healthCard } from "./health.js";
 import type { View } from "./types.js";
 
 interface Credential {
@@ -46,11 +47,11 @@ function secretBox(title: string, secrets: [string, string][]): HTMLElement {
 
 export const adminView: View = (root) => {
   const flash = h("div", { "aria-live": "polite" });
-  const list = h("div", { class: "grid" });
+  const list = h("div", { class: "grid spaced" });
   const name = h("input", { id: "new-user", required: true, maxlength: 100, placeholder: "alice", autocomplete: "off" });
   const create = h("form", { class: "row" }, h("label", { for: "new-user" }, "New user"), name, h("button", { type: "submit", class: "primary" }, "Create"));
-  replace(root, h("div", { class: "view-head" }, h("h1", {}, "Admin")), card("Users", create, flash), list);
   const abort = new AbortController();
+  replace(root, h("div", { class: "view-head" }, h("h1", {}, "Admin")), healthCard("/admin/health", abort.signal), h("div", { class: "spaced" }, card("Users", create, flash)), list);
 
   create.addEventListener("submit", (ev) => {
     ev.preventDefault();

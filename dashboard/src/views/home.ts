@@ -5,6 +5,7 @@
  */
 import { api } from "../api.js";
 import { fmtBytes, fmtDuration, h, note, replace } from "../dom.js";
+import { healthCard } from "./health.js";
 import { widthBar } from "./overview.js";
 import type { View } from "./types.js";
 
@@ -126,8 +127,8 @@ export function connectHelp(): HTMLElement {
 
 export const homeView: View = (root) => {
   const body = h("div", { class: "grid", "aria-live": "polite" });
-  replace(root, h("div", { class: "view-head" }, h("h1", {}, "Home")), body);
   const abort = new AbortController();
+  replace(root, h("div", { class: "view-head" }, h("h1", {}, "Home")), body, h("div", { class: "grid spaced" }, healthCard("/v1/health", abort.signal)));
   async function load(): Promise<void> {
     try {
       const home = await api<Home>("/v1/home", { signal: abort.signal });
