@@ -248,6 +248,19 @@ describe("GET /v1/live", () => {
     expect(plain.status).toBe(426);
   });
 
+  it("is closed when its user is deleted", async () => {
+    const gone = await worker.createUser("deleted-later");
+    const live = await openLive(auth(gone));
+    await live.next((m) => m.type === "hello");
+    expect((await worker.admin("DELETE", `/users/${gone.id}`)).status).toBe(200);
+    // The hub's close frame puts the socket in CLOSING at once; wrangler dev's proxy holds the TCP
+    // connection (and so ws's "close" event) for ~10 s more, so the state is what is awaited.
+    const until = Date.now() + 3_000;
+    while (live.ws.readyState === WebSocket.OPEN && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    expect(live.ws.readyState).not.toBe(WebSocket.OPEN);
+    live.ws.terminate();
+  });
+
   it("pushes the sidecar draining, going away and connecting again", async () => {
     const live = await openLive(auth(home));
     await live.next((m) => m.type === "hello");

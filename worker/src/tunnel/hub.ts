@@ -413,6 +413,8 @@ export class SidecarHub extends DurableObject<Env> {
       ws.close(4001, reason);
       await this.#gone(ws);
     }
+    // Its live feeds too (not counted: the count is of sidecars).
+    this.#live.closeAll(4001, reason);
     return sockets.length;
   }
 

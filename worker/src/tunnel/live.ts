@@ -47,6 +47,16 @@ export class LiveFeed {
     if (!this.idle) this.#push(JSON.stringify(event));
   }
 
+  closeAll(code: number, reason: string): void {
+    for (const ws of this.#ctx.getWebSockets(LIVE_TAG)) {
+      try {
+        ws.close(code, reason);
+      } catch {
+        // already closed
+      }
+    }
+  }
+
   #push(text: string): void {
     for (const ws of this.#ctx.getWebSockets(LIVE_TAG)) {
       try {
