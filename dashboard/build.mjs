@@ -6,7 +6,7 @@
  * Run by wrangler itself ([build] in wrangler.toml) before `wrangler dev` and `wrangler deploy`, by
  * `pnpm install` (postinstall, so a fresh clone has the directory wrangler checks for), and by the e2e
  * harness. Several of those may run at once on one machine: files are written beside their place and
- * renamed into it, so a server reading dist/ never sees half a file.
+ * renamed into it, so a server reading dist/ never sees half a file, and only files that changed are.
  *
  *   node dashboard/build.mjs [--report]    --report prints each file's size and its gzip size
  */
@@ -29,6 +29,14 @@ async function files(dir) {
   return out;
 }
 
+async function sameContent(a, b) {
+  try {
+    return (await readFile(a)).equals(await readFile(b));
+  } catch {
+    return false;
+  }
+}
+
 async function main() {
   const stage = join(HERE, `.dist-${process.pid}`);
   await rm(stage, { recursive: true, force: true });
@@ -49,6 +57,9 @@ async function main() {
     await copyFile(join(SRC, "_headers"), join(stage, "_headers"));
     for (const path of await files(stage)) {
       const to = join(DIST, relative(stage, path));
+      // An unchanged file is left alone: a running `wrangler dev` watches dist/ and reloads on change,
+      // and every e2e test file's wrangler dev runs this build as it starts.
+      if (await sameContent(path, to)) continue;
       await mkdir(dirname(to), { recursive: true });
       await rename(path, to);
     }
