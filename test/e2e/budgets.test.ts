@@ -8,7 +8,9 @@
  * - `home_only`: the policy's cloud_only is overridden — home answers; with no home, 503
  *   budget_exceeded_home_unavailable.
  * - A burst of concurrent requests stays within the limit when each request's estimate covers its
- *   answer (max_tokens): the reservations in the hub are what stops the burst. The figures are printed.
+ *   answer (max_tokens): the reservations in the hub are what stops the burst. When answers run past
+ *   their max_tokens, the overshoot is at most what they took beyond their estimates. The figures are
+ *   printed (`budget burst: …`).
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { FakeServer } from "../fakes/harness.js";
@@ -187,11 +189,12 @@ describe("a burst of concurrent requests", () => {
   });
 
   it("overshoots by at most what the answers took beyond their estimates (max_tokens)", async () => {
-    const LIMIT = 1;
+    const LIMIT = 5;
     const N = 20;
     const u = await worker.createUser("burst-under", { mode: "cloud_only", budget: { dailyUsd: LIMIT, onExceeded: "refuse" } });
-    // max_tokens 1, answered with 6 tokens (the fake ignores max_tokens; no real provider does).
-    const results = await Promise.all(Array.from({ length: N }, (_, i) => chat(u, `burst request ${String(i).padStart(2, "0")}`, { max_tokens: 1 })));
+    // max_tokens 1, answered with an echo of the ~50-token prompt (the fake ignores max_tokens; no real provider does).
+    const prompt = (i: number) => `burst request ${String(i).padStart(2, "0")} ${"with a long tail ".repeat(11)}`;
+    const results = await Promise.all(Array.from({ length: N }, (_, i) => chat(u, prompt(i), { max_tokens: 1 })));
     let spent = 0;
     let beyond = 0;
     let served = 0;
@@ -205,6 +208,9 @@ describe("a burst of concurrent requests", () => {
     expect((await budgetOf(u, spent)).day.spent_usd).toBeCloseTo(spent, 6);
     // Within the bound: the limit plus what answers took beyond their estimate (and a token of prompt estimate each).
     expect(spent).toBeLessThanOrEqual(LIMIT + beyond + (served * PRICE.input) / 1e6 + 1e-9);
+    // And it did overshoot: the estimates let in requests whose answers cost more (what the bound is about).
+    expect(spent).toBeGreaterThan(LIMIT);
+    expect(served).toBeLessThan(N);
     console.log(`budget burst, answers longer than estimated: ${N} concurrent, limit ${LIMIT} USD: ${served} served, spent ${spent.toFixed(2)} USD (${((spent / LIMIT) * 100).toFixed(0)}%), answers beyond their estimates ${beyond.toFixed(2)} USD`);
   });
 });
