@@ -146,7 +146,7 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     await page.getByRole("link", { name: "Home" }).click();
     const command = page.getByTestId("sidecar-command");
     await command.waitFor();
-    expect(await command.textContent()).toBe(`pnpm sidecar --url ${worker.url} --token hs_… --models ~/models`);
+    expect(await command.textContent()).toBe(`hearth-sidecar init --url ${worker.url} --token hs_… --models ~/models`);
     expect(await page.getByTestId("not-connected").textContent()).toContain("not connected");
     await shoot(page, "home-not-connected");
   });

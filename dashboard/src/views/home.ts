@@ -105,7 +105,7 @@ function sidecarCard(s: HomeSidecar): HTMLElement {
 }
 
 export function connectHelp(): HTMLElement {
-  const command = `pnpm sidecar --url ${location.origin} --token hs_… --models ~/models`;
+  const command = `hearth-sidecar init --url ${location.origin} --token hs_… --models ~/models`;
   const copy = h("button", { type: "button", class: "small-button" }, "Copy");
   copy.addEventListener("click", () => {
     void navigator.clipboard?.writeText(command).then(() => (copy.textContent = "Copied"));
@@ -114,13 +114,13 @@ export function connectHelp(): HTMLElement {
     "section",
     { class: "card", "data-testid": "not-connected" },
     h("h2", {}, "No machine connected ", badge("not connected", "bad")),
-    h("p", {}, "Requests go to the cloud (or fail, with local_only) until a sidecar connects. On the machine with your models, in a checkout of Hearth:"),
+    h("p", {}, "Requests go to the cloud (or fail, with local_only) until a sidecar connects. On the machine with your models, with the hearth-sidecar package installed (see the README's sidecar section), configure it and connect once — then “hearth-sidecar service install” keeps it running:"),
     h("div", { class: "command" }, h("code", { "data-testid": "sidecar-command" }, command), copy),
     h(
       "p",
       { class: "muted small" },
       "hs_… is your sidecar token — not the API key. It was shown once when your user was created; the operator can issue a new one in Admin. ",
-      "Add --ollama http://127.0.0.1:11434 to serve a local Ollama's models too. The sidecar dials out: no port to open.",
+      "A running Ollama is found by itself. The sidecar dials out: no port to open. From a checkout of Hearth: pnpm sidecar --url … --token … --models ~/models.",
     ),
   );
 }

@@ -60,7 +60,7 @@ export function userChecks(h: UserHealthInput): Check[] {
   const live = h.hub.sidecars.filter((s) => !s.draining);
   let sidecars: Check;
   if (mode === "cloud_only") sidecars = { name: "sidecars", status: "ok", reason: `${h.hub.sidecars.length} connected; not used (policy cloud_only)` };
-  else if (live.length > 0) sidecars = { name: "sidecars", status: "ok", reason: `${live.length} connected: ${live.map((s) => `${s.name ?? s.sidecarId} (${s.models.length} models)`).join(", ")}` };
+  else if (live.length > 0) sidecars = { name: "sidecars", status: "ok", reason: `${live.length} connected: ${live.map((s) => `${s.name ?? s.sidecarId} (${s.models.length} model${s.models.length === 1 ? "" : "s"})`).join(", ")}` };
   else {
     const why = h.hub.sidecars.length > 0 ? "every connected sidecar is draining" : "no sidecar connected";
     sidecars = { name: "sidecars", status: cloudUsable ? "warn" : "fail", reason: cloudUsable ? `${why}: the cloud answers` : `${why}, and no cloud target may answer` };
