@@ -92,7 +92,7 @@ export function classifyWith(model: LinearModel, req: ChatRequest): Classificati
     reasoningCues: signals.reasoningCues.length,
     parts: signals.parts,
     constraints: signals.constraints,
-    mathNotation: signals.mathNotation,
+    notation: signals.notation,
     hasTools: flags.toolCount > 0,
     toolChoiceForced: flags.toolChoiceForced,
     wantsJson: flags.wantsJson,

@@ -80,8 +80,13 @@ describe("textSignals", () => {
     expect(s.parts).toBe(3);
     expect(s.constraints).toBe(2);
   });
+  it("counts marks of formal notation: LaTeX commands, $, ^, _ and math symbols", () => {
+    expect(textSignals(["Let $f(x) = x^2$ and compute \\sum_{k} \\frac{1}{k} for k ≤ 10 × 2."]).notation).toBe(8);
+    // A backslash before a non-letter is not a command; a grade-school word problem has none.
+    expect(textSignals(["C:\\ 12 apples, 3 boxes: how many each?"]).notation).toBe(0);
+  });
   it("finds nothing in a greeting", () => {
-    expect(textSignals(["hi!"])).toMatchObject({ fences: 0, codeLines: 0, mathNotation: false, reasoningCues: [], constraints: 0 });
+    expect(textSignals(["hi!"])).toMatchObject({ fences: 0, codeLines: 0, mathNotation: false, notation: 0, reasoningCues: [], constraints: 0 });
   });
 });
 

@@ -76,6 +76,11 @@ export interface TextSignals {
   digitRatio: number;
   /** LaTeX, unicode math symbols, or arithmetic/algebra written out ("3x + 7 = 22", "x^2"). */
   mathNotation: boolean;
+  /**
+   * Marks of formal notation: LaTeX commands (`\frac`), `$`, `^`, `_`, and math symbols (U+2200–22FF,
+   * × ÷ ± π). Grade-school word problems have none; competition problems have several per sentence.
+   */
+  notation: number;
   /** Words that ask for reasoning: prove, derive, step by step, … (distinct, lower case, ≤ 3). */
   reasoningCues: string[];
   /** Separate asks: the larger of list items and question marks. */
@@ -115,12 +120,19 @@ const DIGIT = 2;
 const QUESTION = 3;
 const SYMBOL = 4;
 const BACKTICK = 5;
+const NOTATION = 6; // $ ^ _
+const BACKSLASH = 7; // notation when a letter follows (a LaTeX command)
 const ASCII = new Uint8Array(128);
 ASCII[10] = NEWLINE;
 ASCII[63] = QUESTION;
 ASCII[96] = BACKTICK;
 for (let c = 48; c <= 57; c++) ASCII[c] = DIGIT;
 for (const c of "{}()[];=<>") ASCII[c.charCodeAt(0)] = SYMBOL;
+for (const c of "$^_") ASCII[c.charCodeAt(0)] = NOTATION;
+ASCII[92] = BACKSLASH;
+
+/** Math symbols outside ASCII: the Mathematical Operators block and × ÷ ± π. */
+const isMathSymbol = (c: number): boolean => (c >= 0x2200 && c < 0x2300) || c === 0xd7 || c === 0xf7 || c === 0xb1 || c === 0x3c0;
 
 interface Counts {
   lines: number;
@@ -128,6 +140,7 @@ interface Counts {
   digits: number;
   questions: number;
   fences: number;
+  notation: number;
 }
 
 function countChars(text: string, into: Counts): void {
@@ -137,6 +150,7 @@ function countChars(text: string, into: Counts): void {
     const k = c < 128 ? (ASCII[c] ?? 0) : c === 0xff1f ? QUESTION : 0;
     if (k === 0) {
       ticks = 0;
+      if (c >= 128 && isMathSymbol(c)) into.notation++;
       continue;
     }
     if (k === BACKTICK) {
@@ -144,7 +158,11 @@ function countChars(text: string, into: Counts): void {
       continue;
     }
     ticks = 0;
-    if (k === NEWLINE) into.lines++;
+    if (k === NOTATION) into.notation++;
+    else if (k === BACKSLASH) {
+      const next = text.charCodeAt(i + 1) | 32; // lower-cased if a letter; NaN | 32 is 32
+      if (next >= 97 && next <= 122) into.notation++;
+    } else if (k === NEWLINE) into.lines++;
     else if (k === DIGIT) into.digits++;
     else if (k === QUESTION) into.questions++;
     else into.symbols++;
@@ -153,7 +171,7 @@ function countChars(text: string, into: Counts): void {
 
 /** Signals of the last user message, read as the window's pieces of it (whole, or head and tail). */
 export function textSignals(pieces: readonly string[]): TextSignals {
-  const counts: Counts = { lines: 1, symbols: 0, digits: 0, questions: 0, fences: 0 };
+  const counts: Counts = { lines: 1, symbols: 0, digits: 0, questions: 0, fences: 0, notation: 0 };
   let chars = 0;
   let inlineCode = 0;
   let codeLines = 0;
@@ -181,6 +199,7 @@ export function textSignals(pieces: readonly string[]): TextSignals {
     symbolRatio: counts.symbols / n,
     digitRatio: counts.digits / n,
     mathNotation,
+    notation: counts.notation,
     reasoningCues: cues,
     parts: Math.max(listItems, counts.questions),
     constraints,

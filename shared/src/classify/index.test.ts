@@ -35,6 +35,19 @@ describe("classify: cases", () => {
     expect(c.complexity).toBeGreaterThan(0.5);
     expect(c.evidence).toContain("cue: prove");
   });
+  it("orders by difficulty: greeting < summary < word problem < competition problem < proof", () => {
+    const scores = [
+      "Hi! What's a good name for a cat?",
+      "Summarise this: The committee met on Monday and agreed to extend the deadline by two weeks.",
+      "Sam has 3 boxes with 12 apples each. He gives away 10 apples. How many apples does he have left?",
+      "Let $f(x) = x^3 - 3x + 1$. Find the number of real $x$ with $f(f(x)) = 0$, and compute $\\sum_{r} r^2$ over the roots $r$ of $f$.",
+      "Prove step by step that the square root of 2 is irrational. Be rigorous and justify every step.",
+    ].map((t) => classify(ask(t)).complexity);
+    expect([...scores].sort((a, b) => a - b)).toEqual(scores);
+    // The word problem stays at home (below hard-to-cloud's 0.5); the formal problem does not.
+    expect(scores[2]).toBeLessThan(0.5);
+    expect(scores[3]).toBeGreaterThanOrEqual(0.5);
+  });
   it("chat about maths is chat", () => {
     expect(classify(ask("Who was Pythagoras?")).kind).toBe("chat");
   });
