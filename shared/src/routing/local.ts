@@ -55,10 +55,11 @@ export type LocalWait = "loading" | "overloaded";
 
 /**
  * Why this model of several of different sizes (the trace's `pick`): `easy` / `hard` — the smallest /
- * largest, by the request's difficulty; `memory` / `busy` — another size, because the one difficulty
- * chose would not fit free memory / has no free slot.
+ * largest, by the request's difficulty; `memory` / `busy` / `cold` — another size, because the one
+ * difficulty chose would not fit free memory / has no free slot / is not loaded while another is (an
+ * easy request does not wait for a load).
  */
-export type LocalPick = "easy" | "hard" | "memory" | "busy";
+export type LocalPick = "easy" | "hard" | "memory" | "busy" | "cold";
 
 export type LocalChoice =
   | { ok: true; sidecarId: string; model: LocalModel; wait?: LocalWait; pick?: LocalPick; /** Why this model of several, in words. */ why?: string }
@@ -110,8 +111,10 @@ type Candidate = { s: SidecarView; m: LocalModel };
 /**
  * The best of the models that can take the request now, and why. In order: memory (a loaded model, or
  * a cold one that fits free memory, beats one whose load would evict others); load (a sidecar with a
- * free slot beats one where the request would queue); difficulty (hard → larger, easy → smaller, when
- * the request's complexity is known and the sizes differ); loaded beats cold; free capacity; larger.
+ * free slot beats one where the request would queue); then, when the request's complexity is known and
+ * the sizes differ, difficulty and loading: a hard request goes to the larger model even if it must be
+ * loaded first (quality is what it needs), an easy one to the smaller model only if that one is loaded
+ * or nothing is (a loaded model answers sooner than a load would); then free capacity; then larger.
  */
 function choose(f: LocalFeatures, candidates: Candidate[]): LocalChoice {
   const roomy = (c: Candidate) => Number(c.m.loaded || (c.m.sizeBytes ?? 0) <= c.s.state.freeMemoryBytes);
@@ -122,12 +125,12 @@ function choose(f: LocalFeatures, candidates: Candidate[]): LocalChoice {
   const hard = f.complexity === undefined || sizes.size < 2 ? undefined : f.complexity >= hardAt;
   // Hard: larger first; easy: smaller first; unknown: no opinion here (the larger wins the last key).
   const bySize = (a: Candidate, b: Candidate) => (hard === undefined ? 0 : hard ? size(b) - size(a) : size(a) - size(b));
+  const loaded = (a: Candidate, b: Candidate) => Number(b.m.loaded) - Number(a.m.loaded);
   const sorted = [...candidates].sort(
     (a, b) =>
       roomy(b) - roomy(a) ||
       Number(free(b) > 0) - Number(free(a) > 0) ||
-      bySize(a, b) ||
-      Number(b.m.loaded) - Number(a.m.loaded) ||
+      (hard ? bySize(a, b) || loaded(a, b) : loaded(a, b) || bySize(a, b)) ||
       free(b) - free(a) ||
       size(b) - size(a) ||
       a.m.id.localeCompare(b.m.id),
@@ -146,6 +149,9 @@ function choose(f: LocalFeatures, candidates: Candidate[]): LocalChoice {
   } else if (!roomy(wanted)) {
     pick = "memory";
     why = `${level}, but ${wanted.m.id} would not fit free memory`;
+  } else if (!hard && !wanted.m.loaded && best.m.loaded) {
+    pick = "cold";
+    why = `${level}, but ${wanted.m.id} is not loaded and ${best.m.id} is`;
   } else {
     pick = "busy";
     why = `${level}, but ${wanted.m.id}'s sidecar has no free slot`;

@@ -188,6 +188,17 @@ describe("plan: home's models by difficulty", () => {
     expect(home(p)?.why).toContain("but qwen-32b would not fit free memory");
     expect(home(p)?.pick).toBe("memory");
   });
+  it("an easy request does not wait for the small model to load while the large one is loaded; a hard one does load the large one", () => {
+    const onlyBigLoaded = sidecar([model("qwen-1.5b", { sizeBytes: 1e9, loaded: false }), model("qwen-32b", { sizeBytes: 19e9 })], {}, { freeMemoryBytes: 8e9 });
+    const easy = plan(input({ features: feats({ complexity: 0.1 }), sidecars: [onlyBigLoaded] }));
+    expect(home(easy)?.id).toBe("local/qwen-32b");
+    expect(home(easy)?.pick).toBe("cold");
+    expect(home(easy)?.why).toContain("but qwen-1.5b is not loaded and qwen-32b is");
+    const onlySmallLoaded = sidecar([model("qwen-1.5b", { sizeBytes: 1e9 }), model("qwen-32b", { sizeBytes: 19e9, loaded: false })], {}, { freeMemoryBytes: 30e9 });
+    const hard = plan(input({ features: feats({ complexity: 0.9 }), sidecars: [onlySmallLoaded] }));
+    expect(home(hard)?.id).toBe("local/qwen-32b");
+    expect(home(hard)?.pick).toBe("hard");
+  });
   it("load overrules difficulty: the large model's machine is full, the small one's is free", () => {
     const big = sidecar([model("qwen-32b", { sizeBytes: 19e9 })], { sidecarId: "gpu-box", inflight: 2 });
     const small = sidecar([model("qwen-1.5b", { sizeBytes: 1e9 })], { sidecarId: "laptop" });
