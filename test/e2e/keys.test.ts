@@ -164,6 +164,10 @@ describe("request bodies", () => {
       duplex: "half",
     } as RequestInit);
     await expectHearthError(r, 413, "body_too_large");
+    // The refused body is read to its end, not cut: the next request (on the kept-alive connection) is
+    // answered. Cutting it hung the next request under wrangler dev's asset router.
+    const next = await call("/v1/models", alice.apiKey, { signal: AbortSignal.timeout(5_000) });
+    expect(next.status).toBe(200);
   });
 });
 

@@ -20,7 +20,7 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
     if (done) break;
     size += value.byteLength;
     if (size > maxBytes) {
-      await reader.cancel();
+      await discardRest(reader, size, maxBytes * DRAIN_FACTOR);
       throw tooLarge(maxBytes);
     }
     chunks.push(value);
@@ -32,6 +32,24 @@ export async function readText(req: Request, maxBytes: number): Promise<string> 
     offset += chunk.byteLength;
   }
   return new TextDecoder().decode(all);
+}
+
+/** A refused chunked body is read on (and dropped) up to this many times the limit before it is cut. */
+const DRAIN_FACTOR = 4;
+
+/**
+ * Reads a refused body to its end, dropping it, unless it runs past `cap`: then cancels it. Cancelling
+ * a request body mid-stream leaves the connection in a state that `wrangler dev`'s asset router (in
+ * front of the Worker once [assets] is configured) does not recover from — the next request on it
+ * hung. Most refused bodies are only a little over the limit, so finishing them costs little.
+ */
+async function discardRest(reader: ReadableStreamDefaultReader<Uint8Array>, size: number, cap: number): Promise<void> {
+  while (size <= cap) {
+    const { done, value } = await reader.read();
+    if (done) return;
+    size += value.byteLength;
+  }
+  await reader.cancel();
 }
 
 function tooLarge(maxBytes: number): HearthError {
