@@ -1,7 +1,7 @@
 /**
  * How hard the request looks, in [0, 1]: a deterministic sum, clamped.
  *
- *   complexity = Σ_k p_k · KIND_BASE[k]                         0.05 chat … 0.35 code
+ *   complexity = Σ_k p_k · KIND_BASE[k]                         0.05 chat … 0.38 code
  *              + 0.10 · log2(1 + tokens / 64) / log2(1 + 16384 / 64)   length, 0.10 at 16k tokens
  *              + (p_math + p_reasoning) · ( 0.30 · min(1, log2(1 + tokens / 16) / log2(1 + 64))
  *                                          + 0.15 · min(1, notation / 4) )
@@ -24,7 +24,7 @@
  */
 import { TASK_KINDS, type TaskKind } from "./kinds.js";
 
-export const KIND_BASE: Record<TaskKind, number> = { chat: 0.05, extraction: 0.12, creative: 0.15, code: 0.35, math: 0.25, reasoning: 0.27 };
+export const KIND_BASE: Record<TaskKind, number> = { chat: 0.05, extraction: 0.12, creative: 0.15, code: 0.38, math: 0.25, reasoning: 0.27 };
 
 export interface ComplexityInput {
   kindScores: Record<TaskKind, number>;
