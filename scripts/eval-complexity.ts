@@ -32,7 +32,7 @@ const { values } = parseArgs({
 if (values.half !== "test" && values.half !== "tune") throw new Error("--half must be test or tune");
 
 /** The half complexity.ts was tuned on; scripts/eval-classifier.ts uses the same split. */
-export const isTuning = (id: string): boolean => fnv1a(`tune:${id}`) % 2 === 0;
+const isTuning = (id: string): boolean => fnv1a(`tune:${id}`) % 2 === 0;
 
 const corpus = loadCorpus(values.corpus).filter((r) => isTuning(r.id) === (values.half === "tune"));
 const sample = capPerSource(corpus, Number(values["per-source"]));
