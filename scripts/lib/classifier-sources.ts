@@ -6,6 +6,7 @@
  *
  * Never add lm-sys/FastChat data (MT-Bench, Vicuna bench): it is kept for outside evaluation.
  */
+import { fnv1a } from "../../shared/src/classify/hash.js";
 import type { TaskKind } from "../../shared/src/classify/kinds.js";
 
 export interface Item {
@@ -102,6 +103,12 @@ const BBH_KIND: Record<string, TaskKind> = {
   ...same("math", ["multistep_arithmetic_two", "object_counting"]),
 };
 
+const EXPERTQA_CAP = 800;
+
+/** ExpertQA's software specialties (its `specific_field`, free text written by each expert). */
+const EXPERTQA_SOFTWARE =
+  /software|web|develop|program|salesforce|computer|crm|\bit\b|cloud|blockchain|data engineering|machine learning|artificial intelligence|front end|xai|ux|digital workplace|cyber|hardware|game design|multimedia|telecom/i;
+
 export const SOURCES: readonly Source[] = [
   {
     name: "gsm8k",
@@ -171,6 +178,36 @@ export const SOURCES: readonly Source[] = [
     mapping: "every question → chat (knowledge questions in 38 categories: law, health, history, science, …)",
     role: "train",
     parse: (_p, text) => parseCsv(text).map((r) => ({ kind: "chat", text: r.Question ?? "", answer: r["Best Answer"], label: r.Category })),
+  },
+  {
+    name: "expertqa",
+    repo: "chaitanyamalaviya/ExpertQA",
+    ref: "1aa7ba81bd4c083c12ef1aa2fee338f6cb60fa87",
+    paths: ["data/r1_data_anon.jsonl"],
+    license: "MIT (ExpertQA, Malaviya et al. 2024; questions written by experts in 32 fields)",
+    mapping:
+      "open and directed questions → chat (medicine, law, chemistry, history, economics, philosophy, …); questions only; questions the source types as a hypothetical scenario or a request for a list of resources, and the software specialties of “Engineering and Technology”, left out",
+    role: "train",
+    // The other chat sources are short factoid questions, so an essay-shaped "explain / discuss / what
+    // were the causes" question on science or history drifted to code or creative without these.
+    // Left out, by the source's own labels: "hypothetical scenario" questions (a long given situation
+    // reads like the passage of an extraction or reasoning prompt); "request for a list of resources"
+    // (with them, "list …" leaned to chat and an extraction ask such as "list every date and amount
+    // as a table" went to math: index.test.ts's invoice case); and the software specialties (web
+    // development, Salesforce, IT, …), whose questions are often about code, Hearth's `code` kind.
+    parse: (_p, text) =>
+      jsonl(text).flatMap((r) => {
+        const meta = (r.metadata ?? {}) as Record<string, unknown>;
+        const field = str(meta.field);
+        const question = str(r.question).trim();
+        if (!question || /hypothetical scenario|list of resources/i.test(str(meta.question_type))) return [];
+        if (field === "Engineering and Technology" && EXPERTQA_SOFTWARE.test(str(meta.specific_field))) return [];
+        return [{ kind: "chat" as const, text: question, label: field }];
+      })
+        // A stable sample of 800, the size of the other chat sources (817, 1,000, 800), so one source
+        // does not set what chat looks like.
+        .sort((a, b) => fnv1a(`expertqa:${a.text}`) - fnv1a(`expertqa:${b.text}`))
+        .slice(0, EXPERTQA_CAP),
   },
   {
     name: "folio",
