@@ -3,11 +3,13 @@
  * model and a large strong one, both loaded. An easy request goes to the small one and a hard one to
  * the large one, in both client modes; the trace says `pick=easy|hard`, explain says why before the
  * request runs, and the policy's `localHardAt` moves the line. The cloud is configured and never asked.
+ * Both models are paced like a home on a CPU — the small one quick, the large one slow to its first token
+ * and slow per token — and every answer must arrive whole.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { parseTrace } from "@hearth/shared";
 import type { FakeServer } from "../fakes/harness.js";
-import { chatRequests, startFakeOllama, type FakeOllama } from "../fakes/ollama.js";
+import { chatRequests, expectedAnswer, startFakeOllama, type FakeOllama, type FakeOllamaModel } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import { postChat, sseChunks, streamText } from "../support/chat.js";
 import type { SidecarProcess } from "../support/sidecar.js";
@@ -21,6 +23,11 @@ const HARD =
   "Prove step by step that the square root of 2 is irrational, then show that there are infinitely many primes. " +
   "Be rigorous, justify every step, and do not skip any case.";
 
+// A small model answers in about half a second at 20–30 tokens/s; the large one takes 1–1.5 s to its
+// first token and then 8–12 tokens/s — inside the default 10 s home deadline, as a real pair would be.
+const SMALL_MODEL: FakeOllamaModel = { name: "qwen2.5:0.5b", contextLength: 8192, size: 400_000_000, firstTokenMs: [400, 700], tokensPerSecond: [20, 30], answerTokens: 24 };
+const LARGE_MODEL: FakeOllamaModel = { name: "qwen2.5:32b", contextLength: 8192, size: 19_000_000_000, firstTokenMs: [1000, 1500], tokensPerSecond: [8, 12], answerTokens: 16 };
+
 let openai: FakeServer;
 let ollama: FakeOllama;
 let worker: RunningWorker;
@@ -33,12 +40,7 @@ const ask = (content: string, stream = false) => ({ model: "auto", stream, messa
 
 beforeAll(async () => {
   openai = await startFakeOpenAI();
-  ollama = await startFakeOllama({
-    models: [
-      { name: "qwen2.5:0.5b", contextLength: 8192, size: 400_000_000 },
-      { name: "qwen2.5:32b", contextLength: 8192, size: 19_000_000_000 },
-    ],
-  });
+  ollama = await startFakeOllama({ models: [SMALL_MODEL, LARGE_MODEL] });
   // Warm, as a running Ollama's models are: both fit, so only difficulty decides.
   for (const m of ollama.models) ollama.loaded.set(m.name, Date.now() + 3_600_000);
   worker = await startWorker({ vars: { ...cloudVars(openai), HEARTH_AUTO_TARGETS: "openai/gpt-4o-mini" } });
@@ -72,10 +74,9 @@ async function served(u: User, prompt: string, stream: boolean): Promise<{ targe
 describe("home's models by difficulty", () => {
   it.each([false, true])("stream=%s: easy → the small model, hard → the large one, the trace says which and why", async (stream) => {
     const easy = await served(user, EASY, stream);
-    expect(easy).toMatchObject({ target: SMALL, pick: "easy" });
-    expect(easy.text.length).toBeGreaterThan(0);
+    expect(easy).toMatchObject({ target: SMALL, pick: "easy", text: expectedAnswer(SMALL_MODEL, EASY) });
     const hard = await served(user, HARD, stream);
-    expect(hard).toMatchObject({ target: LARGE, pick: "hard" });
+    expect(hard).toMatchObject({ target: LARGE, pick: "hard", text: expectedAnswer(LARGE_MODEL, HARD) });
     // Each went only where the trace says: Ollama saw one chat per model, the cloud none.
     expect(chatRequests(ollama).map((r) => (r.body as { model: string }).model)).toEqual(["qwen2.5:0.5b", "qwen2.5:32b"]);
     expect(openai.requests).toHaveLength(0);
