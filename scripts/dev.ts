@@ -88,7 +88,11 @@ async function startSidecar(demo: Demo, children: ReturnType<typeof spawn>[]): P
   if (!process.env.HEARTH_MODELS && !process.env.HEARTH_OLLAMA_URL) {
     args.push("--models", await ensureTinyModel());
   }
-  const sidecar = spawn(join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, stdio: ["ignore", "inherit", "inherit"] });
+  // The demo sidecar reads only what this script says: a config a real `hearth-sidecar init` wrote on this
+  // machine (~/.config/hearth/sidecar.yaml, read by default) must not add its models or Ollama here.
+  const env: NodeJS.ProcessEnv = { ...process.env, XDG_CONFIG_HOME: join(ROOT, ".hearth", "no-config") };
+  delete env.HEARTH_SIDECAR_CONFIG;
+  const sidecar = spawn(join(ROOT, "node_modules/.bin/tsx"), args, { cwd: ROOT, env, stdio: ["ignore", "inherit", "inherit"] });
   children.push(sidecar);
   for (let i = 0; i < 300; i++) {
     const models = await localModels(demo.apiKey);
