@@ -19,6 +19,8 @@ export interface WorkerOptions {
   vars?: Record<string, string>;
   /** Replace the wrangler.toml rate limit (requests per 60 s). Default: as configured. */
   rateLimitPerMinute?: number;
+  /** Replace the dashboard sign-in limit (attempts per client address per 60 s). Default: as configured. */
+  loginLimitPerMinute?: number;
   /** Path of an alternative Worker entry (for the benchmark's pass-through floor). Default: Hearth's. */
   main?: string;
 }
@@ -83,6 +85,9 @@ async function writeConfig(dir: string, opts: WorkerOptions): Promise<string> {
   }
   if (opts.rateLimitPerMinute !== undefined) {
     toml = toml.replace(/simple = \{ limit = \d+, period = 60 \}/, `simple = { limit = ${opts.rateLimitPerMinute}, period = 60 }`);
+  }
+  if (opts.loginLimitPerMinute !== undefined) {
+    toml = toml.replace(/(name = "LOGIN_LIMITER"\nnamespace_id = "\d+"\n)simple = \{ limit = \d+, period = 60 \}/, `$1simple = { limit = ${opts.loginLimitPerMinute}, period = 60 }`);
   }
   const path = join(dir, "wrangler.toml");
   await writeFile(path, toml);

@@ -45,6 +45,12 @@ async function login(c: Context<AppEnv>): Promise<Response> {
   // Login CSRF: another site must not sign a visitor into an account of its choosing.
   const origin = c.req.header("origin") ?? null;
   if (origin !== null && !sameOrigin(origin, c.req.url)) throw new HearthError("csrf_failed", `Sign-in from another origin (${origin}) is refused.`);
+  // Every attempt counts, right or wrong: counting only failures would still let a guess that is
+  // right through. Cloudflare sets cf-connecting-ip; locally all attempts share one bucket.
+  const address = c.req.header("cf-connecting-ip") ?? "local";
+  if (c.env.LOGIN_LIMITER && !(await c.env.LOGIN_LIMITER.limit({ key: address })).success) {
+    throw new HearthError("rate_limited", "Too many sign-in attempts from this address. Wait a minute and try again.", { retryAfterSeconds: 60 });
+  }
   const { key, form } = await readLogin(c);
   const adminToken = config(c.env).adminToken;
   let found: Extract<SessionLookup, { ok: true }>;
