@@ -8,6 +8,7 @@
  * Users:
  *   home   sidecar on the fake Ollama ("echo"), cloud target gpt-4o-mini
  *   away   no sidecar: the "not connected" state, an empty account, and the budget
+ *   later  a sidecar that connects while Home is open, then stops
  */
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -32,7 +33,7 @@ let ollama: FakeOllama;
 let worker: RunningWorker;
 let sidecars: SidecarProcess[] = [];
 let browser: Browser;
-const users = {} as Record<"home" | "away", User>;
+const users = {} as Record<"home" | "away" | "later", User>;
 const contexts: BrowserContext[] = [];
 /** Errors thrown in any page: each test must end with none. */
 const pageErrors: string[] = [];
@@ -76,7 +77,7 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     worker = await startWorker({
       vars: { ...cloudVars(openai), HEARTH_AUTO_TARGETS: OPENAI, HEARTH_PRICES: JSON.stringify({ [OPENAI]: { input: 1000, output: 1000 } }) },
     });
-    [users.home, users.away] = await Promise.all([worker.createUser("home"), worker.createUser("away")]);
+    [users.home, users.away, users.later] = await Promise.all([worker.createUser("home"), worker.createUser("away"), worker.createUser("later")]);
     [sidecars, browser] = await Promise.all([
       startSidecars([{ workerUrl: worker.url, token: users.home.sidecarToken, apiKey: users.home.apiKey, ollama: ollama.url, args: ["--name", "den-pc"] }]),
       launchBrowser(),
@@ -94,6 +95,24 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     await Promise.all(sidecars.map((s) => stopSidecar(s)));
     await worker?.stop();
     await Promise.all([openai?.close(), ollama?.close()]);
+  });
+
+  it("Home shows a machine as it connects and as it goes, pushed over the live socket (not the 15 s poll)", async () => {
+    const page = await newPage();
+    await signIn(page, users.later.apiKey);
+    await page.getByRole("link", { name: "Home" }).click();
+    await page.getByTestId("not-connected").waitFor();
+    const [later] = await startSidecars([{ workerUrl: worker.url, token: users.later.sidecarToken, apiKey: users.later.apiKey, ollama: ollama.url, args: ["--name", "attic-mac"] }]);
+    try {
+      const connectedAt = Date.now();
+      // The sidecar was connected before startSidecars returned; the poll alone would take up to 15 s.
+      await page.getByText("attic-mac").waitFor({ timeout: 3_000 });
+      expect(Date.now() - connectedAt).toBeLessThan(3_000);
+      expect(await page.getByTestId("not-connected").count()).toBe(0);
+    } finally {
+      await stopSidecar(later!);
+    }
+    await page.getByTestId("not-connected").waitFor({ timeout: 3_000 });
   });
 
   it("serves the dashboard at / and /dashboard, with a CSP, and refuses a wrong key by name", async () => {

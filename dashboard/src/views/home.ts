@@ -1,8 +1,9 @@
 /**
  * Home: each connected sidecar with its models (loaded or not, context, tags, what they can do),
  * slots, queue, memory, uptime and breaker; when none is connected, the exact command that connects
- * one to this deployment. Refreshed every few seconds (a sidecar reports its state every 15 s).
+ * one to this deployment. Reloaded when the live socket says a sidecar changed, and every 15 s.
  */
+import { openLive } from "../live-socket.js";
 import { api } from "../api.js";
 import { fmtBytes, fmtDuration, h, note, replace } from "../dom.js";
 import { healthCard } from "./health.js";
@@ -138,9 +139,24 @@ export const homeView: View = (root) => {
     }
   }
   void load();
-  const timer = setInterval(() => void load(), 5_000);
+  // A sidecar connecting, reporting, draining or going is pushed over /v1/live: reload then (at most
+  // every half second). Slots and queue change with every request, so a slow poll stays as well, and
+  // covers a deployment without the live socket.
+  let pending: ReturnType<typeof setTimeout> | undefined;
+  const closeLive = openLive({
+    message: (m) => {
+      if (m.type !== "home" || pending) return;
+      pending = setTimeout(() => {
+        pending = undefined;
+        void load();
+      }, 500);
+    },
+  });
+  const timer = setInterval(() => void load(), 15_000);
   return () => {
     abort.abort();
     clearInterval(timer);
+    clearTimeout(pending);
+    closeLive();
   };
 };

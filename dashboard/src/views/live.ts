@@ -1,9 +1,11 @@
 /**
  * Live: each request as it finishes, pushed over the /v1/live WebSocket (the session cookie
  * authenticates it) — time, kind, rule, who served, time to first token, tokens, outcome and
- * fallbacks. The records carry no prompt text and this view shows none. Reconnects with backoff.
+ * fallbacks. The records carry no prompt text and this view shows none. Reconnects with backoff
+ * (live-socket.ts).
  */
 import { fmtInt, fmtMs, fmtTime, h, note, replace } from "../dom.js";
+import { openLive } from "../live-socket.js";
 import type { View } from "./types.js";
 
 interface LiveRecord {
@@ -84,27 +86,10 @@ export const liveView: View = (root) => {
   );
   replace(root, h("div", { class: "view-head" }, h("h1", {}, "Live"), status), homeLine, h("section", { class: "card" }, table));
 
-  let ws: WebSocket | undefined;
-  let stopped = false;
-  let opened = false;
-  let delay = 1_000;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-
-  function connect(): void {
-    const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/v1/live`;
-    ws = new WebSocket(url);
-    ws.addEventListener("open", () => {
-      opened = true;
-      delay = 1_000;
-      replace(status, h("span", { class: "badge badge-ok" }, "live"));
-    });
-    ws.addEventListener("message", (ev) => {
-      let r: LiveRecord;
-      try {
-        r = JSON.parse(String(ev.data)) as LiveRecord;
-      } catch {
-        return;
-      }
+  return openLive({
+    open: () => replace(status, h("span", { class: "badge badge-ok" }, "live")),
+    message: (m) => {
+      const r = m as LiveRecord;
       if (r.type === "home") {
         replace(homeLine, `Home ${at(r.at)}: ${describeHome(r)}`);
         return;
@@ -113,24 +98,15 @@ export const liveView: View = (root) => {
       empty.remove();
       tbody.prepend(row(r));
       while (tbody.rows.length > MAX_ROWS) tbody.lastElementChild?.remove();
-    });
-    ws.addEventListener("close", () => {
-      if (stopped) return;
-      if (!opened) {
-        replace(status, note("warn", "Live updates are not available: this deployment did not accept a WebSocket at /v1/live. Retrying…"));
-      } else {
-        replace(status, h("span", { class: "badge badge-warn" }, "reconnecting…"));
-      }
-      timer = setTimeout(connect, delay);
-      delay = Math.min(delay * 2, 30_000);
-    });
-  }
-  connect();
-  return () => {
-    stopped = true;
-    clearTimeout(timer);
-    ws?.close(1000, "view closed");
-  };
+    },
+    closed: (everOpened) =>
+      replace(
+        status,
+        everOpened
+          ? h("span", { class: "badge badge-warn" }, "reconnecting…")
+          : note("warn", "Live updates are not available: this deployment did not accept a WebSocket at /v1/live. Retrying…"),
+      ),
+  });
 };
 
 /** One line for a sidecar change: which machine, what happened, its slots and queue when reported. */
