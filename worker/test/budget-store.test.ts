@@ -82,4 +82,24 @@ describe("BudgetStore", () => {
       expect(store.reserved(NOW + 1_000)).toBe(0);
     });
   });
+
+  it("charges a hedge's stopped cloud loser its prompt, even when home served", async () => {
+    const stub = env.SIDECAR_HUB.get(env.SIDECAR_HUB.idFromName("budget-hedge"));
+    await runInDurableObject(stub, async (_obj, state) => {
+      const store = new BudgetStore(state.storage);
+      await store.load();
+      const r: RequestRecord = {
+        ...record("", 0),
+        served: "local/echo",
+        trace: [
+          { target: MINI, outcome: "cancelled", reason: "hedge_lost", ms: 40 },
+          { target: "local/echo", outcome: "served", reason: "ok", ms: 60 },
+        ],
+      };
+      store.settle(r, PRICES, NOW);
+      // 100 prompt tokens at 0.001 USD: 0.1 USD, though home answered.
+      expect(store.report(LIMITS, NOW)).toMatchObject({ day: { spent_usd: 0.1 } });
+    });
+  });
 });
+

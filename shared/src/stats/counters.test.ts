@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { AttemptSummary } from "../errors.js";
-import { applyRecord, cloudSamples, emptyCounters, isLocalTarget, type Counters, type RequestRecord } from "./counters.js";
+import { applyRecord, cloudSamples, emptyCounters, isLocalTarget, unservedCosts, type Counters, type RequestRecord } from "./counters.js";
 import type { PriceTable } from "./prices.js";
 
 const HOME = "local/echo:latest";
@@ -255,5 +255,30 @@ describe("interrupted and cancelled", () => {
       trace: [{ target: "openai/gpt-4o-mini", outcome: "cancelled", reason: "hedge_lost", ms: 9 }, base.trace[0] as RequestRecord["trace"][number]],
     }, prices);
     expect(c.byTarget["openai/gpt-4o-mini"]).toMatchObject({ cancelled: 1, skipped: 0, failed: 0 });
+  });
+});
+
+describe("what cloud attempts that did not serve still cost", () => {
+  const broken = (target: string): AttemptSummary => ({ target, outcome: "broken", reason: "stream_cut", ms: 80 });
+  it("a hedge's stopped loser and a broken answer are billed their prompt; failures before an answer and home are not", () => {
+    // 1M prompt tokens at $1/M input: $1 for each billed attempt.
+    const r = rec({ promptTokens: 1_000_000, completionTokens: 0, trace: [cancelled(MINI), failed(MINI, "http_429", 5, 429), broken(MINI), broken(HOME), served(HOME)] });
+    expect(unservedCosts(PRICES, r)).toEqual([
+      [MINI, 1],
+      [MINI, 1],
+    ]);
+    const c = apply(r);
+    expect(c.cloudCostUsd).toBe(2);
+    expect(c.byTarget[MINI]?.costUsd).toBe(2);
+  });
+  it("the served target's own entries are not counted twice, and an unpriced target costs nothing known", () => {
+    const r = rec({ served: MINI, trace: [broken(MINI), served(MINI)], promptTokens: 1_000_000, completionTokens: 0 });
+    expect(unservedCosts(PRICES, r)).toEqual([]);
+    expect(unservedCosts(PRICES, rec({ trace: [cancelled(CLAUDE), served(HOME)] }))).toEqual([]);
+  });
+  it("a request nobody answered still pays for the answer that broke", () => {
+    const c = apply(rec({ served: undefined, error: "stream_interrupted", promptTokens: 500_000, trace: [broken(MINI)] }));
+    expect(c.cloudCostUsd).toBe(0.5);
+    expect(c.failed).toBe(1);
   });
 });

@@ -120,6 +120,10 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
     bump(t.reasons, a.reason);
   }
   for (const reason of passedOver(r).values()) bump(c.fallbacks, reason);
+  for (const [id, usd] of unservedCosts(prices, r)) {
+    target(c, id).costUsd += usd;
+    c.cloudCostUsd += usd;
+  }
   if (!r.served) {
     c.failed++;
     return c;
@@ -145,6 +149,23 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
     c.cloudCostUsd += cost;
   }
   return c;
+}
+
+/**
+ * What cloud attempts that did not serve still cost: a hedge's loser that was stopped (`cancelled`)
+ * and an answer that began and then broke (`broken`) were both billed for the prompt they read. Their
+ * prompt tokens are the request's; the output they made before stopping is unknown and not counted
+ * (a hedge's loser is stopped at the winner's first token, so it is small). Failures before any
+ * answer (a 429, a timeout to the first token) are not billed by the providers.
+ */
+export function unservedCosts(prices: PriceTable, r: Pick<RequestRecord, "trace" | "served" | "promptTokens">): [string, number][] {
+  const out: [string, number][] = [];
+  for (const a of r.trace) {
+    if ((a.outcome !== "cancelled" && a.outcome !== "broken") || isLocalTarget(a.target) || a.target === r.served) continue;
+    const usd = costOf(prices, a.target, r.promptTokens, 0);
+    if (usd) out.push([a.target, usd]);
+  }
+  return out;
 }
 
 /** Time the attempts before `served` took (a hedge's cancelled loser ran alongside it: not counted). */

@@ -5,7 +5,7 @@
  * so an hour is the sum of its minutes and a chart point the sum of its buckets.
  * Never holds prompt text: only targets, reasons, codes and counts.
  */
-import { isLocalTarget, passedOver, type RequestRecord } from "./counters.js";
+import { isLocalTarget, passedOver, unservedCosts, type RequestRecord } from "./counters.js";
 import { costOf, type PriceTable } from "./prices.js";
 import { addToSketch, mergeSketch, sketchQuantile, type Sketch } from "./sketch.js";
 
@@ -58,6 +58,7 @@ export function applyToBucket(b: SeriesBucket, r: RequestRecord, prices: PriceTa
   b.requests++;
   for (const a of r.trace) if (a.outcome === "failed" || a.outcome === "broken") (b.targets[a.target] ??= emptyTarget()).failed++;
   for (const reason of passedOver(r).values()) bump(b.fallbacks, reason);
+  for (const [id, usd] of unservedCosts(prices, r)) (b.targets[id] ??= emptyTarget()).spendUsd += usd;
   if (!r.served) {
     b.failed++;
     bump(b.errors, r.error ?? "unknown");

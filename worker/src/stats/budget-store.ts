@@ -16,6 +16,7 @@ import {
   isLocalTarget,
   periodEnds,
   rollLedger,
+  unservedCosts,
   type BudgetCheck,
   type BudgetLedger,
   type BudgetLimits,
@@ -95,8 +96,9 @@ export class BudgetStore {
   /** A finished request: its reservation is released and its real cost charged. */
   settle(r: RequestRecord, prices: PriceTable, now: number): void {
     if (r.hold && this.#holds.delete(r.hold)) this.#saveHolds();
-    if (!r.served || isLocalTarget(r.served)) return;
-    const usd = costOf(prices, r.served, r.promptTokens, r.completionTokens) ?? 0;
+    // A hedge's stopped loser and an answer that broke were billed too (unservedCosts).
+    let usd = unservedCosts(prices, r).reduce((sum, [, c]) => sum + c, 0);
+    if (r.served && !isLocalTarget(r.served)) usd += costOf(prices, r.served, r.promptTokens, r.completionTokens) ?? 0;
     if (usd === 0) return;
     this.#ledger = chargeLedger(this.ledger(now), r.at, usd);
     void this.#storage.put(LEDGER, this.#ledger, { allowUnconfirmed: true }).catch(() => undefined);
