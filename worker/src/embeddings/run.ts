@@ -7,6 +7,7 @@
 import { HearthError, backoffDelay, failureReason, nextStep, wasContacted, type AttemptFailure, type AttemptSummary, type NextStep, type RetryOptions } from "@hearth/shared";
 import { ClientClosed, DeadlineExceeded } from "../execute/deadlines.js";
 import { exhausted, rejected } from "../execute/exhausted.js";
+import { sleep } from "../execute/run.js";
 
 export interface EmbeddingTarget {
   /** `local/<model>` or `openai/<model>`, as traces and x-hearth-target name it. */
@@ -50,21 +51,6 @@ function failureOf(err: unknown, signal: AbortSignal, classify: (err: unknown) =
   if (err instanceof HearthError) throw err;
   if (cause instanceof DeadlineExceeded) return cause.failure;
   return classify(err);
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener("abort", onAbort, { once: true });
-  });
 }
 
 export interface RunOptions {
