@@ -7,9 +7,10 @@
  * usage). Over fetch with eventsource-parser, like the OpenAI provider, so nothing is re-encoded.
  */
 import { parseRetryAfter } from "@hearth/shared";
-import { createParser } from "eventsource-parser";
+import type { EventSourceMessage } from "eventsource-parser";
 import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
-import { withNative, type Chunk, type StreamItem } from "../../targets/types.js";
+import type { StreamItem } from "../../targets/types.js";
+import { errorBodyOf, NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { AnthropicApiError, StreamTruncatedError } from "./errors.js";
 import { createChunkTranslator } from "./stream.js";
@@ -30,13 +31,7 @@ interface ErrorJson {
 }
 
 async function apiError(res: Response): Promise<AnthropicApiError> {
-  const text = await res.text().catch(() => "");
-  let body: ErrorJson | undefined;
-  try {
-    body = JSON.parse(text) as ErrorJson;
-  } catch {
-    body = undefined;
-  }
+  const { text, json: body } = await errorBodyOf<ErrorJson>(res);
   const type = typeof body?.error?.type === "string" ? body.error.type : undefined;
   const message = typeof body?.error?.message === "string" ? body.error.message : text.slice(0, 300) || `HTTP ${res.status}`;
   return new AnthropicApiError(res.status, type, message, parseRetryAfter((n) => res.headers.get(n)));
@@ -44,36 +39,17 @@ async function apiError(res: Response): Promise<AnthropicApiError> {
 
 async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamItem> {
   const translate = createChunkTranslator(Math.floor(Date.now() / 1000));
-  let chunks: Chunk[] = [];
-  let sse = "";
+  // Events with no OpenAI counterpart (a thinking delta) still go out, in a batch with no chunk.
+  const batch = new NativeBatch();
   let stopped = false;
-  const parser = createParser({
-    onEvent(e) {
-      if (stopped) return;
-      const event = JSON.parse(e.data) as RawMessageStreamEvent | { type: "error"; error?: { type?: string; message?: string } };
-      if (event.type === "error") throw new AnthropicApiError(undefined, event.error?.type, event.error?.message ?? "Anthropic sent an error mid-stream");
-      sse += `event: ${e.event ?? event.type}\ndata: ${e.data}\n\n`;
-      chunks.push(...translate(event));
-      stopped = event.type === "message_stop";
-    },
-  });
-  const decoder = new TextDecoder();
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-      // Events with no OpenAI counterpart (a thinking delta) still go out, in a batch with no chunk.
-      if (sse !== "") {
-        yield withNative(chunks, sse);
-        chunks = [];
-        sse = "";
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
+  const onEvent = (e: EventSourceMessage) => {
+    if (stopped) return;
+    const event = JSON.parse(e.data) as RawMessageStreamEvent | { type: "error"; error?: { type?: string; message?: string } };
+    if (event.type === "error") throw new AnthropicApiError(undefined, event.error?.type, event.error?.message ?? "Anthropic sent an error mid-stream");
+    batch.add(e.event ?? event.type, e.data, translate(event));
+    stopped = event.type === "message_stop";
+  };
+  yield* sseBatches(body, onEvent, batch.take);
   if (!stopped) throw new StreamTruncatedError();
 }
 

@@ -11,8 +11,9 @@
  * An `error` event or `response.failed` is thrown, so the executor retries or moves on as for any
  * failure before the answer began, and ends the stream with an error after.
  */
-import { createParser } from "eventsource-parser";
-import { withNative, type Chunk, type StreamItem } from "../../targets/types.js";
+import type { EventSourceMessage } from "eventsource-parser";
+import type { Chunk, StreamItem } from "../../targets/types.js";
+import { NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { httpError, UpstreamStreamError } from "./stream.js";
 
@@ -103,42 +104,23 @@ function failure(e: Json): UpstreamStreamError {
 
 async function* events(body: ReadableStream<Uint8Array>, shown: NativeResponses["shown"]): AsyncGenerator<StreamItem> {
   const translate = new ResponseChunks();
-  let chunks: Chunk[] = [];
-  let sse = "";
+  // Events with no chat counterpart (created, a reasoning summary) still go out, in a batch with no chunk.
+  const batch = new NativeBatch();
   let ended = false;
-  const parser = createParser({
-    onEvent(ev) {
-      if (ended) return;
-      const e = JSON.parse(ev.data) as Json;
-      const type = String(e.type ?? ev.event ?? "");
-      if (type === "error" || type === "response.failed") throw failure(e);
-      let data = ev.data;
-      if (LIFECYCLE.has(type) && isObject(e.response)) {
-        Object.assign(e.response, shown);
-        data = JSON.stringify(e);
-      }
-      sse += `event: ${ev.event ?? type}\ndata: ${data}\n\n`;
-      chunks.push(...translate.translate(e));
-      ended = TERMINAL.has(type);
-    },
-  });
-  const decoder = new TextDecoder();
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-      // Events with no chat counterpart (created, a reasoning summary) still go out, in a batch with no chunk.
-      if (sse !== "") {
-        yield withNative(chunks, sse);
-        chunks = [];
-        sse = "";
-      }
+  const onEvent = (ev: EventSourceMessage) => {
+    if (ended) return;
+    const e = JSON.parse(ev.data) as Json;
+    const type = String(e.type ?? ev.event ?? "");
+    if (type === "error" || type === "response.failed") throw failure(e);
+    let data = ev.data;
+    if (LIFECYCLE.has(type) && isObject(e.response)) {
+      Object.assign(e.response, shown);
+      data = JSON.stringify(e);
     }
-  } finally {
-    reader.releaseLock();
-  }
+    batch.add(ev.event ?? type, data, translate.translate(e));
+    ended = TERMINAL.has(type);
+  };
+  yield* sseBatches(body, onEvent, batch.take);
   if (!ended) throw new TypeError("OpenAI's event stream ended before the response completed");
 }
 

@@ -4,12 +4,12 @@
  * the JSON text it came as (passed on to the client unchanged). The official SDK does the same work
  * with several layers of async generators, header objects and log formatting per request; on this
  * path that was the largest share of Hearth's own time (profiled), so the provider speaks the wire
- * format itself. eventsource-parser does the SSE framing.
+ * format itself. eventsource-parser does the SSE framing (sse-body.ts).
  */
 import { parseRetryAfter, type AttemptFailure } from "@hearth/shared";
-import { createParser } from "eventsource-parser";
 import { withRaw, type Chunk } from "../../targets/types.js";
 import { STATUS_OF_ERROR_TYPE } from "../sdk-errors.js";
+import { errorBodyOf, sseBatches } from "../sse-body.js";
 
 /** The upstream answered with an HTTP error (before any stream). */
 export class UpstreamHttpError extends Error {
@@ -46,13 +46,7 @@ function messageOf(body: ErrorJson | undefined, fallback: string): string {
 
 /** The error a non-2xx answer stands for, with the upstream's own message and retry-after. */
 export async function httpError(res: Response): Promise<UpstreamHttpError> {
-  const text = await res.text().catch(() => "");
-  let body: ErrorJson | undefined;
-  try {
-    body = JSON.parse(text) as ErrorJson;
-  } catch {
-    body = undefined;
-  }
+  const { text, json: body } = await errorBodyOf<ErrorJson>(res);
   const retryAfter = parseRetryAfter((name) => res.headers.get(name));
   return new UpstreamHttpError(res.status, messageOf(body, text.slice(0, 300) || res.statusText || `HTTP ${res.status}`), retryAfter);
 }
@@ -67,31 +61,23 @@ function parseChunk(data: string): Chunk {
 }
 
 /** The chunks of an SSE body, a batch per network read; ends at `[DONE]` (reading the body to its end, so the connection can be reused). */
-export async function* sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chunk[]> {
+export function sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chunk[]> {
   let batch: Chunk[] = [];
   let done = false;
-  const parser = createParser({
-    onEvent(event) {
+  return sseBatches(
+    body,
+    (event) => {
       if (done) return;
       if (event.data === "[DONE]") done = true;
       else batch.push(parseChunk(event.data));
     },
-  });
-  const decoder = new TextDecoder();
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done: eof, value } = await reader.read();
-      if (eof) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-      if (batch.length > 0) {
-        yield batch;
-        batch = [];
-      }
-    }
-  } finally {
-    reader.releaseLock();
-  }
+    () => {
+      if (batch.length === 0) return undefined;
+      const out = batch;
+      batch = [];
+      return out;
+    },
+  );
 }
 
 /** Reduces anything this provider threw to what the retry decision needs. */
