@@ -5,17 +5,14 @@
  * committed. A non-streaming client sees nothing until the whole answer is in: an answer that breaks
  * or stalls on the way is dropped and the next target answers from scratch.
  */
-import { HearthError, formatTrace, parseChatRequest, type ChatRequest, type TaskKind } from "@hearth/shared";
+import { parseChatRequest, type ChatRequest, type TaskKind } from "@hearth/shared";
 import type { Context } from "hono";
 import { admitted } from "../auth/middleware.js";
 import { config } from "../config.js";
-import { ClientClosed } from "../execute/deadlines.js";
-import type { PlanRun } from "../execute/run.js";
 import { parseJsonBody } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";
-import { planRequest, type Planned } from "../routing/plan.js";
+import { planRequest } from "../routing/plan.js";
 import { wholeAnswer } from "./whole.js";
-import { failureInput, recordRequest } from "./record.js";
 import { startRun } from "./run.js";
 import { sseBody } from "./sse.js";
 
@@ -32,41 +29,20 @@ export async function readRequest(c: Context<AppEnv>, opts: ChatRouteOptions): P
   return parseChatRequest(withModel);
 }
 
-export function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId: string): Record<string, string> {
-  const rule = planned.plan.rule?.name;
-  return {
-    "x-request-id": requestId,
-    "x-hearth-target": target,
-    "x-hearth-attempts": String(run.attempts),
-    "x-hearth-trace": formatTrace(run.trace),
-    ...(rule ? { "x-hearth-rule": rule } : {}),
-  };
-}
-
 export function chatRoute(opts: ChatRouteOptions = {}) {
   return async (c: Context<AppEnv>): Promise<Response> => {
     const startedAt = Date.now();
     const req = await readRequest(c, opts);
     const planned = await planRequest(c, req, { open: true, ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) });
-    const requestId = c.get("requestId");
     // No target is contacted before the rate limiter has said yes.
     await admitted(c);
-    const { run, dispose } = startRun(c, planned, req);
-    const record = (r: Parameters<typeof recordRequest>[4]) => recordRequest(c, planned, req, startedAt, r);
-    const failed = (err: unknown): never => {
-      dispose();
-      record(failureInput(err));
-      // The client left: there is nobody to answer; say so in the log's terms, not as a 500.
-      if (err instanceof ClientClosed) throw new HearthError("client_closed", "The client closed the request.");
-      throw err;
-    };
+    const { run, answered, ended, failed, headers, streamed } = startRun(c, planned, req, startedAt);
 
     if (!req.stream) {
       const { commit, answer } = await wholeAnswer(run).catch(failed);
-      dispose();
       const completion = answer.build();
-      record({ served: commit.target.id, error: undefined, trace: run.trace, usage: completion.usage });
-      return c.json(completion, 200, routeHeaders(run, commit.target.id, planned, requestId));
+      answered(commit.target.id, completion.usage);
+      return c.json(completion, 200, headers(commit.target.id));
     }
 
     const commit = await run.next().catch(failed);
@@ -77,13 +53,8 @@ export function chatRoute(opts: ChatRouteOptions = {}) {
       includeUsage: req.stream_options?.include_usage === true,
       continueOnBreak: c.get("principal").user.policy.continueOnBreak === true,
       log: c.get("log"),
-      onEnd: (end) => {
-        dispose();
-        record({ served: end.served, error: end.error, trace: run.trace, usage: end.usage });
-      },
+      onEnd: ended,
     });
-    return new Response(body, {
-      headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...routeHeaders(run, commit.target.id, planned, requestId) },
-    });
+    return streamed(body, commit.target.id);
   };
 }

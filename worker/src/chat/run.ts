@@ -1,12 +1,14 @@
 /**
  * One request's run of its plan: the deadlines from the deployment and the user's policy, the request's
- * own signal (client + total deadline), and an opener for each target. `dispose()` when the request is
- * over (stops the total clock, releases home's pre-started attempt if nothing used it).
+ * own signal (client + total deadline), and an opener for each target — and how every API route ends
+ * it: `answered` (a whole answer), `ended` (a stream's end), `failed` (no answer), each of which
+ * disposes of the run (stops the total clock, releases home's pre-started attempt if nothing used it)
+ * and records the request for the stats; `streamed` answers with an event stream and Hearth's headers.
  */
-import type { ChatRequest, RoutingPolicy } from "@hearth/shared";
+import { HearthError, formatTrace, type ChatRequest, type RoutingPolicy } from "@hearth/shared";
 import type { Context } from "hono";
 import { config, type HearthConfig } from "../config.js";
-import { requestSignal, type RequestDeadlines } from "../execute/deadlines.js";
+import { ClientClosed, requestSignal, type RequestDeadlines } from "../execute/deadlines.js";
 import { PlanRun } from "../execute/run.js";
 import type { AppEnv } from "../http/types.js";
 import type { Planned } from "../routing/plan.js";
@@ -15,6 +17,8 @@ import type { NativeMessages } from "../providers/anthropic/native.js";
 import type { NativeResponses } from "../providers/openai/responses.js";
 import { openersFor } from "../targets/index.js";
 import type { Chunk } from "../targets/types.js";
+import { failureInput, recordRequest, type RecordInput } from "./record.js";
+import type { StreamEnd } from "./sse.js";
 
 /**
  * Home's first-token deadline is enforced by its hub, next to the socket (it cancels the generation
@@ -27,7 +31,27 @@ export interface RequestRun {
   /** Once the answer began, the longest silence between chunks (ms). */
   idleMs: number;
   totalMs: number;
-  dispose(): void;
+  /** A whole answer from `served`: the run is over, the request is recorded. */
+  answered(served: string, usage: RecordInput["usage"]): void;
+  /** A stream's end (whole, broken or left by its client): the run is over, the request is recorded. */
+  ended(end: StreamEnd): void;
+  /** No answer: the run is over, the request is recorded, and the error goes on (a client that left as `client_closed`). */
+  failed(err: unknown): never;
+  /** Hearth's headers for an answer from `target`. */
+  headers(target: string): Record<string, string>;
+  /** An event stream answered by `target`, with Hearth's headers. */
+  streamed(body: ReadableStream<Uint8Array>, target: string): Response;
+}
+
+export function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId: string): Record<string, string> {
+  const rule = planned.plan.rule?.name;
+  return {
+    "x-request-id": requestId,
+    "x-hearth-target": target,
+    "x-hearth-attempts": String(run.attempts),
+    "x-hearth-trace": formatTrace(run.trace),
+    ...(rule ? { "x-hearth-rule": rule } : {}),
+  };
 }
 
 /** The deadlines over a whole answer: the user's policy, else the deployment's. */
@@ -47,7 +71,8 @@ export interface RunExtras {
   begun?: (batch: Chunk[]) => boolean;
 }
 
-export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest, extras: RunExtras = {}): RequestRun {
+/** `startedAt`: when the request arrived (its record's total time counts from there). */
+export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest, startedAt: number, extras: RunExtras = {}): RequestRun {
   const cfg = config(c.env);
   const { user } = c.get("principal");
   const policy = user.policy;
@@ -76,13 +101,27 @@ export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest,
     firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : t.deadlineMs),
     ...(extras.begun ? { begun: extras.begun } : {}),
   });
+  const requestId = c.get("requestId");
+  const done = (r: RecordInput) => {
+    request.dispose();
+    releasePreStarted(home);
+    recordRequest(c, planned, req, startedAt, r);
+  };
+  const headers = (target: string) => routeHeaders(run, target, planned, requestId);
   return {
     run,
     idleMs,
     totalMs,
-    dispose() {
-      request.dispose();
-      releasePreStarted(home);
+    answered: (served, usage) => done({ served, error: undefined, trace: run.trace, usage }),
+    ended: (end) => done({ served: end.served, error: end.error, trace: run.trace, usage: end.usage }),
+    failed(err): never {
+      done(failureInput(err));
+      // The client left: there is nobody to answer; say so in the log's terms, not as a 500.
+      if (err instanceof ClientClosed) throw new HearthError("client_closed", "The client closed the request.");
+      throw err;
     },
+    headers,
+    streamed: (body, target) =>
+      new Response(body, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers(target) } }),
   };
 }

@@ -7,12 +7,9 @@
 import { HearthError, parseTarget, type ChatRequest } from "@hearth/shared";
 import type { Context } from "hono";
 import { admitted } from "../auth/middleware.js";
-import { routeHeaders } from "../chat/route.js";
-import { failureInput, recordRequest } from "../chat/record.js";
 import { startRun } from "../chat/run.js";
 import { wholeAnswer } from "../chat/whole.js";
 import { config } from "../config.js";
-import { ClientClosed } from "../execute/deadlines.js";
 import { parseJsonBody } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";
 import { countNative, type NativeMessages } from "../providers/anthropic/native.js";
@@ -59,44 +56,27 @@ export async function messagesRoute(c: Context<AppEnv>): Promise<Response> {
   const { body, native, chat, anthropicOnly } = await prepare(c);
   const planned = await planRequest(c, chat, { open: anthropicOnly === undefined });
   await admitted(c);
-  const { run, dispose } = startRun(c, planned, chat, { anthropic: native, begun, ...(anthropicOnly ? { only: { provider: "anthropic", what: anthropicOnly } } : {}) });
-  const requestId = c.get("requestId");
-  const record = (r: Parameters<typeof recordRequest>[4]) => recordRequest(c, planned, chat, startedAt, r);
-  const failed = (err: unknown): never => {
-    dispose();
-    record(failureInput(err));
-    if (err instanceof ClientClosed) throw new HearthError("client_closed", "The client closed the request.");
-    throw err;
-  };
+  const { run, answered, ended, failed, headers, streamed } = startRun(c, planned, chat, startedAt, {
+    anthropic: native,
+    begun,
+    ...(anthropicOnly ? { only: { provider: "anthropic", what: anthropicOnly } } : {}),
+  });
 
   if (!body.stream) {
     const { commit, answer, native: events } = await wholeAnswer(run).catch(failed);
-    dispose();
-    record({ served: commit.target.id, error: undefined, trace: run.trace, usage: answer.usage });
+    answered(commit.target.id, answer.usage);
     let message: Record<string, unknown>;
     if (events) {
       const acc = new MessageAccumulator();
       acc.add(events);
       message = acc.message();
     } else message = toMessage(answer, body.model);
-    return c.json(message, 200, routeHeaders(run, commit.target.id, planned, requestId));
+    return c.json(message, 200, headers(commit.target.id));
   }
 
   const commit = await run.next().catch(failed);
   if (!commit) return failed(run.exhausted());
-  const stream = messagesSse({
-    run,
-    commit,
-    model: body.model,
-    log: c.get("log"),
-    onEnd: (end) => {
-      dispose();
-      record({ served: end.served, error: end.error, trace: run.trace, usage: end.usage });
-    },
-  });
-  return new Response(stream, {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...routeHeaders(run, commit.target.id, planned, requestId) },
-  });
+  return streamed(messagesSse({ run, commit, model: body.model, log: c.get("log"), onEnd: ended }), commit.target.id);
 }
 
 /**

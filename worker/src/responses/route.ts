@@ -11,12 +11,9 @@
 import { HearthError, type ChatRequest } from "@hearth/shared";
 import type { Context } from "hono";
 import { admitted } from "../auth/middleware.js";
-import { routeHeaders } from "../chat/route.js";
-import { failureInput, recordRequest } from "../chat/record.js";
 import { startRun } from "../chat/run.js";
 import { wholeAnswer } from "../chat/whole.js";
 import { config } from "../config.js";
-import { ClientClosed } from "../execute/deadlines.js";
 import { parseJsonBody } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";
 import type { NativeResponses } from "../providers/openai/responses.js";
@@ -67,16 +64,12 @@ export async function responsesRoute(c: Context<AppEnv>): Promise<Response> {
   const { body, conversation, chat, native, openaiOnly, store } = await prepare(c);
   const planned = await planRequest(c, chat, { open: openaiOnly === undefined });
   await admitted(c);
-  const { run, dispose } = startRun(c, planned, chat, { openaiResponses: native, begun, ...(openaiOnly ? { only: { provider: "openai", what: openaiOnly } } : {}) });
-  const requestId = c.get("requestId");
+  const { run, answered, ended, failed, headers, streamed } = startRun(c, planned, chat, startedAt, {
+    openaiResponses: native,
+    begun,
+    ...(openaiOnly ? { only: { provider: "openai", what: openaiOnly } } : {}),
+  });
   const userId = c.get("principal").user.id;
-  const record = (r: Parameters<typeof recordRequest>[4]) => recordRequest(c, planned, chat, startedAt, r);
-  const failed = (err: unknown): never => {
-    dispose();
-    record(failureInput(err));
-    if (err instanceof ClientClosed) throw new HearthError("client_closed", "The client closed the request.");
-    throw err;
-  };
   const shell = responseShell(body, newId("resp"), Math.floor(startedAt / 1000), store);
   // Stored before the client sees it complete: a next turn sent at once must find it. A failed write
   // costs the stored copy, never the answer.
@@ -87,29 +80,15 @@ export async function responsesRoute(c: Context<AppEnv>): Promise<Response> {
 
   if (!body.stream) {
     const { commit, answer, native: events } = await wholeAnswer(run).catch(failed);
-    dispose();
-    record({ served: commit.target.id, error: undefined, trace: run.trace, usage: answer.usage });
+    answered(commit.target.id, answer.usage);
     const response = (events ? finalResponse(events) : undefined) ?? toResponse(answer, shell);
     await onFinal(response);
-    return c.json(response, 200, routeHeaders(run, commit.target.id, planned, requestId));
+    return c.json(response, 200, headers(commit.target.id));
   }
 
   const commit = await run.next().catch(failed);
   if (!commit) return failed(run.exhausted());
-  const stream = responsesSse({
-    run,
-    commit,
-    shell,
-    onFinal,
-    log: c.get("log"),
-    onEnd: (end) => {
-      dispose();
-      record({ served: end.served, error: end.error, trace: run.trace, usage: end.usage });
-    },
-  });
-  return new Response(stream, {
-    headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...routeHeaders(run, commit.target.id, planned, requestId) },
-  });
+  return streamed(responsesSse({ run, commit, shell, onFinal, log: c.get("log"), onEnd: ended }), commit.target.id);
 }
 
 const notFound = (id: string) => new HearthError("not_found", `Response with id '${id}' not found.`, { param: "response_id" });
