@@ -4,6 +4,7 @@
  * day or week. Totals come from /v1/stats; the charts from /v1/stats/series (degrades to totals only
  * where a deployment has no series).
  */
+import type { SeriesPoint } from "@hearth/shared";
 import { api, optional } from "../api.js";
 import { stackedChart, timeChart } from "../charts.js";
 import { card, colorsFor, fmtInt, fmtMs, fmtPct, fmtUsd, h, note, replace, tile } from "../dom.js";
@@ -16,19 +17,6 @@ interface Stats {
   cost: { avoided_usd: number; cloud_usd: number };
   fallbacks: Record<string, number>;
   budget?: BudgetReport;
-}
-
-export interface SeriesPoint {
-  t: number;
-  requests: Record<string, number>;
-  local: number;
-  cloud: number;
-  failed: number;
-  fallbacks: Record<string, number>;
-  tokens: { prompt: number; completion: number };
-  spend_usd: number;
-  avoided_usd: number;
-  ttft_ms: Record<string, { p50: number; p95: number; n: number }>;
 }
 
 interface Series {
