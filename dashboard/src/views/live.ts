@@ -4,28 +4,10 @@
  * fallbacks. The records carry no prompt text and this view shows none. Reconnects with backoff
  * (live-socket.ts).
  */
+import type { HomeEvent, LiveRequest } from "@hearth/shared";
 import { fmtInt, fmtMs, fmtTime, h, note, replace } from "../dom.js";
 import { openLive } from "../live-socket.js";
 import type { View } from "./types.js";
-
-interface LiveRecord {
-  type?: string;
-  at?: number | string;
-  kind?: string | null;
-  rule?: string | null;
-  served?: string | null;
-  first?: string | null;
-  ttft_ms?: number | null;
-  prompt_tokens?: number;
-  completion_tokens?: number;
-  total_ms?: number;
-  outcome?: string;
-  error?: string | null;
-  fallbacks?: unknown;
-  stream?: boolean;
-  event?: string;
-  sidecar?: { id: string; name: string | null; slots?: { total: number; free: number }; queue?: { depth: number; max: number }; models?: string[]; breaker?: string };
-}
 
 const MAX_ROWS = 200;
 
@@ -44,7 +26,7 @@ export function fallbackText(f: unknown): string {
 
 const at = (v: number | string | undefined) => fmtTime(v === undefined ? new Date() : new Date(typeof v === "number" && v < 1e12 ? v * 1000 : v));
 
-function row(r: LiveRecord): HTMLTableRowElement {
+function row(r: LiveRequest): HTMLTableRowElement {
   const ok = r.outcome === "ok";
   const where = r.served ?? "none";
   return h(
@@ -89,12 +71,12 @@ export const liveView: View = (root) => {
   return openLive({
     open: () => replace(status, h("span", { class: "badge badge-ok" }, "live")),
     message: (m) => {
-      const r = m as LiveRecord;
+      const r = m as LiveRequest | HomeEvent | { type?: undefined };
       if (r.type === "home") {
         replace(homeLine, `Home ${at(r.at)}: ${describeHome(r)}`);
         return;
       }
-      if (r.type && r.type !== "request") return;
+      if (r.type !== "request") return;
       empty.remove();
       tbody.prepend(row(r));
       while (tbody.rows.length > MAX_ROWS) tbody.lastElementChild?.remove();
@@ -110,7 +92,7 @@ export const liveView: View = (root) => {
 };
 
 /** One line for a sidecar change: which machine, what happened, its slots and queue when reported. */
-function describeHome(r: LiveRecord): string {
+function describeHome(r: HomeEvent): string {
   const sc = r.sidecar;
   const who = sc?.name ?? sc?.id ?? "a sidecar";
   const said: Record<string, string> = { connected: "connected", state: "reported", draining: "is draining", disconnected: "disconnected", breaker: "breaker changed" };
