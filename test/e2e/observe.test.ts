@@ -3,6 +3,7 @@
  * fake OpenAI: the time series (GET /v1/stats/series), health (GET /v1/health, GET /admin/health) and
  * the live feed (GET /v1/live, a WebSocket read with the `ws` client).
  */
+import type { SeriesPoint } from "@hearth/shared";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import type { FakeServer } from "../fakes/harness.js";
@@ -18,27 +19,13 @@ const PRICE = { input: 1, output: 2 };
 
 type User = Awaited<ReturnType<RunningWorker["createUser"]>>;
 
-interface Point {
-  t: number;
-  requests: Record<string, number>;
-  local: number;
-  cloud: number;
-  failed: number;
-  errors: number;
-  error_codes: Record<string, number>;
-  fallbacks: Record<string, number>;
-  tokens: { prompt: number; completion: number };
-  spend_usd: number;
-  avoided_usd: number;
-  ttft_ms: Record<string, { p50: number; p95: number; n: number }>;
-}
 interface Series {
   range: string;
   step_s: number;
   from: number;
   to: number;
   targets: string[];
-  points: Point[];
+  points: SeriesPoint[];
 }
 interface Health {
   status: string;
@@ -103,7 +90,7 @@ describe("GET /v1/stats/series", () => {
 
     let series: Series | undefined;
     const until = Date.now() + 5_000;
-    const sum = (s: Series, f: (p: Point) => number) => s.points.reduce((n, p) => n + f(p), 0);
+    const sum = (s: Series, f: (p: SeriesPoint) => number) => s.points.reduce((n, p) => n + f(p), 0);
     do {
       const r = await get<Series>(home, "/v1/stats/series?range=1h");
       expect(r.status).toBe(200);
