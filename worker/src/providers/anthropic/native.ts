@@ -53,18 +53,26 @@ async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamI
   if (!stopped) throw new StreamTruncatedError();
 }
 
-export async function openNative(cfg: ProviderConfig, model: string, native: NativeMessages, call: CloudCall): Promise<AsyncIterable<StreamItem>> {
+/** Where a call goes and the headers Anthropic needs: the key, and the client's version and betas passed on. */
+function endpoint(cfg: ProviderConfig, path: string, native: NativeMessages, requestId: string): { url: string; headers: Record<string, string> } {
   const base = (cfg.baseURL ?? ANTHROPIC_API).replace(/\/+$/, "");
-  const res = await fetch(`${base}/v1/messages`, {
-    method: "POST",
+  return {
+    url: `${base}${path}`,
     headers: {
       "x-api-key": cfg.apiKey,
       "anthropic-version": native.version ?? DEFAULT_VERSION,
       ...(native.beta ? { "anthropic-beta": native.beta } : {}),
       "content-type": "application/json",
-      accept: "text/event-stream",
-      "x-hearth-request-id": call.requestId,
+      "x-hearth-request-id": requestId,
     },
+  };
+}
+
+export async function openNative(cfg: ProviderConfig, model: string, native: NativeMessages, call: CloudCall): Promise<AsyncIterable<StreamItem>> {
+  const { url, headers } = endpoint(cfg, "/v1/messages", native, call.requestId);
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { ...headers, accept: "text/event-stream" },
     // Every attempt streams; a non-streaming client's message is assembled from the events.
     body: JSON.stringify({ ...native.body, model, stream: true }),
     signal: call.signal,
@@ -76,16 +84,10 @@ export async function openNative(cfg: ProviderConfig, model: string, native: Nat
 
 /** Counts a request's tokens at Anthropic (POST /v1/messages/count_tokens), the client's body as is. */
 export async function countNative(cfg: ProviderConfig, model: string, native: NativeMessages, requestId: string): Promise<unknown> {
-  const base = (cfg.baseURL ?? ANTHROPIC_API).replace(/\/+$/, "");
-  const res = await fetch(`${base}/v1/messages/count_tokens`, {
+  const { url, headers } = endpoint(cfg, "/v1/messages/count_tokens", native, requestId);
+  const res = await fetch(url, {
     method: "POST",
-    headers: {
-      "x-api-key": cfg.apiKey,
-      "anthropic-version": native.version ?? DEFAULT_VERSION,
-      ...(native.beta ? { "anthropic-beta": native.beta } : {}),
-      "content-type": "application/json",
-      "x-hearth-request-id": requestId,
-    },
+    headers,
     body: JSON.stringify({ ...native.body, model }),
   });
   if (!res.ok) throw await apiError(res);
