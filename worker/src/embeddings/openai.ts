@@ -9,10 +9,9 @@
  */
 import type { EmbeddingInputs, EncodingFormat } from "@hearth/shared";
 import { childController, DeadlineExceeded, type DeadlineKind } from "../execute/deadlines.js";
-import { classifyError, httpError } from "../providers/openai/stream.js";
+import { classifyError, endpoint, httpError } from "../providers/openai/stream.js";
 import type { EmbeddingTarget } from "./run.js";
 
-const OPENAI_API = "https://api.openai.com/v1";
 
 export interface CloudEmbedContext {
   apiKey: string;
@@ -76,9 +75,10 @@ export function openaiEmbedder(ctx: CloudEmbedContext, model: string, req: Cloud
       const controller = childController(signal);
       let clear = deadline(controller, "first_token", ctx.firstContentMs);
       try {
-        const res = await fetch(`${(ctx.baseURL ?? OPENAI_API).replace(/\/+$/, "")}/embeddings`, {
+        const { url, headers } = endpoint(ctx, "/embeddings", ctx.requestId);
+        const res = await fetch(url, {
           method: "POST",
-          headers: { authorization: `Bearer ${ctx.apiKey}`, "content-type": "application/json", "x-hearth-request-id": ctx.requestId },
+          headers,
           body: payload,
           signal: controller.signal,
         });

@@ -5,9 +5,7 @@
 import { askToContinue } from "../continuation.js";
 import type { Provider } from "../types.js";
 import { toOpenAIStreamRequest } from "./request.js";
-import { classifyError, httpError, sseChunks } from "./stream.js";
-
-const OPENAI_API = "https://api.openai.com/v1";
+import { classifyError, endpoint, httpError, sseChunks } from "./stream.js";
 
 export const openaiProvider: Provider = {
   id: "openai",
@@ -16,15 +14,10 @@ export const openaiProvider: Provider = {
     return { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined };
   },
   async stream(req, model, cfg, call) {
-    const base = (cfg.baseURL ?? OPENAI_API).replace(/\/+$/, "");
-    const res = await fetch(`${base}/chat/completions`, {
+    const { url, headers } = endpoint(cfg, "/chat/completions", call.requestId);
+    const res = await fetch(url, {
       method: "POST",
-      headers: {
-        authorization: `Bearer ${cfg.apiKey}`,
-        "content-type": "application/json",
-        accept: "text/event-stream",
-        "x-hearth-request-id": call.requestId,
-      },
+      headers: { ...headers, accept: "text/event-stream" },
       body: JSON.stringify(toOpenAIStreamRequest(req, model)),
       signal: call.signal,
     });

@@ -15,9 +15,8 @@ import type { EventSourceMessage } from "eventsource-parser";
 import type { Chunk, StreamItem } from "../../targets/types.js";
 import { NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
-import { httpError, UpstreamStreamError } from "./stream.js";
+import { endpoint, httpError, UpstreamStreamError } from "./stream.js";
 
-const OPENAI_API = "https://api.openai.com/v1";
 
 type Json = Record<string, unknown>;
 
@@ -125,15 +124,10 @@ async function* events(body: ReadableStream<Uint8Array>, shown: NativeResponses[
 }
 
 export async function openResponses(cfg: ProviderConfig, model: string, native: NativeResponses, call: CloudCall): Promise<AsyncIterable<StreamItem>> {
-  const base = (cfg.baseURL ?? OPENAI_API).replace(/\/+$/, "");
-  const res = await fetch(`${base}/responses`, {
+  const { url, headers } = endpoint(cfg, "/responses", call.requestId);
+  const res = await fetch(url, {
     method: "POST",
-    headers: {
-      authorization: `Bearer ${cfg.apiKey}`,
-      "content-type": "application/json",
-      accept: "text/event-stream",
-      "x-hearth-request-id": call.requestId,
-    },
+    headers: { ...headers, accept: "text/event-stream" },
     body: JSON.stringify({ ...native.body, model, stream: true }),
     signal: call.signal,
   });

@@ -11,6 +11,14 @@ import { withRaw, type Chunk } from "../../targets/types.js";
 import { STATUS_OF_ERROR_TYPE } from "../sdk-errors.js";
 import { errorBodyOf, sseBatches } from "../sse-body.js";
 
+const OPENAI_API = "https://api.openai.com/v1";
+
+/** Where a call to OpenAI (or the OPENAI_BASE_URL endpoint) goes, and the headers every call sends. */
+export function endpoint(cfg: { apiKey: string; baseURL?: string | undefined }, path: string, requestId: string): { url: string; headers: Record<string, string> } {
+  const base = (cfg.baseURL ?? OPENAI_API).replace(/\/+$/, "");
+  return { url: `${base}${path}`, headers: { authorization: `Bearer ${cfg.apiKey}`, "content-type": "application/json", "x-hearth-request-id": requestId } };
+}
+
 /** The upstream answered with an HTTP error (before any stream). */
 export class UpstreamHttpError extends Error {
   readonly status: number;
