@@ -37,7 +37,7 @@ import { getStats, resetStats } from "./api/stats.js";
 import { getSeries } from "./api/series.js";
 import { userHealth } from "./health/routes.js";
 import { liveRoute } from "./api/live.js";
-import { sidecarConnect } from "./tunnel/connect.js";
+import { sidecarConnect } from "./api/sidecar-connect.js";
 import { getHome } from "./api/home.js";
 import { getPolicy, putPolicy } from "./api/policy.js";
 import { authRoutes } from "./session/routes.js";

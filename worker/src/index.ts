@@ -1,5 +1,5 @@
 import { createApp } from "./app.js";
 
-export { SidecarHub } from "./tunnel/hub.js";
+export { SidecarHub } from "./hub/hub.js";
 
 export default createApp();

@@ -6,7 +6,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import { effectiveBudget, plan, type CostEstimate, type ProviderId, type RequestRecord } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import { BudgetStore } from "../src/stats/budget-store.js";
+import { BudgetStore } from "../src/hub/planning/budget-store.js";
 
 const MINI = "openai/gpt-4o-mini";
 const PRICES = { [MINI]: { input: 1_000, output: 1_000 } }; // 0.001 USD a token

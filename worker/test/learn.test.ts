@@ -6,7 +6,7 @@
 import { env, runInDurableObject } from "cloudflare:test";
 import type { RequestRecord } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import { PerfStore } from "../src/learn/store.js";
+import { PerfStore } from "../src/hub/stats/perf-store.js";
 
 const opts = { windowSize: 5, minSamples: 2 };
 const record = (at: number, served: string): RequestRecord => ({

@@ -6,7 +6,8 @@
  */
 import { env, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { ResponseStore, type StoredResponse } from "../src/responses/store.js";
+import type { StoredResponse } from "../src/hub-client/types.js";
+import { ResponseStore } from "../src/hub/responses/store.js";
 
 const DAY = 86_400_000;
 const limits = { retentionMs: 30 * DAY, maxResponses: 4, maxChars: 4_000_000 };

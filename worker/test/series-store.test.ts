@@ -6,7 +6,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { DAY_MS, HOUR_MS, MINUTE_MS, seriesPoints, type RequestRecord } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import { ROLLUP_LAG_MS, SeriesStore } from "../src/stats/series-store.js";
+import { ROLLUP_LAG_MS, SeriesStore } from "../src/hub/stats/series-store.js";
 import { call, newUser } from "./helpers.js";
 
 const MINI = "openai/gpt-4o-mini";

@@ -127,3 +127,25 @@ export const withinBudget = (e: CostEstimate, targetId: string, leftUsd: number)
 
 /** The answer tokens assumed for a request that sets no max_tokens. */
 export const DEFAULT_ANSWER_TOKENS = 1024;
+
+/** The `budget` section of /v1/stats and /v1/health: each period's spend, limit, what is left and when it resets. */
+export function budgetReport(limits: BudgetLimits, ledger: BudgetLedger, reservedUsd: number, now: number) {
+  const c = checkBudget(limits, ledger, reservedUsd, now);
+  const ends = periodEnds(now);
+  const round = (n: number) => Math.round(n * 1e6) / 1e6;
+  const period = (spent: number, limit: number | undefined, resets: number) => ({
+    spent_usd: round(spent),
+    limit_usd: limit ?? null,
+    remaining_usd: limit === undefined ? null : round(Math.max(0, limit - spent)),
+    resets_at: new Date(resets).toISOString(),
+  });
+  return {
+    state: c.state,
+    on_exceeded: limits.onExceeded,
+    reserved_usd: round(reservedUsd),
+    day: { date: ledger.day, ...period(ledger.dayUsd, limits.dailyUsd, ends.day) },
+    month: { month: ledger.month, ...period(ledger.monthUsd, limits.monthlyUsd, ends.month) },
+  };
+}
+
+export type BudgetReport = ReturnType<typeof budgetReport>;

@@ -20,7 +20,7 @@ import { config } from "../config.js";
 import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";
 import { cookieSession } from "../session/auth.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 import { adminHealth } from "../health/routes.js";
 import { usage } from "./usage.js";
 import type { AppEnv } from "../http/types.js";

@@ -7,7 +7,7 @@ import type { Context } from "hono";
 import { flushRecords } from "../chat/record.js";
 import * as db from "../db/users.js";
 import type { AppEnv } from "../http/types.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 
 export async function usage(c: Context<AppEnv>): Promise<Response> {
   const users = await db.listUsers(c.env.DB);

@@ -6,8 +6,8 @@
 import { modelTags } from "@hearth/shared";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
-import type { HubSidecar } from "../tunnel/types.js";
-import { hubFor } from "../tunnel/stub.js";
+import type { HubSidecar } from "../hub-client/types.js";
+import { hubFor } from "../hub-client/index.js";
 
 function modelJson(m: HubSidecar["models"][number], loading: readonly string[]) {
   return {

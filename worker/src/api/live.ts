@@ -7,8 +7,8 @@
 import { HearthError } from "@hearth/shared";
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
-import { LIVE_PATH } from "../tunnel/live.js";
-import { hubFor } from "../tunnel/stub.js";
+import { LIVE_PATH } from "../hub/live.js";
+import { hubFor } from "../hub-client/index.js";
 
 export async function liveRoute(c: Context<AppEnv>): Promise<Response> {
   if (c.req.header("upgrade")?.toLowerCase() !== "websocket") {

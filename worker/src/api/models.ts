@@ -16,7 +16,7 @@ import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredEmbeddingModel } from "../embeddings/model.js";
 import { configuredProviders } from "../providers/registry.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 
 const SNAPSHOT_TIMEOUT_MS = 2_000;
 

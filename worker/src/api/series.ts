@@ -6,7 +6,7 @@ import { HearthError, parseSeriesQuery } from "@hearth/shared";
 import type { Context } from "hono";
 import { flushRecords } from "../chat/record.js";
 import type { AppEnv } from "../http/types.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 
 export async function getSeries(c: Context<AppEnv>): Promise<Response> {
   const q = parseSeriesQuery(c.req.query("range"), c.req.query("step"), Date.now());

@@ -6,7 +6,7 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
 import { flushRecords } from "../chat/record.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 
 export async function getStats(c: Context<AppEnv>): Promise<Response> {
   const { user } = c.get("principal");

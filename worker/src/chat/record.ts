@@ -12,7 +12,7 @@ import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
 import type { Logger } from "../log.js";
 import type { Planned } from "../routing/plan.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 
 export interface RecordInput {
   served: string | undefined;

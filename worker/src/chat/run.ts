@@ -16,7 +16,7 @@ import { releasePreStarted, type HomeContext } from "../targets/home.js";
 import type { NativeMessages } from "../providers/anthropic/native.js";
 import type { NativeResponses } from "../providers/openai/responses.js";
 import { openersFor } from "../targets/index.js";
-import type { Chunk } from "../targets/types.js";
+import type { Chunk } from "../stream/chunks.js";
 import { failureInput, recordRequest, type RecordInput } from "./record.js";
 import type { StreamEnd } from "./sse.js";
 

@@ -10,8 +10,8 @@ import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
 import type { Logger } from "../log.js";
-import { isSubstantive, jsonOf, type Chunk } from "../targets/types.js";
-import { CompletionBuilder } from "./completion.js";
+import { isSubstantive, jsonOf, type Chunk } from "../stream/chunks.js";
+import { CompletionBuilder } from "../stream/answer.js";
 
 const encoder = new TextEncoder();
 const frame = (data: string) => `data: ${data}\n\n`;

@@ -4,8 +4,8 @@
  */
 import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import type { PlanRun } from "../execute/run.js";
-import { nativeOf, type Chunk } from "../targets/types.js";
-import { CompletionBuilder } from "./completion.js";
+import { nativeOf, type Chunk } from "../stream/chunks.js";
+import { CompletionBuilder } from "../stream/answer.js";
 
 export interface Whole {
   commit: Commit;

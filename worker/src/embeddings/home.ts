@@ -8,7 +8,7 @@
 import { HearthError, type AttemptFailure, type EmbedRefusal, type EncodingFormat, type SidecarFrame } from "@hearth/shared";
 import { DeadlineExceeded, type DeadlineKind } from "../execute/deadlines.js";
 import { LocalFailure } from "../targets/frames.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 import { homeBody } from "./response.js";
 import type { EmbeddingTarget } from "./run.js";
 

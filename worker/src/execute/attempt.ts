@@ -5,7 +5,8 @@
  * handed over with its reader, now under the idle deadline.
  */
 import { HearthError, type AttemptFailure, type PlannedTarget } from "@hearth/shared";
-import { isSubstantive, type Chunk, type Opener } from "../targets/types.js";
+import { isSubstantive, type Chunk } from "../stream/chunks.js";
+import type { Opener } from "./opener.js";
 import { ClientClosed, DeadlineExceeded, HedgeLost, childController } from "./deadlines.js";
 import { AnswerReader } from "./reader.js";
 

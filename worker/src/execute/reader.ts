@@ -4,7 +4,7 @@
  * the opener's contract is that the source then stops at once, and a read that is pending settles with
  * the abort's reason even if the source does not. Nothing waits on a stream no one will write.
  */
-import { ALIVE, nativeOf, type Chunk, type StreamItem } from "../targets/types.js";
+import { ALIVE, nativeOf, type Chunk, type StreamItem } from "../stream/chunks.js";
 import { DeadlineExceeded, ReadingDone, type Stopper } from "./deadlines.js";
 
 /** One instance for every reader that gives up: an abort reason, not an error anyone throws (no stack to capture each time). */

@@ -15,7 +15,8 @@ import {
   type RetryOptions,
   type RoutePlan,
 } from "@hearth/shared";
-import type { Chunk, OpenerFor } from "../targets/types.js";
+import type { Chunk } from "../stream/chunks.js";
+import type { OpenerFor } from "./opener.js";
 import { attempt, failureOf, type AttemptResult, type Commit } from "./attempt.js";
 import { DeadlineExceeded } from "./deadlines.js";
 import { exhausted, rejected } from "./exhausted.js";

@@ -3,7 +3,8 @@
  * chunks with pauses, hang, break — and records what it was asked and whether it was stopped.
  */
 import { DEFAULT_RETRY, type AttemptFailure, type PlannedTarget, type RoutePlan } from "@hearth/shared";
-import { ALIVE, type Chunk, type Opener, type StreamItem } from "../targets/types.js";
+import { ALIVE, type Chunk, type StreamItem } from "../stream/chunks.js";
+import type { Opener } from "./opener.js";
 
 export type Step =
   | { text: string }

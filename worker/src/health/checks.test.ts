@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { HubHealth, HubSidecar } from "../tunnel/types.js";
+import type { HubHealth, HubSidecar } from "../hub-client/types.js";
 import { adminChecks, userChecks, worst, type Check } from "./checks.js";
 
 const sidecar = (over: Partial<HubSidecar> = {}): HubSidecar => ({

@@ -5,7 +5,7 @@
  * covers); `fail` means some requests cannot be answered at all.
  */
 import { parseTarget, type CloudProviderId, type RoutingPolicy } from "@hearth/shared";
-import type { HubHealth } from "../tunnel/types.js";
+import type { HubHealth } from "../hub-client/types.js";
 
 export type CheckStatus = "ok" | "warn" | "fail";
 

@@ -9,7 +9,7 @@ import { config } from "../config.js";
 import { countUsers, pingDb } from "../db/users.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredProviders } from "../providers/registry.js";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor } from "../hub-client/index.js";
 import { adminChecks, userChecks, worst, type AdminHealthInput } from "./checks.js";
 
 /** D1 gets this long to answer SELECT 1 before the check fails. */

@@ -7,13 +7,13 @@
  * a splice across two targets' content blocks or output items is not something these clients follow.
  */
 import { HearthError, type ErrorCode } from "@hearth/shared";
-import { CompletionBuilder } from "../chat/completion.js";
+import { CompletionBuilder } from "../stream/answer.js";
 import type { StreamEnd } from "../chat/sse.js";
 import type { Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
 import type { Logger } from "../log.js";
-import type { Chunk } from "../targets/types.js";
+import type { Chunk } from "../stream/chunks.js";
 
 const encoder = new TextEncoder();
 

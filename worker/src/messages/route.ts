@@ -17,7 +17,7 @@ import { AnthropicApiError } from "../providers/anthropic/errors.js";
 import { anthropicProvider } from "../providers/anthropic/index.js";
 import { classifyRequest } from "../routing/features.js";
 import { planRequest } from "../routing/plan.js";
-import { isSubstantive, nativeOf, type Chunk } from "../targets/types.js";
+import { isSubstantive, nativeOf, type Chunk } from "../stream/chunks.js";
 import { MessageAccumulator } from "./accumulate.js";
 import { toMessage } from "./from-chat.js";
 import { mapModel } from "./model-map.js";

@@ -10,7 +10,7 @@ import type { PlanRun } from "../execute/run.js";
 import type { Logger } from "../log.js";
 import type { StreamEnd } from "../chat/sse.js";
 import { answerEvents } from "../http/answer-events.js";
-import { nativeOf, type Chunk } from "../targets/types.js";
+import { nativeOf, type Chunk } from "../stream/chunks.js";
 import { anthropicErrorEvent } from "./errors.js";
 import { AnthropicEncoder } from "./from-chat.js";
 

@@ -3,7 +3,7 @@
  * the passthrough providers' event batches, and the body of an error answer.
  */
 import { createParser, type EventSourceMessage } from "eventsource-parser";
-import { withNative, type Chunk } from "../targets/types.js";
+import { withNative, type Chunk } from "../stream/chunks.js";
 
 /**
  * An upstream's SSE body, read as it arrives: every network read is fed to eventsource-parser (the

@@ -4,7 +4,7 @@
  * Every call streams: a non-streaming client's answer is assembled from the stream.
  */
 import type { AttemptFailure, ChatRequest, CloudProviderId } from "@hearth/shared";
-import type { StreamItem } from "../targets/types.js";
+import type { StreamItem } from "../stream/chunks.js";
 
 export interface ProviderConfig {
   apiKey: string;

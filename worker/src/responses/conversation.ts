@@ -11,9 +11,8 @@
  * `include: ["reasoning.encrypted_content"]`, as for any stateless use of the API.
  */
 import { HearthError } from "@hearth/shared";
-import { hubFor } from "../tunnel/stub.js";
+import { hubFor, type ResponsesContext as Context, type StoredResponse } from "../hub-client/index.js";
 import { typeOf, type Item, type Json, type ResponsesRequest } from "./schema.js";
-import type { Context, StoredResponse } from "./store.js";
 
 export interface Conversation {
   /** The earlier turns (previous_response_id expanded), oldest first. */

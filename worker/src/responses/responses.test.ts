@@ -1,7 +1,7 @@
 import { HearthError } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import { CompletionBuilder } from "../chat/completion.js";
-import type { Chunk } from "../targets/types.js";
+import { CompletionBuilder } from "../stream/answer.js";
+import type { Chunk } from "../stream/chunks.js";
 import { inputItems, upstreamBody } from "./conversation.js";
 import { ResponsesEncoder, responseShell, toResponse } from "./from-chat.js";
 import { parseResponsesRequest, typeOf, type Item, type Json, type ResponsesRequest } from "./schema.js";

@@ -10,8 +10,8 @@ import { config } from "../config.js";
 import type { AppEnv } from "../http/types.js";
 import { configuredProviders } from "../providers/registry.js";
 import { answerDeadlines } from "../chat/run.js";
-import { hubFor } from "../tunnel/stub.js";
-import type { OpenResult, RouteCall } from "../tunnel/types.js";
+import { hubFor } from "../hub-client/index.js";
+import type { OpenResult, RouteCall } from "../hub-client/types.js";
 import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
 
 export interface Planned {

@@ -3,7 +3,7 @@ import type { AttemptFailure, ChatRequest, CloudProviderId, PlannedTarget } from
 import { openNative, type NativeMessages } from "../providers/anthropic/native.js";
 import { openResponses, type NativeResponses } from "../providers/openai/responses.js";
 import { providers } from "../providers/registry.js";
-import type { Opener } from "./types.js";
+import type { Opener } from "../execute/opener.js";
 
 export interface CloudContext {
   env: Env;

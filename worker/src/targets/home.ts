@@ -5,10 +5,11 @@
  * the hub) whenever the attempt is stopped, and never waits on the hub's stream once it is.
  */
 import { ANY_LOCAL_MODEL, HearthError, type AttemptFailure, type ChatRequest, type LocalFeatures, type LocalRefusal, type PlannedTarget, type SidecarFrame } from "@hearth/shared";
-import { hubFor } from "../tunnel/stub.js";
-import type { OpenInput, OpenResult } from "../tunnel/types.js";
+import { hubFor } from "../hub-client/index.js";
+import type { OpenInput, OpenResult } from "../hub-client/types.js";
 import { LocalFailure, frameToChunks, type ChunkMeta } from "./frames.js";
-import { ALIVE, type Chunk, type Opener, type StreamItem } from "./types.js";
+import type { Opener } from "../execute/opener.js";
+import { ALIVE, type Chunk, type StreamItem } from "../stream/chunks.js";
 
 /** Home cannot take the request now; it was not sent. */
 export class LocalUnavailable extends Error {

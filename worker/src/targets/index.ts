@@ -2,7 +2,7 @@
 import type { PlannedTarget } from "@hearth/shared";
 import { cloudOpener, type CloudContext } from "./cloud.js";
 import { homeOpener, type HomeContext } from "./home.js";
-import type { Opener, OpenerFor } from "./types.js";
+import type { Opener, OpenerFor } from "../execute/opener.js";
 
 /** The request asks for what only one provider can do (e.g. Anthropic's documents): every other target refuses it before any call. */
 export class OnlyOn extends Error {

@@ -2,7 +2,7 @@ import { RateLimitError } from "@anthropic-ai/sdk";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { UnsupportedFeatureError } from "./errors.js";
 import { callContext, chatRequest, chunkedResponse, message, RECORDED_SSE } from "./test-fixtures.js";
-import { ALIVE } from "../../targets/types.js";
+import { ALIVE } from "../../stream/chunks.js";
 import { anthropicProvider } from "./index.js";
 
 interface Sent {

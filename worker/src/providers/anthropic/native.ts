@@ -9,7 +9,7 @@
 import { parseRetryAfter } from "@hearth/shared";
 import type { EventSourceMessage } from "eventsource-parser";
 import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
-import type { StreamItem } from "../../targets/types.js";
+import type { StreamItem } from "../../stream/chunks.js";
 import { errorBodyOf, NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { AnthropicApiError, StreamTruncatedError } from "./errors.js";

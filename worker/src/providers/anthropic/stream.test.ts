@@ -4,7 +4,7 @@ import type { ChatCompletionChunk } from "openai/resources/chat/completions";
 import { describe, expect, it } from "vitest";
 import { StreamTruncatedError } from "./errors.js";
 import { chunkedResponse, RECORDED_SSE, RECORDED_TEXT, RECORDED_TOOL_ARGS, splitAt } from "./test-fixtures.js";
-import { ALIVE, type StreamItem } from "../../targets/types.js";
+import { ALIVE, type StreamItem } from "../../stream/chunks.js";
 import { createChunkTranslator, translateStream } from "./stream.js";
 
 /** The events the SDK parses out of RECORDED_SSE (ping dropped, as the SDK does). */

@@ -4,7 +4,7 @@
  */
 import type { MessageDeltaUsage, RawMessageStreamEvent, Usage } from "@anthropic-ai/sdk/resources/messages";
 import type { ChatCompletionChunk } from "openai/resources/chat/completions";
-import { ALIVE, type StreamItem } from "../../targets/types.js";
+import { ALIVE, type StreamItem } from "../../stream/chunks.js";
 import { StreamTruncatedError } from "./errors.js";
 import { finishReason, promptTokens, toUsage } from "./response.js";
 

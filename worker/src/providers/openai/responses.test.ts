@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { nativeOf, type Chunk, type StreamItem } from "../../targets/types.js";
+import { nativeOf, type Chunk, type StreamItem } from "../../stream/chunks.js";
 import { openResponses, ResponseChunks } from "./responses.js";
 import { classifyError, UpstreamHttpError } from "./stream.js";
 

@@ -12,7 +12,7 @@
  * failure before the answer began, and ends the stream with an error after.
  */
 import type { EventSourceMessage } from "eventsource-parser";
-import type { Chunk, StreamItem } from "../../targets/types.js";
+import type { Chunk, StreamItem } from "../../stream/chunks.js";
 import { NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { endpoint, httpError, UpstreamStreamError } from "./stream.js";

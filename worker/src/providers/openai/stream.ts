@@ -7,7 +7,7 @@
  * format itself. eventsource-parser does the SSE framing (sse-body.ts).
  */
 import { parseRetryAfter, type AttemptFailure } from "@hearth/shared";
-import { withRaw, type Chunk } from "../../targets/types.js";
+import { withRaw, type Chunk } from "../../stream/chunks.js";
 import { STATUS_OF_ERROR_TYPE } from "../sdk-errors.js";
 import { errorBodyOf, sseBatches } from "../sse-body.js";
 

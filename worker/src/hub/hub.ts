@@ -36,20 +36,21 @@ import {
 import { createLogger } from "../log.js";
 import { WORKER_VERSION } from "../version.js";
 import { config } from "../config.js";
-import { PerfStore } from "../learn/store.js";
-import { ResponseStore } from "../responses/store.js";
-import { SeriesStore } from "../stats/series-store.js";
-import { BudgetStore, type BudgetReport } from "../stats/budget-store.js";
+import { PerfStore } from "./stats/perf-store.js";
+import { ResponseStore } from "./responses/store.js";
+import { SeriesStore } from "./stats/series-store.js";
+import { BudgetStore } from "./planning/budget-store.js";
 import { alarmNoLaterThan } from "./alarms.js";
 import { LIVE_PATH, LiveFeed } from "./live.js";
-import { Relay, type Outcome } from "./relay.js";
-import { SIDECAR_TAG, Sidecars } from "./sidecars.js";
-import type { EmbedInput, EmbedOpenResult, HubHealth, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, SocketAttachment, StatsReport } from "./types.js";
+import { Relay, type Outcome } from "./home/relay.js";
+import { SIDECAR_TAG, Sidecars, type SocketAttachment } from "./home/sidecars.js";
+import type { HubRpc } from "../hub-client/index.js";
+import type { BudgetReport, EmbedInput, EmbedOpenResult, HubHealth, HubSnapshot, OpenInput, OpenResult, RequestRecord, RouteCall, RouteResult, StatsReport } from "../hub-client/types.js";
 
 /** How often the sidecar should report its state. */
 export const HEARTBEAT_MS = 15_000;
 
-export class SidecarHub extends DurableObject<Env> {
+export class SidecarHub extends DurableObject<Env> implements HubRpc {
   readonly #sidecars: Sidecars;
   readonly #relay: Relay;
   readonly #perf: PerfStore;

@@ -13,7 +13,7 @@
  * maxChars of JSON; past either cap the least recently used go first. An alarm deletes what has
  * expired even when the user makes no more requests. Expired rows are never served, alarm or not.
  */
-import type { Item, Json } from "./schema.js";
+import type { Item, Json, ResponsesContext as Context, StoredResponse } from "../../hub-client/types.js";
 
 export interface StoreLimits {
   /** Default: 30 days (what OpenAI keeps a stored response for). */
@@ -29,15 +29,6 @@ export const DEFAULT_STORE_LIMITS: StoreLimits = { retentionMs: RETENTION_DAYS *
 
 /** A row's text is split into pieces this long (SQLite rows in a Durable Object hold at most 2 MB; a char is up to 3 bytes). */
 const PIECE_CHARS = 512 * 1024;
-
-/** What the Worker sends to store: the Response as the client got it, and that turn's own input. */
-export interface StoredResponse {
-  response: Json & { id: string; output: Item[]; previous_response_id?: string | null };
-  input: Item[];
-}
-
-/** The earlier turns and the referenced items a request needs, or what is missing. */
-export type Context = { ok: true; history: Item[]; items: Record<string, Item> } | { ok: false; missing: "previous_response_id" | "item"; id: string };
 
 type Row = Record<string, SqlStorageValue>;
 

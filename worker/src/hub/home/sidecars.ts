@@ -10,7 +10,15 @@ import {
   type SidecarState,
   type SidecarView,
 } from "@hearth/shared";
-import type { SocketAttachment } from "./types.js";
+
+/** Per-socket facts kept with the socket itself, so they survive hibernation (≤ 2 KiB). */
+export interface SocketAttachment {
+  credentialId: string;
+  connectedAt: number;
+  /** Set by the sidecar's hello. */
+  sidecarId?: string;
+  name?: string;
+}
 
 export const SIDECAR_TAG = "sidecar";
 /** A sidecar silent (no frame, no ping) for this long is treated as gone. */

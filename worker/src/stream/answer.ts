@@ -2,7 +2,7 @@
  * Folds an answer's chunks into one chat completion, as they arrive: the non-streaming client's body,
  * and the text so far when a stream must be continued elsewhere.
  */
-import type { ChatCompletion, Chunk } from "../targets/types.js";
+import type { ChatCompletion, Chunk } from "./chunks.js";
 
 type ToolCall = { id: string; type: "function"; function: { name: string; arguments: string } };
 

@@ -2,8 +2,7 @@
  * What crosses the RPC boundary between the Worker and a user's SidecarHub. Failures are values,
  * never exceptions: workerd logs an exception thrown from an RPC method as uncaught even when caught.
  */
-import type { BudgetReport } from "../stats/budget-store.js";
-import type { ChatRequest, EmbedRefusal, LocalFeatures, LocalModel, LocalRefusal, ProviderId, RequestRecord, RouteFeatures, RoutePlan, RoutingPolicy, StatsReport } from "@hearth/shared";
+import type { BudgetReport, ChatRequest, EmbedRefusal, LocalFeatures, LocalModel, LocalRefusal, ProviderId, RequestRecord, RouteFeatures, RoutePlan, RoutingPolicy, StatsReport } from "@hearth/shared";
 
 export interface OpenInput {
   /** Unique per attempt; names the request on the tunnel. */
@@ -83,15 +82,6 @@ export interface HubHealth {
   budget: BudgetReport;
 }
 
-/** Per-socket facts kept with the socket itself, so they survive hibernation (≤ 2 KiB). */
-export interface SocketAttachment {
-  credentialId: string;
-  connectedAt: number;
-  /** Set by the sidecar's hello. */
-  sidecarId?: string;
-  name?: string;
-}
-
 /** What the Worker asks the hub to plan: the request's features and everything the planner needs that the hub does not keep. */
 export interface RouteCall {
   model: string;
@@ -117,4 +107,18 @@ export interface RouteResult {
   hold?: string;
 }
 
-export type { RequestRecord, StatsReport };
+/** A JSON object (a Responses API object or item, as the client sent or got it). */
+export type Json = Record<string, unknown>;
+/** An input or output item of the Responses API: `type` says which (a message when absent). */
+export type Item = Json & { type?: string | null };
+
+/** What the Worker sends to store: the Response as the client got it, and that turn's own input. */
+export interface StoredResponse {
+  response: Json & { id: string; output: Item[]; previous_response_id?: string | null };
+  input: Item[];
+}
+
+/** The earlier turns and the referenced items a request needs, or what is missing. */
+export type ResponsesContext = { ok: true; history: Item[]; items: Record<string, Item> } | { ok: false; missing: "previous_response_id" | "item"; id: string };
+
+export type { BudgetReport, RequestRecord, StatsReport };

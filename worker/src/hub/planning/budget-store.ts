@@ -10,6 +10,7 @@
  */
 import {
   chargeLedger,
+  budgetReport,
   checkBudget,
   costOf,
   estimateCost,
@@ -20,6 +21,7 @@ import {
   type BudgetCheck,
   type BudgetLedger,
   type BudgetLimits,
+  type BudgetReport,
   type CostEstimate,
   type PlanBudget,
   type PriceTable,
@@ -109,26 +111,7 @@ export class BudgetStore {
   }
 
   /** The `budget` section of /v1/stats and /v1/health. */
-  report(limits: BudgetLimits, now: number) {
-    const ledger = this.ledger(now);
-    const reserved = this.reserved(now);
-    const c = checkBudget(limits, ledger, reserved, now);
-    const ends = periodEnds(now);
-    const round = (n: number) => Math.round(n * 1e6) / 1e6;
-    const period = (spent: number, limit: number | undefined, resets: number) => ({
-      spent_usd: round(spent),
-      limit_usd: limit ?? null,
-      remaining_usd: limit === undefined ? null : round(Math.max(0, limit - spent)),
-      resets_at: new Date(resets).toISOString(),
-    });
-    return {
-      state: c.state,
-      on_exceeded: limits.onExceeded,
-      reserved_usd: round(reserved),
-      day: { date: ledger.day, ...period(ledger.dayUsd, limits.dailyUsd, ends.day) },
-      month: { month: ledger.month, ...period(ledger.monthUsd, limits.monthlyUsd, ends.month) },
-    };
+  report(limits: BudgetLimits, now: number): BudgetReport {
+    return budgetReport(limits, this.ledger(now), this.reserved(now), now);
   }
 }
-
-export type BudgetReport = ReturnType<BudgetStore["report"]>;

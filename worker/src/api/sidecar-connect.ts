@@ -11,7 +11,7 @@ import type { Context } from "hono";
 import { presentedKey, resolvePrincipal } from "../auth/middleware.js";
 import type { AppEnv } from "../http/types.js";
 import { WORKER_VERSION } from "../version.js";
-import { hubFor } from "./stub.js";
+import { hubFor } from "../hub-client/index.js";
 
 export async function sidecarConnect(c: Context<AppEnv>): Promise<Response> {
   const token = presentedKey(c.req.raw.headers);
