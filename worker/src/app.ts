@@ -23,13 +23,15 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.js";
 import { rateLimit, requireApiKey } from "./auth/middleware.js";
-import { chatRoute } from "./chat/route.js";
 import { embeddingsRoute } from "./embeddings/route.js";
 import { requestContext } from "./http/context.js";
-import { countTokensRoute, messagesRoute } from "./messages/route.js";
-import { deleteResponseRoute, getResponseRoute, responsesRoute } from "./responses/route.js";
 import { cors } from "./http/cors.js";
-import { notFound, onError } from "./http/errors.js";
+import { errorFormat, notFound, onError } from "./http/errors.js";
+import { scopeOf } from "./http/scope.js";
+import { answerRoute } from "./api/answer.js";
+import { chatDialect } from "./dialects/chat/index.js";
+import { anthropicErrors, countTokens, messagesDialect } from "./dialects/messages/index.js";
+import { deleteStoredResponse, responsesDialect, storedResponse } from "./dialects/responses/index.js";
 import type { AppEnv } from "./http/types.js";
 import { listModels, retrieveModel } from "./api/models.js";
 import { explainRoute } from "./api/explain.js";
@@ -53,17 +55,20 @@ export function createApp(): Hono<AppEnv> {
   app.get("/v1/sidecar/connect", sidecarConnect);
   // Before the key check: a browser's preflight carries no key. Errors get the headers too.
   app.use("/v1/*", cors());
+  // Anthropic's clients read Anthropic's error shape, a bad key included: set before any check.
+  app.use("/v1/messages", errorFormat(anthropicErrors));
+  app.use("/v1/messages/*", errorFormat(anthropicErrors));
 
   const v1 = new Hono<AppEnv>();
   v1.use("*", requireApiKey(), rateLimit());
-  v1.post("/chat/completions", chatRoute());
-  v1.post("/code", chatRoute({ forceKind: "code", defaultAuto: true }));
+  v1.post("/chat/completions", answerRoute(chatDialect()));
+  v1.post("/code", answerRoute(chatDialect({ forceKind: "code", defaultAuto: true })));
   v1.post("/embeddings", embeddingsRoute());
-  v1.post("/messages", messagesRoute);
-  v1.post("/messages/count_tokens", countTokensRoute);
-  v1.post("/responses", responsesRoute);
-  v1.get("/responses/:id", getResponseRoute);
-  v1.delete("/responses/:id", deleteResponseRoute);
+  v1.post("/messages", answerRoute(messagesDialect));
+  v1.post("/messages/count_tokens", async (c) => c.json(await countTokens(scopeOf(c))));
+  v1.post("/responses", answerRoute(responsesDialect));
+  v1.get("/responses/:id", async (c) => new Response(await storedResponse(scopeOf(c), c.req.param("id"), c.req.query("stream")), { headers: { "content-type": "application/json", "x-request-id": c.get("requestId") } }));
+  v1.delete("/responses/:id", async (c) => c.json(await deleteStoredResponse(scopeOf(c), c.req.param("id"))));
   v1.post("/route/explain", explainRoute());
   v1.get("/stats", getStats);
   v1.delete("/stats", resetStats);

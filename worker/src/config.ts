@@ -13,7 +13,7 @@ import {
   type PriceTable,
   type RetryOptions,
 } from "@hearth/shared";
-import { isLogLevel, type LogLevel } from "@hearth/shared";
+import { isLogLevel, type LogLevel, type RoutingPolicy } from "@hearth/shared";
 
 /** Origins whose pages may call /v1 from a browser: `*` (any, without credentials) or exact origins; `[]` is none. */
 export type CorsOrigins = "*" | readonly string[];
@@ -156,4 +156,16 @@ export function config(env: Env): HearthConfig {
     cache.set(env, cfg);
   }
   return cfg;
+}
+
+export interface RequestDeadlines {
+  /** Once the answer began, the longest silence between two pieces of it (ms). */
+  idleMs: number;
+  /** Ceiling over the whole request (ms). */
+  totalMs: number;
+}
+
+/** The deadlines over a whole answer: the user's policy, else the deployment's. */
+export function answerDeadlines(cfg: HearthConfig, policy: RoutingPolicy): RequestDeadlines {
+  return { idleMs: policy.idleTimeoutMs ?? cfg.idleTimeoutMs, totalMs: policy.totalTimeoutMs ?? cfg.totalTimeoutMs };
 }

@@ -4,7 +4,7 @@
  * user, in parallel: meant for deployments of a household or a team, not thousands of users.
  */
 import type { Context } from "hono";
-import { flushRecords } from "../chat/record.js";
+import { flushRecords } from "../pipeline/record.js";
 import * as db from "../db/users.js";
 import type { AppEnv } from "../http/types.js";
 import { hubFor } from "../hub-client/index.js";

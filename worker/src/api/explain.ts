@@ -5,10 +5,9 @@
  */
 import type { Classification, RoutePlan } from "@hearth/shared";
 import type { Context } from "hono";
-import { readRequest } from "../chat/route.js";
-import { answerDeadlines } from "../chat/run.js";
-import { config } from "../config.js";
-import type { RequestDeadlines } from "../execute/deadlines.js";
+import { answerDeadlines, config, type RequestDeadlines } from "../config.js";
+import { decodeChat } from "../dialects/chat/index.js";
+import { scopeOf } from "../http/scope.js";
 import type { AppEnv } from "../http/types.js";
 import { planRequest } from "../routing/plan.js";
 
@@ -44,8 +43,9 @@ export function explainBody(plan: RoutePlan, c: Classification, model: string, d
 
 export function explainRoute(opts: { forceKind?: "code" } = {}) {
   return async (c: Context<AppEnv>): Promise<Response> => {
-    const req = await readRequest(c, {});
-    const planned = await planRequest(c, req, { open: false, ...opts });
-    return c.json(explainBody(planned.plan, planned.classification, req.model, answerDeadlines(config(c.env), c.get("principal").user.policy)));
+    const scope = scopeOf(c);
+    const { chat } = decodeChat(await scope.json());
+    const planned = await planRequest(scope, chat, { open: false, ...opts });
+    return c.json(explainBody(planned.plan, planned.classification, chat.model, answerDeadlines(config(c.env), scope.user.policy)));
   };
 }

@@ -4,7 +4,7 @@
  */
 import { HearthError, parseSeriesQuery } from "@hearth/shared";
 import type { Context } from "hono";
-import { flushRecords } from "../chat/record.js";
+import { flushRecords } from "../pipeline/record.js";
 import type { AppEnv } from "../http/types.js";
 import { hubFor } from "../hub-client/index.js";
 

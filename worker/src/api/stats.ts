@@ -5,7 +5,7 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../http/types.js";
-import { flushRecords } from "../chat/record.js";
+import { flushRecords } from "../pipeline/record.js";
 import { hubFor } from "../hub-client/index.js";
 
 export async function getStats(c: Context<AppEnv>): Promise<Response> {

@@ -59,13 +59,6 @@ export class ReadingDone extends Error {
   }
 }
 
-export interface RequestDeadlines {
-  /** Once the answer began, the longest silence between two pieces of it (ms). */
-  idleMs: number;
-  /** Ceiling over the whole request (ms). */
-  totalMs: number;
-}
-
 /**
  * The request's own signal: aborts with ClientClosed when the client leaves and with
  * DeadlineExceeded("total") when the total deadline passes. `dispose()` stops the clock.

@@ -19,6 +19,17 @@ export interface CloudCall {
   requestId: string;
 }
 
+/**
+ * A client that speaks this provider's own API (Anthropic's Messages to Anthropic, OpenAI's Responses
+ * to OpenAI): its body goes up as it sent it and the provider's events come back as they were sent,
+ * each batch carrying them beside their translation into chunks. The dialect binds its body here, so
+ * the generic code that opens targets names no API.
+ */
+export interface NativeCall {
+  provider: CloudProviderId;
+  open(cfg: ProviderConfig, model: string, call: CloudCall): Promise<AsyncIterable<StreamItem>>;
+}
+
 export interface Provider {
   id: CloudProviderId;
   /** This provider's key and base URL from the Worker's env; null when no key is set. */

@@ -4,14 +4,10 @@
  * A request naming a cloud model needs none of that and is planned here without the round trip.
  */
 import { DEFAULT_ANSWER_TOKENS, HearthError, effectiveBudget, hasBudget, plan, requestedMaxTokens, requireTarget, type ChatRequest, type Classification, type LocalFeatures, type RouteFeatures, type RoutePlan, type TaskKind } from "@hearth/shared";
-import type { Context } from "hono";
-import { admitted } from "../auth/middleware.js";
-import { config } from "../config.js";
-import type { AppEnv } from "../http/types.js";
+import { answerDeadlines, config } from "../config.js";
+import { hubFor, type OpenResult, type RouteCall } from "../hub-client/index.js";
+import type { RequestScope } from "../scope.js";
 import { configuredProviders } from "../providers/registry.js";
-import { answerDeadlines } from "../chat/run.js";
-import { hubFor } from "../hub-client/index.js";
-import type { OpenResult, RouteCall } from "../hub-client/types.js";
 import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
 
 export interface Planned {
@@ -44,14 +40,14 @@ const needsHub = (model: string, budgeted: boolean) => budgeted || model === "au
 /** What a named cloud model is planned with: its plan reads none of the request's features. */
 const UNCLASSIFIED: RouteFeatures = { kind: "chat", complexity: 0, promptTokens: 0, reserveTokens: 0, tools: false, images: false, json: false, metadata: {} };
 
-export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: PlanOptions): Promise<Planned> {
-  const cfg = config(c.env);
-  const { user } = c.get("principal");
-  const configured = configuredProviders(c.env);
+export async function planRequest(scope: RequestScope, req: ChatRequest, opts: PlanOptions): Promise<Planned> {
+  const cfg = config(scope.env);
+  const { user } = scope;
+  const configured = configuredProviders(scope.env);
   const base = {
     model: req.model,
     policy: user.policy,
-    privateRequest: privacyOf(c.req.header(PRIVACY_HEADER)),
+    privateRequest: privacyOf(scope.header(PRIVACY_HEADER)),
     deploymentAutoTargets: cfg.autoTargets,
     deadlines: { cloudMs: cfg.firstChunkTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
@@ -84,9 +80,9 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local, kind: classification.kind };
   }
   const id = crypto.randomUUID();
-  const hub = hubFor(c.env, user.id);
+  const hub = hubFor(scope.env, user.id);
   // Opening starts home: not before the rate limiter has said yes.
-  if (opts.open) await admitted(c);
+  if (opts.open) await scope.admitted();
   const routed = await hub.route(opts.open ? { ...call, open: { id, body: req, features: local } } : call);
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });

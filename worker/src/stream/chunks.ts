@@ -48,6 +48,11 @@ export function nativeOf(batch: Chunk[]): string | undefined {
   return nativeText.get(batch);
 }
 
+/** The chunk was changed after it arrived: its text as it arrived no longer stands for it. */
+export function forgetRaw(chunk: Chunk): void {
+  rawJson.delete(chunk);
+}
+
 /** The chunk's JSON text: as it arrived, unless `changed`, else encoded afresh. */
 export function jsonOf(chunk: Chunk, changed = false): string {
   return (!changed && rawJson.get(chunk)) || JSON.stringify(chunk);

@@ -1,18 +1,15 @@
 /** A cloud provider as a target: its transforms and SDK behind the Opener interface. */
 import type { AttemptFailure, ChatRequest, CloudProviderId, PlannedTarget } from "@hearth/shared";
-import { openNative, type NativeMessages } from "../providers/anthropic/native.js";
-import { openResponses, type NativeResponses } from "../providers/openai/responses.js";
 import { providers } from "../providers/registry.js";
+import type { NativeCall } from "../providers/types.js";
 import type { Opener } from "../execute/opener.js";
 
 export interface CloudContext {
   env: Env;
   req: ChatRequest;
   requestId: string;
-  /** The client spoke Anthropic's Messages API: an Anthropic target gets its own body and answers in its own events. */
-  anthropic?: NativeMessages;
-  /** The client spoke OpenAI's Responses API: an OpenAI target gets its own body and answers in its own events. */
-  openaiResponses?: NativeResponses;
+  /** The client speaks this provider's own API: a target of that provider gets the client's body and answers in its own events. */
+  native?: NativeCall | undefined;
 }
 
 export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
@@ -24,8 +21,8 @@ export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
       // The planner skips unconfigured providers; a key removed since is a skip, not a crash.
       if (!cfg) throw new NotConfigured();
       const call = { signal, requestId: ctx.requestId };
-      if (ctx.anthropic && target.provider === "anthropic" && prefix === undefined) return openNative(cfg, target.model, ctx.anthropic, call);
-      if (ctx.openaiResponses && target.provider === "openai" && prefix === undefined) return openResponses(cfg, target.model, ctx.openaiResponses, call);
+      // A continuation is Hearth's own request (the answer so far as a prefix), never the client's body.
+      if (ctx.native?.provider === target.provider && prefix === undefined) return ctx.native.open(cfg, target.model, call);
       const req = prefix === undefined ? ctx.req : provider.continuation(ctx.req, prefix);
       return provider.stream(req, target.model, cfg, call);
     },

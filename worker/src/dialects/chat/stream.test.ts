@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { PlanRun } from "../execute/run.js";
-import { RETRY, fakeOpener, ok, planOf, target, type FakeOpener, type Script } from "../execute/test-openers.js";
-import { createLogger } from "../log.js";
-import { sseBody, type StreamEnd } from "./sse.js";
+import { PlanRun } from "../../execute/run.js";
+import { RETRY, fakeOpener, ok, planOf, target, type FakeOpener, type Script } from "../../execute/test-openers.js";
+import { createLogger } from "../../log.js";
+import { chatEncoder } from "./encode.js";
+import { answerStream, type StreamEnd } from "../../pipeline/stream.js";
 
 /** Reads one chunk at a time, as an HTTP response pump does (no read is outstanding during a pull). */
 async function readAll(body: ReadableStream<Uint8Array>): Promise<string[]> {
@@ -36,11 +37,11 @@ async function streamed(targets: { id: string; scripts: Script[] }[], opts: { in
   const commit = await run.next();
   if (!commit) throw new Error("nothing committed");
   let end: StreamEnd | undefined;
-  const body = sseBody({ run, commit, includeUsage: opts.includeUsage ?? false, continueOnBreak: opts.continueOnBreak ?? false, log: createLogger("error"), onEnd: (e) => (end = e) });
+  const body = answerStream({ run, commit, encoder: chatEncoder(opts.includeUsage ?? false), continueOnBreak: opts.continueOnBreak ?? false, log: createLogger("error"), onEnd: (e) => (end = e) });
   return { body, run, openers, end: () => end };
 }
 
-describe("sseBody", () => {
+describe("answerStream with the chat encoder", () => {
   it.each([false, true])("ends with [DONE] whether or not the client asked for usage (include_usage %s)", async (includeUsage) => {
     const s = await streamed([{ id: "openai/a", scripts: [{ steps: [{ text: "Hel" }, { wait: 1 }, { text: "lo" }, { finish: "stop" }, { usage: [3, 2] }] }] }], { includeUsage });
     const events = await readAll(s.body);

@@ -1,30 +1,22 @@
 /**
- * The streamed answer: a committed attempt's chunks as the client's SSE body. Committed means its
- * first content arrived; from then a failure cannot be hidden. A break or stall ends the stream with a
- * typed error event and no `[DONE]`, which the OpenAI SDKs raise as an error — never a truncated
- * success. With `continueOnBreak`, the next target continues the answer instead, in the same stream
- * with the same id (the text so far as its prefix), and the finishing chunk names the splice.
+ * The streamed answer, for every API: a committed attempt's batches written as the dialect's encoder
+ * says. Committed means its first content arrived; from then a failure cannot be hidden. A break or
+ * stall ends the stream with the dialect's error event and without its final event, which the
+ * client's SDK raises — never a truncated success. Where the dialect allows it (Chat Completions with
+ * `continueOnBreak`), the next target continues the answer instead, in the same stream: the text so
+ * far is its prefix, its role opener is dropped and the seam's whitespace trimmed, and the encoder
+ * learns of the splice.
  */
-import { HearthError, errorBody, formatTrace, type AttemptFailure, type ErrorCode } from "@hearth/shared";
+import { HearthError, type AttemptFailure, type ErrorCode } from "@hearth/shared";
 import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import { ClientClosed } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
 import type { Logger } from "../log.js";
-import { isSubstantive, jsonOf, type Chunk } from "../stream/chunks.js";
 import { CompletionBuilder } from "../stream/answer.js";
+import { forgetRaw, isSubstantive, type Chunk } from "../stream/chunks.js";
+import type { Splice, StreamEncoder, StreamState } from "./dialect.js";
 
-const encoder = new TextEncoder();
-const frame = (data: string) => `data: ${data}\n\n`;
-
-/** Where a stream was continued by another target. */
-export interface Splice {
-  /** Characters of answer text the client had when the first target broke. */
-  at_chars: number;
-  from: string;
-  to: string;
-  /** Why the first target's answer ended (`idle_timeout`, `disconnected`, `connection`…). */
-  reason: string;
-}
+const bytes = new TextEncoder();
 
 export interface StreamEnd {
   /** Undefined when the answer finished. */
@@ -34,11 +26,10 @@ export interface StreamEnd {
   usage: { prompt_tokens: number; completion_tokens: number } | undefined;
 }
 
-export interface SseOptions {
+export interface AnswerStreamOptions {
   run: PlanRun;
   commit: Commit;
-  /** Pass the usage-only chunk on (the client set stream_options.include_usage). */
-  includeUsage: boolean;
+  encoder: StreamEncoder;
   /** Continue an answer that broke on the next target, in this stream. */
   continueOnBreak: boolean;
   log: Logger;
@@ -47,17 +38,29 @@ export interface SseOptions {
 }
 
 /** The error event's code for a failure after commit. */
-function codeOf(f: AttemptFailure): ErrorCode {
-  return f.kind === "timeout" ? "upstream_timeout" : "stream_interrupted";
+const codeOf = (f: AttemptFailure): ErrorCode => (f.kind === "timeout" ? "upstream_timeout" : "stream_interrupted");
+
+/**
+ * After a splice, until the new leg's first content: its role opener is dropped and, since a prefill
+ * cannot end in whitespace (Anthropic refuses it), the whitespace it may repeat is trimmed. Returns
+ * the chunk to keep, or undefined.
+ */
+function atSeam(chunk: Chunk, text: string): Chunk | undefined {
+  if (!isSubstantive(chunk)) return undefined;
+  const delta = chunk.choices[0]?.delta;
+  if (delta?.content && /\s$/.test(text) && /^\s/.test(delta.content)) {
+    delta.content = delta.content.replace(/^\s+/, "");
+    forgetRaw(chunk);
+  }
+  return isSubstantive(chunk) ? chunk : undefined;
 }
 
-export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
+export function answerStream(o: AnswerStreamOptions): ReadableStream<Uint8Array> {
   let commit = o.commit;
-  let pending: Chunk[] = commit.head.flat();
+  const pending: Chunk[][] = [...commit.head];
   const answer = new CompletionBuilder();
   const splices: Splice[] = [];
-  let identity: { id: string; created: number } | undefined;
-  /** After a splice, until the new leg's first content: its role opener is dropped, the seam's whitespace trimmed. */
+  const state: StreamState = { answer, splices, trace: o.run.trace };
   let seam = false;
   let ended = false;
   const end = (error: StreamEnd["error"]) => {
@@ -67,44 +70,24 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
     o.onEnd({ error, served: commit.target.id, usage: u ? { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens } : undefined });
   };
 
-  /** The SSE text of one chunk, or "" when it is not for the client. Passed on as it arrived unless changed here. */
-  const encode = (chunk: Chunk): string => {
-    identity ??= { id: chunk.id, created: chunk.created };
-    /** Changed here: its text as it arrived no longer stands for it. */
-    let changed = false;
-    if (seam) {
-      if (!isSubstantive(chunk)) return "";
-      const delta = chunk.choices[0]?.delta;
-      // A prefill cannot end in whitespace (Anthropic refuses it), so the continuation may repeat it.
-      if (delta?.content && /\s$/.test(answer.text)) {
-        delta.content = delta.content.replace(/^\s+/, "");
-        changed = true;
+  /** The client's text for the batches waiting (the answer takes them in first). */
+  const encodePending = async (): Promise<string> => {
+    let out = "";
+    for (let batch of pending.splice(0)) {
+      if (seam) {
+        const kept: Chunk[] = [];
+        for (const chunk of batch) {
+          const keep = seam ? atSeam(chunk, answer.text) : chunk;
+          if (keep) kept.push(keep);
+          if (keep) seam = false;
+        }
+        if (kept.length === 0) continue;
+        batch = kept;
       }
-      if (!isSubstantive(chunk)) return "";
-      seam = false;
+      for (const chunk of batch) answer.add(chunk);
+      out += await o.encoder.encode(batch, state);
     }
-    if (chunk.id !== identity.id || chunk.created !== identity.created) {
-      chunk.id = identity.id;
-      chunk.created = identity.created;
-      changed = true;
-    }
-    answer.add(chunk);
-    if (splices.length > 0 && chunk.choices.some((ch) => ch.finish_reason != null)) {
-      Object.assign(chunk, { hearth: { continued: splices, trace: formatTrace(o.run.trace) } });
-      changed = true;
-    }
-    if (!o.includeUsage) {
-      // Hearth always asks upstream for usage; a client that did not ask gets OpenAI's usual chunks.
-      if (chunk.choices.length === 0) return "";
-      if (chunk.usage != null) {
-        delete (chunk as { usage?: unknown }).usage;
-        changed = true;
-      } else if (chunk.usage === null && !changed) {
-        // The `"usage":null` every chunk carries once usage is asked for: cut from the text as it arrived.
-        return frame(jsonOf(chunk).replace(',"usage":null', ""));
-      }
-    }
-    return frame(jsonOf(chunk, changed));
+    return out;
   };
 
   /** After a break: continue on the next target (true), or end the stream with a typed error. */
@@ -123,22 +106,22 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
       code = e instanceof HearthError ? e.code : "stream_interrupted";
       reason = code;
     }
-    const detail = err instanceof Error ? err.message : "unknown error";
     if (o.continueOnBreak && answer.calls.length === 0 && code !== "upstream_error") {
       const next = await o.run.next(answer.text).catch(() => undefined);
       if (next) {
         o.log.info("stream continued on another target", { from: commit.target.id, to: next.target.id, reason, chars: answer.text.length });
         splices.push({ at_chars: answer.text.length, from: commit.target.id, to: next.target.id, reason });
         commit = next;
-        pending = next.head.flat();
+        pending.push(...next.head);
         seam = true;
         return true;
       }
     }
     end(code);
     o.log.warn("stream broke after commit", { code, reason, target: commit.target.id });
+    const detail = err instanceof Error ? err.message : "unknown error";
     const message = `The answer from ${commit.target.id} broke after it began (${detail}).${splices.length > 0 || o.continueOnBreak ? " No other target could continue it." : ""}`;
-    controller.enqueue(encoder.encode(frame(JSON.stringify(errorBody(code, message, undefined, o.run.trace)))));
+    controller.enqueue(bytes.encode(o.encoder.errorEvent(code, message, state)));
     controller.close();
     return false;
   };
@@ -149,10 +132,10 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
     async pull(controller) {
       for (;;) {
         if (pending.length > 0) {
-          // Chunks that arrived together (and what was held until the answer began) go out as one
+          // Batches that arrived together (and what was held until the answer began) go out as one
           // write: enqueued one by one, they would reach the client one network write apart.
-          const text = pending.splice(0).map(encode).join("");
-          if (text) return controller.enqueue(encoder.encode(text));
+          const text = await encodePending();
+          if (text) return controller.enqueue(bytes.encode(text));
           continue;
         }
         let r: IteratorResult<Chunk[]>;
@@ -163,7 +146,7 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
           return;
         }
         if (!r.done) {
-          pending.push(...r.value);
+          pending.push(r.value);
           continue;
         }
         if (!answer.finished) {
@@ -171,7 +154,8 @@ export function sseBody(o: SseOptions): ReadableStream<Uint8Array> {
           return;
         }
         commit.reader.finish();
-        controller.enqueue(encoder.encode(frame("[DONE]")));
+        const tail = await o.encoder.finish(state);
+        if (tail) controller.enqueue(bytes.encode(tail));
         controller.close();
         end(undefined);
         return;

@@ -1,7 +1,6 @@
 /**
  * The streamed answer for a Responses client: OpenAI's own events as they came when OpenAI served it,
- * or the chat chunks of home or Anthropic translated into the same event sequence. Committed at the
- * first content, like every stream. The final event (`response.completed` or `.incomplete`) is held
+ * or the chat chunks of home or Anthropic translated into the same event sequence. The final event (`response.completed` or `.incomplete`) is held
  * until `onFinal` has stored the response, so a client that continues the conversation the moment it
  * sees it always finds it.
  *
@@ -11,13 +10,9 @@
  * no final event. (No continuation here: a splice across two targets' output items is not something
  * a Responses client can follow.)
  */
-import { errorBody, type ErrorCode } from "@hearth/shared";
-import type { Commit } from "../execute/attempt.js";
-import type { PlanRun } from "../execute/run.js";
-import type { Logger } from "../log.js";
-import type { StreamEnd } from "../chat/sse.js";
-import { answerEvents } from "../http/answer-events.js";
-import { nativeOf, type Chunk } from "../stream/chunks.js";
+import { errorBody, type AttemptSummary, type ErrorCode } from "@hearth/shared";
+import type { StreamEncoder } from "../../pipeline/dialect.js";
+import { nativeOf } from "../../stream/chunks.js";
 import { ResponsesEncoder } from "./from-chat.js";
 import type { Json } from "./schema.js";
 
@@ -34,46 +29,38 @@ export function finalResponse(sse: string): Json | undefined {
 const eventCount = (sse: string): number => sse.split("\nevent: ").length - (sse.startsWith("event: ") ? 0 : 1);
 
 /** The `error` event that ends a stream which broke after it began. */
-export function responsesErrorEvent(code: ErrorCode, message: string, sequence: number, run: PlanRun): string {
-  const { error } = errorBody(code, message, undefined, run.trace);
+export function responsesErrorEvent(code: ErrorCode, message: string, sequence: number, trace: readonly AttemptSummary[]): string {
+  const { error } = errorBody(code, message, undefined, [...trace]);
   return `event: error\ndata: ${JSON.stringify({ type: "error", sequence_number: sequence, code, message, param: null, error })}\n\n`;
 }
 
-export interface ResponsesSseOptions {
-  run: PlanRun;
-  commit: Commit;
-  /** The Response before any output (translated answers fill it in). */
-  shell: Json;
-  /** Called with the whole Response before its final event goes out (it stores it). */
-  onFinal(response: Json): Promise<void>;
-  log: Logger;
-  onEnd(end: StreamEnd): void;
-}
-
-export function responsesSse(o: ResponsesSseOptions): ReadableStream<Uint8Array> {
-  const translate = new ResponsesEncoder(o.shell);
+/**
+ * `shell`: the Response before any output (translated answers fill it in); `onFinal` is called with
+ * the whole Response before its final event goes out (it stores it).
+ */
+export function responsesEncoder(shell: Json, onFinal: (response: Json) => Promise<void>): StreamEncoder {
+  const translate = new ResponsesEncoder(shell);
   let native = false;
   /** Native events written so far (the sequence number of an error event). */
   let nativeEvents = 0;
-  return answerEvents({
-    ...o,
-    async encode(batch: Chunk[]) {
+  return {
+    async encode(batch) {
       const sse = nativeOf(batch);
       if (sse === undefined) return batch.map((c) => translate.encode(c)).join("");
       native = true;
       nativeEvents += eventCount(sse);
       const final = finalResponse(sse);
-      if (final) await o.onFinal(final);
+      if (final) await onFinal(final);
       return sse;
     },
-    errorEvent: (code, message) => responsesErrorEvent(code, message, native ? nativeEvents : translate.sequence, o.run),
+    errorEvent: (code, message, state) => responsesErrorEvent(code, message, native ? nativeEvents : translate.sequence, state.trace),
     // OpenAI's own events already ended with their final event; a translated answer ends here, once
     // the response is stored.
     async finish() {
       if (native) return "";
       const tail = translate.end();
-      if (translate.final) await o.onFinal(translate.final);
+      if (translate.final) await onFinal(translate.final);
       return tail;
     },
-  });
+  };
 }

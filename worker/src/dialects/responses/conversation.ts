@@ -11,7 +11,7 @@
  * `include: ["reasoning.encrypted_content"]`, as for any stateless use of the API.
  */
 import { HearthError } from "@hearth/shared";
-import { hubFor, type ResponsesContext as Context, type StoredResponse } from "../hub-client/index.js";
+import { hubFor, type ResponsesContext as Context, type StoredResponse } from "../../hub-client/index.js";
 import { typeOf, type Item, type Json, type ResponsesRequest } from "./schema.js";
 
 export interface Conversation {

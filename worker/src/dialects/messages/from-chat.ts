@@ -4,8 +4,8 @@
  * message_delta with the stop reason and usage, message_stop) and, for a non-streaming client, one
  * Message. Pure apart from the encoder's little state.
  */
-import type { Chunk } from "../stream/chunks.js";
-import type { CompletionBuilder } from "../stream/answer.js";
+import type { Chunk } from "../../stream/chunks.js";
+import type { CompletionBuilder } from "../../stream/answer.js";
 
 type Json = Record<string, unknown>;
 

@@ -1,11 +1,11 @@
 import { HearthError } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import { CompletionBuilder } from "../stream/answer.js";
-import type { Chunk } from "../stream/chunks.js";
+import { CompletionBuilder } from "../../stream/answer.js";
+import type { Chunk } from "../../stream/chunks.js";
 import { inputItems, upstreamBody } from "./conversation.js";
 import { ResponsesEncoder, responseShell, toResponse } from "./from-chat.js";
 import { parseResponsesRequest, typeOf, type Item, type Json, type ResponsesRequest } from "./schema.js";
-import { finalResponse } from "./sse.js";
+import { finalResponse } from "./encode.js";
 import { toChatRequest } from "./to-chat.js";
 
 const req = (over: Json = {}): ResponsesRequest => parseResponsesRequest({ model: "auto", input: "hi", ...over });

@@ -5,20 +5,18 @@
  * disposes of the run (stops the total clock, releases home's pre-started attempt if nothing used it)
  * and records the request for the stats; `streamed` answers with an event stream and Hearth's headers.
  */
-import { HearthError, formatTrace, type ChatRequest, type RoutingPolicy } from "@hearth/shared";
-import type { Context } from "hono";
-import { config, type HearthConfig } from "../config.js";
-import { ClientClosed, requestSignal, type RequestDeadlines } from "../execute/deadlines.js";
+import { HearthError, formatTrace } from "@hearth/shared";
+import { answerDeadlines, config } from "../config.js";
+import { ClientClosed, requestSignal } from "../execute/deadlines.js";
 import { PlanRun } from "../execute/run.js";
-import type { AppEnv } from "../http/types.js";
 import type { Planned } from "../routing/plan.js";
-import { releasePreStarted, type HomeContext } from "../targets/home.js";
-import type { NativeMessages } from "../providers/anthropic/native.js";
-import type { NativeResponses } from "../providers/openai/responses.js";
-import { openersFor } from "../targets/index.js";
+import type { RequestScope } from "../scope.js";
 import type { Chunk } from "../stream/chunks.js";
+import { releasePreStarted, type HomeContext } from "../targets/home.js";
+import { openersFor } from "../targets/index.js";
+import type { Decoded } from "./dialect.js";
 import { failureInput, recordRequest, type RecordInput } from "./record.js";
-import type { StreamEnd } from "./sse.js";
+import type { StreamEnd } from "./stream.js";
 
 /**
  * Home's first-token deadline is enforced by its hub, next to the socket (it cancels the generation
@@ -54,58 +52,34 @@ export function routeHeaders(run: PlanRun, target: string, planned: Planned, req
   };
 }
 
-/** The deadlines over a whole answer: the user's policy, else the deployment's. */
-export function answerDeadlines(cfg: HearthConfig, policy: RoutingPolicy): RequestDeadlines {
-  return { idleMs: policy.idleTimeoutMs ?? cfg.idleTimeoutMs, totalMs: policy.totalTimeoutMs ?? cfg.totalTimeoutMs };
-}
-
-/** What a request in another API's dialect adds to a run. */
-export interface RunExtras {
-  /** The client spoke Anthropic's Messages API: Anthropic targets get its own body. */
-  anthropic?: NativeMessages;
-  /** The client spoke OpenAI's Responses API: OpenAI targets get its own body. */
-  openaiResponses?: NativeResponses;
-  /** Only this provider can take the request (and why); other targets refuse it up front. */
-  only?: { provider: string; what: string };
-  /** When an answer counts as begun for this client. Default: its first substantive chunk. */
-  begun?: (batch: Chunk[]) => boolean;
-}
-
-/** `startedAt`: when the request arrived (its record's total time counts from there). */
-export function startRun(c: Context<AppEnv>, planned: Planned, req: ChatRequest, startedAt: number, extras: RunExtras = {}): RequestRun {
-  const cfg = config(c.env);
-  const { user } = c.get("principal");
+export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begun?: (batch: Chunk[]) => boolean): RequestRun {
+  const cfg = config(scope.env);
+  const { user, requestId } = scope;
+  const req = d.chat;
   const policy = user.policy;
   const { idleMs, totalMs } = answerDeadlines(cfg, policy);
-  const request = requestSignal(c.req.raw.signal, totalMs);
+  const request = requestSignal(scope.signal, totalMs);
   const first = planned.plan.targets[0];
   const home: HomeContext = {
-    env: c.env,
+    env: scope.env,
     userId: user.id,
     req,
     features: planned.local,
     preStarted: planned.opened && first ? { id: planned.opened.id, model: first.model, result: planned.opened.result } : undefined,
-    waitUntil: (p) => c.executionCtx.waitUntil(p),
+    waitUntil: (p) => scope.waitUntil(p),
   };
-  const cloud = {
-    env: c.env,
-    req,
-    requestId: c.get("requestId"),
-    ...(extras.anthropic ? { anthropic: extras.anthropic } : {}),
-    ...(extras.openaiResponses ? { openaiResponses: extras.openaiResponses } : {}),
-  };
-  const run = new PlanRun(planned.plan, openersFor(cloud, home, extras.only), {
+  const cloud = { env: scope.env, req, requestId, native: d.native };
+  const run = new PlanRun(planned.plan, openersFor(cloud, home, d.only), {
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: request.signal,
     idleMs,
     firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : t.deadlineMs),
-    ...(extras.begun ? { begun: extras.begun } : {}),
+    ...(begun ? { begun } : {}),
   });
-  const requestId = c.get("requestId");
   const done = (r: RecordInput) => {
     request.dispose();
     releasePreStarted(home);
-    recordRequest(c, planned, req, startedAt, r);
+    recordRequest(scope, planned, req, r);
   };
   const headers = (target: string) => routeHeaders(run, target, planned, requestId);
   return {

@@ -8,11 +8,10 @@
  * holds is lost: at most FLUSH_MS of stats. `GET /v1/stats` sends what is waiting first.
  */
 import { HearthError, parseTarget, type AttemptSummary, type ChatRequest, type RequestRecord } from "@hearth/shared";
-import type { Context } from "hono";
-import type { AppEnv } from "../http/types.js";
+import { hubFor } from "../hub-client/index.js";
 import type { Logger } from "../log.js";
 import type { Planned } from "../routing/plan.js";
-import { hubFor } from "../hub-client/index.js";
+import type { RequestScope } from "../scope.js";
 
 export interface RecordInput {
   served: string | undefined;
@@ -21,8 +20,8 @@ export interface RecordInput {
   usage: { prompt_tokens: number; completion_tokens: number } | undefined;
 }
 
-export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatRequest, startedAt: number, r: RecordInput): void {
-  if (!c.env.SIDECAR_HUB) return;
+export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRequest, r: RecordInput): void {
+  if (!scope.env.SIDECAR_HUB) return;
   const reference = planned.plan.order.find((id) => {
     const p = parseTarget(id)?.provider;
     return p !== undefined && p !== "local";
@@ -30,7 +29,7 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
   const at = Date.now();
   // The served attempt's time to its first content, as the executor traced it.
   const ttftMs = r.served ? r.trace.findLast((a) => a.target === r.served && (a.outcome === "served" || a.outcome === "broken"))?.ms : undefined;
-  const userId = c.get("principal").user.id;
+  const userId = scope.user.id;
   const record: RequestRecord = {
     at,
     kind: planned.kind,
@@ -43,17 +42,16 @@ export function recordRequest(c: Context<AppEnv>, planned: Planned, req: ChatReq
     reference,
     first: planned.plan.order[0],
     stream: req.stream === true,
-    totalMs: at - startedAt,
+    totalMs: at - scope.startedAt,
     ...(ttftMs !== undefined ? { ttftMs } : {}),
     ...(planned.hold ? { hold: planned.hold } : {}),
   };
-  const log = c.get("log");
   let waiting = pending.get(userId);
   if (!waiting) pending.set(userId, (waiting = []));
   waiting.push(record);
   // The first record waiting schedules the send; the request that brought it keeps the isolate up until then.
-  if (waiting.length === 1) c.executionCtx.waitUntil(sleep(FLUSH_MS).then(() => flushRecords(c.env, userId, log)));
-  else if (waiting.length >= MAX_BATCH) c.executionCtx.waitUntil(flushRecords(c.env, userId, log));
+  if (waiting.length === 1) scope.waitUntil(sleep(FLUSH_MS).then(() => flushRecords(scope.env, userId, scope.log)));
+  else if (waiting.length >= MAX_BATCH) scope.waitUntil(flushRecords(scope.env, userId, scope.log));
 }
 
 /** How long records wait in the isolate to be sent together (ms). */

@@ -11,8 +11,8 @@
  * Every event carries its `sequence_number`; item events their `output_index` and `item_id`, part
  * events their `content_index`. Pure apart from the encoder's own state.
  */
-import type { CompletionBuilder } from "../stream/answer.js";
-import type { Chunk } from "../stream/chunks.js";
+import type { CompletionBuilder } from "../../stream/answer.js";
+import type { Chunk } from "../../stream/chunks.js";
 import type { Json, ResponsesRequest } from "./schema.js";
 
 /** An id as OpenAI spells them: a prefix and hex. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Chunk } from "../stream/chunks.js";
-import { CompletionBuilder } from "../stream/answer.js";
+import type { Chunk } from "../../stream/chunks.js";
+import { CompletionBuilder } from "../../stream/answer.js";
 import { MessageAccumulator } from "./accumulate.js";
 import { AnthropicEncoder, sseEvent, stopReason, toMessage } from "./from-chat.js";
 import { mapModel } from "./model-map.js";

@@ -1,0 +1,34 @@
+/**
+ * OpenAI's Chat Completions (POST /v1/chat/completions, and POST /v1/code: the same with the task kind
+ * forced to code). The common request is this API's own, so decoding is validation, a whole answer
+ * is the built completion, and a stream passes each chunk on as it arrived. The one dialect that may
+ * continue a broken stream on another target (the user's `continueOnBreak`): a chat client reads
+ * text deltas, so a splice is something it can follow.
+ */
+import { parseChatRequest, type TaskKind } from "@hearth/shared";
+import { openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
+import { chatEncoder } from "./encode.js";
+
+export interface ChatOptions {
+  /** Route as this task kind whatever the classifier says. */
+  forceKind?: TaskKind;
+  /** Accept a body without `model`, as `auto`. */
+  defaultAuto?: boolean;
+}
+
+/** The body as the common request (`auto` filled in where the route allows it). */
+export function decodeChat(body: unknown, opts: ChatOptions = {}): Decoded {
+  const withModel = opts.defaultAuto && typeof body === "object" && body !== null && !("model" in body) ? { ...body, model: "auto" } : body;
+  const chat = parseChatRequest(withModel);
+  return { chat, stream: chat.stream === true, ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) };
+}
+
+export function chatDialect(opts: ChatOptions = {}): Dialect {
+  return {
+    decode: async (scope) => decodeChat(await scope.json(), opts),
+    whole: (whole) => whole.answer.build(),
+    encoder: (d) => chatEncoder(d.chat.stream_options?.include_usage === true),
+    continues: (_d, scope) => scope.user.policy.continueOnBreak === true,
+    errors: openaiErrors,
+  };
+}
