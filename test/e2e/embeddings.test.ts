@@ -307,6 +307,63 @@ describe("never another model", () => {
   });
 });
 
+describe("recorded, gated and budgeted like every request", () => {
+  interface Stats {
+    targets: Record<string, { served: number; prompt_tokens: number; cost_usd: number } | undefined>;
+    budget: { day: { spent_usd: number } };
+  }
+  async function statsOf(u: User, until: (s: Stats) => boolean): Promise<Stats> {
+    const deadline = Date.now() + 5_000;
+    for (;;) {
+      const r = await fetch(`${worker.url}/v1/stats`, { headers: { authorization: `Bearer ${u.apiKey}` } });
+      const s = (await r.json()) as Stats;
+      if (until(s) || Date.now() > deadline) return s;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  }
+
+  it("counts an OpenAI embedding in the stats and its cost in the budget's spend", async () => {
+    const u = await worker.createUser("embed-stats", { budget: { dailyUsd: 100, onExceeded: "refuse" } });
+    const input = "the quick brown fox jumps over the lazy dog ".repeat(20);
+    const r = await post(u, { model: "text-embedding-3-small", input });
+    expect(r.status).toBe(200);
+    await r.arrayBuffer();
+    const s = await statsOf(u, (x) => (x.targets["openai/text-embedding-3-small"]?.served ?? 0) >= 1);
+    const t = s.targets["openai/text-embedding-3-small"];
+    expect(t?.served).toBe(1);
+    expect(t?.prompt_tokens).toBeGreaterThan(100);
+    // text-embedding-3-small: $0.02 per million input tokens.
+    expect(t?.cost_usd).toBeCloseTo(((t?.prompt_tokens ?? 0) * 0.02) / 1e6, 6);
+    expect(s.budget.day.spent_usd).toBeGreaterThan(0);
+  });
+
+  it("refuses a cloud embedding the budget cannot pay for (429 budget_exceeded, reason=budget), and serves one it can", async () => {
+    // $0.000001 pays for about 50 tokens of text-embedding-3-small.
+    const u = await worker.createUser("embed-budget", { budget: { dailyUsd: 0.000001, onExceeded: "refuse" } });
+    const small = await post(u, { model: "text-embedding-3-small", input: "a few words" });
+    expect(small.status).toBe(200);
+    await small.arrayBuffer();
+    const big = await post(u, { model: "text-embedding-3-small", input: "many many words ".repeat(200) });
+    expect(big.status).toBe(429);
+    expect(((await big.json()) as ErrorJson).error.code).toBe("budget_exceeded");
+    expect(traceOf(big.headers)).toEqual([["openai/text-embedding-3-small", "skipped", "budget"]]);
+    expect(openai.requests.filter((q) => q.path.endsWith("/embeddings"))).toHaveLength(1);
+  });
+
+  it("keeps a private user's embeddings off the cloud, and lets a cloud_only policy refuse home", async () => {
+    await setPolicy(users.ollama, { private: true });
+    const r = await post(users.ollama, { model: "text-embedding-3-small", input: "x" });
+    expect(r.status).toBe(503);
+    expect(traceOf(r.headers)).toEqual([["openai/text-embedding-3-small", "skipped", "private"]]);
+    await setPolicy(users.ollama, { mode: "cloud_only" });
+    const home = await post(users.ollama, { model: HOME, input: "x" });
+    expect(home.status).toBe(503);
+    expect(traceOf(home.headers)).toEqual([[HOME, "skipped", "policy_cloud_only"]]);
+    expect(openai.requests).toHaveLength(0);
+    expect(embedCalls()).toHaveLength(0);
+  });
+});
+
 describe("GET /v1/models", () => {
   it("says what each model does", async () => {
     const list = async (u: User) => ((await (await fetch(`${worker.url}/v1/models`, { headers: { authorization: `Bearer ${u.apiKey}` } })).json()) as { data: { id: string; capabilities?: string[]; dimensions?: number }[] }).data;

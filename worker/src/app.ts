@@ -23,7 +23,7 @@
 import { Hono } from "hono";
 import { adminRoutes } from "./admin/routes.js";
 import { rateLimit, requireApiKey } from "./auth/middleware.js";
-import { embeddingsRoute } from "./embeddings/route.js";
+import { serveEmbeddings } from "./embeddings/serve.js";
 import { requestContext } from "./http/context.js";
 import { cors } from "./http/cors.js";
 import { errorFormat, notFound, onError } from "./http/errors.js";
@@ -63,7 +63,7 @@ export function createApp(): Hono<AppEnv> {
   v1.use("*", requireApiKey(), rateLimit());
   v1.post("/chat/completions", answerRoute(chatDialect()));
   v1.post("/code", answerRoute(chatDialect({ forceKind: "code", defaultAuto: true })));
-  v1.post("/embeddings", embeddingsRoute());
+  v1.post("/embeddings", (c) => serveEmbeddings(scopeOf(c)));
   v1.post("/messages", answerRoute(messagesDialect));
   v1.post("/messages/count_tokens", async (c) => c.json(await countTokens(scopeOf(c))));
   v1.post("/responses", answerRoute(responsesDialect));

@@ -170,14 +170,33 @@ function localDeadline(input: PlanInput, modelId: string | undefined, action: Ru
   return { ms: d.ms, why: `deadline ${d.why}` };
 }
 
+export interface PolicyGateInput {
+  /** Providers with a key (and `local` when the hub is bound). */
+  configured: ReadonlySet<ProviderId>;
+  mode: RoutingMode;
+  /** The request or the user is private: nothing of it may reach the cloud. */
+  isPrivate: boolean;
+}
+
+/**
+ * Why the deployment or the user's policy leaves a provider's targets out of a request, or undefined
+ * when they may be used. Every API's requests pass it: chat's plans, embeddings' one target.
+ * `budgetHome`: home was added because the budget left the cloud out (it then overrides cloud_only).
+ */
+export function policyGate(provider: ProviderId, o: PolicyGateInput, budgetHome = false): string | undefined {
+  const isLocal = provider === "local";
+  if (!o.configured.has(provider)) return "not_configured";
+  if (!isLocal && o.isPrivate) return "private";
+  if (!isLocal && o.mode === "local_only") return "policy_local_only";
+  if (isLocal && o.mode === "cloud_only" && !budgetHome) return "policy_cloud_only";
+  return undefined;
+}
+
 /** Why a target is left out before any attempt, or undefined when it may be tried. `budgetHome`: home was added because the budget left the cloud out. */
 function gate(t: Target, input: PlanInput, mode: RoutingMode, isPrivate: boolean, budgetHome = false): string | undefined {
-  const isLocal = t.provider === "local";
-  if (!input.configured.has(t.provider)) return "not_configured";
-  if (!isLocal && isPrivate) return "private";
-  if (!isLocal && mode === "local_only") return "policy_local_only";
-  if (isLocal && mode === "cloud_only" && !budgetHome) return "policy_cloud_only";
-  if (!isLocal && input.budget && !withinBudget(input.budget.estimate, t.id, input.budget.leftUsd)) return "budget";
+  const policy = policyGate(t.provider, { configured: input.configured, mode, isPrivate }, budgetHome);
+  if (policy) return policy;
+  if (t.provider !== "local" && input.budget && !withinBudget(input.budget.estimate, t.id, input.budget.leftUsd)) return "budget";
   return undefined;
 }
 

@@ -24,6 +24,10 @@ export const DEFAULT_PRICES: PriceTable = {
   "anthropic/claude-sonnet-4": { input: 3, output: 15 },
   "anthropic/claude-opus-4": { input: 15, output: 75 },
   "anthropic/claude-opus-4-5": { input: 5, output: 25 },
+  // Embeddings bill their input only.
+  "openai/text-embedding-3-small": { input: 0.02, output: 0 },
+  "openai/text-embedding-3-large": { input: 0.13, output: 0 },
+  "openai/text-embedding-ada-002": { input: 0.1, output: 0 },
 };
 
 export function priceOf(table: PriceTable, targetId: string): Price | undefined {

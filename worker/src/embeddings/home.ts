@@ -8,6 +8,7 @@
 import { HearthError, type AttemptFailure, type EmbedRefusal, type EncodingFormat, type SidecarFrame } from "@hearth/shared";
 import { DeadlineExceeded, type DeadlineKind } from "../execute/deadlines.js";
 import { LocalFailure } from "../targets/frames.js";
+import { HomeFrames } from "../targets/home-frames.js";
 import { hubFor } from "../hub-client/index.js";
 import { homeBody } from "./response.js";
 import type { EmbeddingTarget } from "./run.js";
@@ -31,8 +32,6 @@ export interface HomeEmbedRequest {
 
 /** The hub's own deadline comes first; this side's backstop runs this much longer. */
 const GRACE_MS = 1_000;
-/** How long the hub has to end a cancelled request's stream before this side cancels it itself. */
-const CANCEL_GRACE_MS = 2_000;
 
 /** Home cannot take the request now; it was not sent. */
 export class HomeRefused extends Error {
@@ -74,9 +73,9 @@ interface Read {
   promptTokens: number;
 }
 
-/** The next chunk of the stream, or DeadlineExceeded after `ms`, or the signal's reason. */
-function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number, kind: DeadlineKind, signal: AbortSignal) {
-  return new Promise<ReadableStreamReadResult<Uint8Array>>((resolve, reject) => {
+/** `p`, or DeadlineExceeded after `ms`, or the signal's reason, whichever comes first. */
+function within<T>(p: Promise<T>, ms: number, kind: DeadlineKind, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
     const done = () => {
       clearTimeout(timer);
       signal.removeEventListener("abort", onAbort);
@@ -91,7 +90,7 @@ function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number,
     }, ms);
     if (signal.aborted) return onAbort();
     signal.addEventListener("abort", onAbort, { once: true });
-    reader.read().then(
+    p.then(
       (r) => {
         done();
         resolve(r);
@@ -105,26 +104,13 @@ function readWithin(reader: ReadableStreamDefaultReader<Uint8Array>, ms: number,
 }
 
 /** Reads the relayed frames until `embedded`; throws on an error frame, a deadline, or a stream that ends early. */
-async function readVectors(reader: ReadableStreamDefaultReader<Uint8Array>, count: number, target: string, ctx: HomeEmbedContext, signal: AbortSignal, state: { over: boolean }): Promise<Read> {
+async function readVectors(home: HomeFrames, count: number, target: string, ctx: HomeEmbedContext, signal: AbortSignal): Promise<Read> {
   const vectors: string[] = new Array<string>(count);
-  const decoder = new TextDecoder();
-  let buf = "";
   let begun = false;
   for (;;) {
-    const r = begun ? await readWithin(reader, ctx.idleMs, "idle", signal) : await readWithin(reader, ctx.firstContentMs + GRACE_MS, "first_token", signal);
-    if (r.done) {
-      state.over = true;
-      throw new LocalFailure("disconnected", "the home stream ended before every vector arrived");
-    }
-    buf += decoder.decode(r.value, { stream: true });
-    for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-      const line = buf.slice(0, nl);
-      buf = buf.slice(nl + 1);
-      if (line === "") continue;
-      // The hub validated every frame against the protocol schema before relaying it: parse only.
-      const frame = JSON.parse(line) as SidecarFrame;
-      // After `error` or `embedded` the request is over at home: nothing to cancel there.
-      if (frame.t === "error" || frame.t === "embedded") state.over = true;
+    const frames = begun ? await within(home.next(), ctx.idleMs, "idle", signal) : await within(home.next(), ctx.firstContentMs + GRACE_MS, "first_token", signal);
+    if (!frames) throw new LocalFailure("disconnected", "the home stream ended before every vector arrived");
+    for (const frame of frames) {
       if (frame.t === "error") throw failureOfFrame(frame, target);
       if (frame.t === "alive") begun = true;
       else if (frame.t === "vectors") {
@@ -137,14 +123,6 @@ async function readVectors(reader: ReadableStreamDefaultReader<Uint8Array>, coun
         return { vectors, promptTokens: frame.usage.prompt_tokens };
       }
     }
-  }
-}
-
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
-  try {
-    while (!(await reader.read()).done);
-  } catch {
-    // ended either way
   }
 }
 
@@ -169,27 +147,17 @@ export function homeEmbedder(ctx: HomeEmbedContext, model: string, req: HomeEmbe
         ...(avoid.length > 0 ? { avoid: [...avoid] } : {}),
       });
       if (!opened.ok) throw refusal(opened.reason, id);
-      const reader = opened.frames.getReader();
-      const state = { over: false };
+      const home = new HomeFrames(opened.frames, () => ctx.waitUntil(hub.cancel(requestId).catch(() => undefined)));
       try {
-        const read = await readVectors(reader, req.texts.length, id, ctx, signal, state);
+        const read = await readVectors(home, req.texts.length, id, ctx, signal);
         // The hub ends the stream after `embedded`: read that end, off the answer's path.
-        ctx.waitUntil(drain(reader));
+        ctx.waitUntil(home.drain());
         return homeBody(read.vectors, model, read.promptTokens, req.encodingFormat);
       } catch (err) {
         avoid.push(opened.sidecarId);
         throw err;
       } finally {
-        if (!state.over) {
-          // The hub cancels at home and ends the stream; cancelling the stream from here as well would
-          // abort the RPC pipe under the hub (workerd logs it as uncaught), so only after a grace.
-          ctx.waitUntil(hub.cancel(requestId).catch(() => undefined));
-          const timer = setTimeout(() => void reader.cancel().catch(() => undefined), CANCEL_GRACE_MS);
-          reader.closed.then(
-            () => clearTimeout(timer),
-            () => clearTimeout(timer),
-          );
-        }
+        home.stop();
       }
     },
   };

@@ -29,7 +29,6 @@ export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRe
   const at = Date.now();
   // The served attempt's time to its first content, as the executor traced it.
   const ttftMs = r.served ? r.trace.findLast((a) => a.target === r.served && (a.outcome === "served" || a.outcome === "broken"))?.ms : undefined;
-  const userId = scope.user.id;
   const record: RequestRecord = {
     at,
     kind: planned.kind,
@@ -46,6 +45,13 @@ export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRe
     ...(ttftMs !== undefined ? { ttftMs } : {}),
     ...(planned.hold ? { hold: planned.hold } : {}),
   };
+  queueRecord(scope, record);
+}
+
+/** Queues a finished request's record for the user's hub (sent with others within FLUSH_MS). */
+export function queueRecord(scope: RequestScope, record: RequestRecord): void {
+  if (!scope.env.SIDECAR_HUB) return;
+  const userId = scope.user.id;
   let waiting = pending.get(userId);
   if (!waiting) pending.set(userId, (waiting = []));
   waiting.push(record);

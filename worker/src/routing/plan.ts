@@ -40,17 +40,42 @@ const needsHub = (model: string, budgeted: boolean) => budgeted || model === "au
 /** What a named cloud model is planned with: its plan reads none of the request's features. */
 const UNCLASSIFIED: RouteFeatures = { kind: "chat", complexity: 0, promptTokens: 0, reserveTokens: 0, tools: false, images: false, json: false, metadata: {} };
 
-export async function planRequest(scope: RequestScope, req: ChatRequest, opts: PlanOptions): Promise<Planned> {
+/** What every plan of this request is made with, whatever its features. */
+function baseInput(scope: RequestScope, model: string) {
   const cfg = config(scope.env);
-  const { user } = scope;
-  const configured = configuredProviders(scope.env);
-  const base = {
-    model: req.model,
-    policy: user.policy,
+  return {
+    model,
+    policy: scope.user.policy,
     privateRequest: privacyOf(scope.header(PRIVACY_HEADER)),
     deploymentAutoTargets: cfg.autoTargets,
     deadlines: { cloudMs: cfg.firstChunkTimeoutMs, localMs: cfg.localFirstTokenMs },
   };
+}
+
+/** A budget reservation outlives its request only if the record never comes (an isolate that died). */
+const holdMs = (scope: RequestScope) => answerDeadlines(config(scope.env), scope.user.policy).totalMs + HOLD_MARGIN_MS;
+
+/**
+ * A named cloud model with no other to fall back to (an embedding: vectors of another model are not
+ * comparable) planned by the same planner: the plan has the target, or leaves it out with the reason
+ * (the policy, privacy, the budget — with a budget in force the user's hub decides, and holds the spend).
+ */
+export async function planCloudCall(scope: RequestScope, model: string, promptTokens: number): Promise<Pick<Planned, "plan" | "hold">> {
+  const cfg = config(scope.env);
+  const configured = configuredProviders(scope.env);
+  const input = { ...baseInput(scope, model), features: { ...UNCLASSIFIED, promptTokens } };
+  if (!hasBudget(effectiveBudget(scope.user.policy.budget, cfg.budget)) || !configured.has("local")) {
+    return { plan: plan({ ...input, configured, sidecars: [], perf: {}, openBreakers: new Set() }) };
+  }
+  const routed = await hubFor(scope.env, scope.user.id).route({ ...input, configured: [...configured], answerTokens: 0, holdMs: holdMs(scope) });
+  return { plan: routed.plan, ...(routed.hold ? { hold: routed.hold } : {}) };
+}
+
+export async function planRequest(scope: RequestScope, req: ChatRequest, opts: PlanOptions): Promise<Planned> {
+  const cfg = config(scope.env);
+  const { user } = scope;
+  const configured = configuredProviders(scope.env);
+  const base = baseInput(scope, req.model);
   if (!needsHub(req.model, hasBudget(effectiveBudget(user.policy.budget, cfg.budget)))) {
     // A named cloud model: its route reads nothing the classifier says, so the request is not
     // classified (about a tenth of the Worker's time per request, profiled) unless explain asks.
@@ -73,8 +98,7 @@ export async function planRequest(scope: RequestScope, req: ChatRequest, opts: P
     features,
     configured: [...configured],
     answerTokens: requestedMaxTokens(req) ?? DEFAULT_ANSWER_TOKENS,
-    // A reservation outlives its request only if the record never comes (an isolate that died).
-    holdMs: answerDeadlines(cfg, user.policy).totalMs + HOLD_MARGIN_MS,
+    holdMs: holdMs(scope),
   };
   if (!configured.has("local")) {
     return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local, kind: classification.kind };

@@ -4,10 +4,11 @@
  * enforces home's first-token deadline next to the socket; this side stops the generation (through
  * the hub) whenever the attempt is stopped, and never waits on the hub's stream once it is.
  */
-import { ANY_LOCAL_MODEL, HearthError, type AttemptFailure, type ChatRequest, type LocalFeatures, type LocalRefusal, type PlannedTarget, type SidecarFrame } from "@hearth/shared";
+import { ANY_LOCAL_MODEL, HearthError, type AttemptFailure, type ChatRequest, type LocalFeatures, type LocalRefusal, type PlannedTarget } from "@hearth/shared";
 import { hubFor } from "../hub-client/index.js";
 import type { OpenInput, OpenResult } from "../hub-client/types.js";
 import { LocalFailure, frameToChunks, type ChunkMeta } from "./frames.js";
+import { HomeFrames } from "./home-frames.js";
 import type { Opener } from "../execute/opener.js";
 import { ALIVE, type Chunk, type StreamItem } from "../stream/chunks.js";
 
@@ -33,55 +34,22 @@ export interface HomeContext {
   waitUntil(promise: Promise<unknown>): void;
 }
 
-const decoder = new TextDecoder();
-
-/** How long the hub has to end a cancelled request's stream before this side cancels it itself (ms). */
-const CANCEL_GRACE_MS = 2_000;
-
 /**
- * The hub's NDJSON frames as chunks (ALIVE for `alive` frames). An error frame throws LocalFailure; a
- * stream that ends without `end` throws `disconnected`. When `signal` aborts — or the consumer stops
- * early — and the answer was not over, the generation at home is cancelled and the stream ends.
+ * The hub's frames as chunks (ALIVE for `alive` frames). An error frame throws LocalFailure; a stream
+ * that ends without `end` throws `disconnected`. When `signal` aborts — or the consumer stops early —
+ * and the answer was not over, the generation at home is cancelled and the stream ends (home-frames.ts).
  */
 function relay(frames: ReadableStream<Uint8Array>, meta: ChunkMeta, signal: AbortSignal, cancelAtHome: () => void): AsyncIterable<StreamItem> {
-  const reader = frames.getReader();
-  let over = false;
-  const stop = () => {
-    if (over) return;
-    over = true;
-    // The hub cancels at home and ends this stream from its side. Cancelling it from here as well
-    // would abort the RPC pipe under the hub (workerd logs that as an uncaught error), so this side
-    // cancels only if the hub has not ended it after a grace. Nobody waits meanwhile: the attempt's
-    // reader settled its pending read when the attempt was stopped.
-    cancelAtHome();
-    const timer = setTimeout(() => void reader.cancel().catch(() => undefined), CANCEL_GRACE_MS);
-    reader.closed.then(
-      () => clearTimeout(timer),
-      () => clearTimeout(timer),
-    );
-  };
-  // Registered now, not when iteration starts: an attempt stopped before its first read still stops home.
-  if (signal.aborted) stop();
-  else signal.addEventListener("abort", stop, { once: true });
+  // Made now, not when iteration starts: an attempt stopped before its first read still stops home.
+  const home = new HomeFrames(frames, cancelAtHome, signal);
   async function* read(): AsyncGenerator<StreamItem> {
-    let buf = "";
     try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) break;
-        buf += decoder.decode(value, { stream: true });
+      for (let read = await home.next(); read; read = await home.next()) {
         // The frames of one read become one batch: the client gets them in one write.
         const batch: Chunk[] = [];
         let alive = false;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          const line = buf.slice(0, nl);
-          buf = buf.slice(nl + 1);
-          if (line === "") continue;
-          // The hub validated every frame against the protocol schema before relaying it: parse only.
-          const frame = JSON.parse(line) as SidecarFrame;
+        for (const frame of read) {
           if (frame.t === "alive") alive = true;
-          // After `end` or `error` the request is over at home: nothing to cancel there.
-          if (frame.t === "end" || frame.t === "error") over = true;
           if (frame.t !== "error") batch.push(...frameToChunks(frame, meta));
           else {
             if (batch.length > 0) yield batch;
@@ -91,10 +59,9 @@ function relay(frames: ReadableStream<Uint8Array>, meta: ChunkMeta, signal: Abor
         if (batch.length > 0) yield batch;
         else if (alive) yield ALIVE;
       }
-      if (!over) throw new LocalFailure("disconnected", "the home stream ended before the answer finished");
+      if (!home.over) throw new LocalFailure("disconnected", "the home stream ended before the answer finished");
     } finally {
-      signal.removeEventListener("abort", stop);
-      stop();
+      home.stop();
     }
   }
   return read();
