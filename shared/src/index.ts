@@ -25,3 +25,4 @@ export * from "./stats/budget.js";
 export * from "./stats/live.js";
 export * from "./log/index.js";
 export * from "./risk/index.js";
+export * from "./routing/risk-facts.js";

@@ -17,6 +17,7 @@ import { WEIGHTS } from "./weights.js";
 export type { Analysis, Classification } from "./classifier.js";
 export { TASK_KINDS, type TaskKind } from "./kinds.js";
 export { estimateTextTokens } from "./tokens.js";
+export { AGENT_SHAPES, SHAPE_LIMITS, agentShape, type AgentShape } from "./agent-shape.js";
 
 // Decoded once at module load (~40 KB of int8 weights).
 const MODEL = modelFromWeights(WEIGHTS);

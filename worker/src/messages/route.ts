@@ -54,7 +54,7 @@ const begun = (batch: Chunk[]) => batch.some(isSubstantive) || (nativeOf(batch)?
 export async function messagesRoute(c: Context<AppEnv>): Promise<Response> {
   const startedAt = Date.now();
   const { body, native, chat, anthropicOnly } = await prepare(c);
-  const planned = await planRequest(c, chat, { open: anthropicOnly === undefined });
+  const planned = await planRequest(c, chat, { open: anthropicOnly === undefined, clientModel: body.model });
   await admitted(c);
   const { run, answered, ended, failed, headers, streamed } = startRun(c, planned, chat, startedAt, {
     anthropic: native,

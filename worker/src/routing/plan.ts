@@ -12,12 +12,14 @@ import { configuredProviders } from "../providers/registry.js";
 import { answerDeadlines } from "../chat/run.js";
 import { hubFor } from "../hub-client/index.js";
 import type { OpenResult, RouteCall } from "../hub-client/types.js";
-import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
+import { PRIVACY_HEADER, assessRequest, localFeatures, privacyOf, routeFeatures, type Assessment } from "./features.js";
 
 export interface Planned {
   plan: RoutePlan;
   /** The classifier's verdict. For a named cloud model planning needs none: it is computed on first read (explain shows it). */
   readonly classification: Classification;
+  /** The classification with the home-risk estimate and the agent shape (lazy like it for a named cloud model). */
+  readonly assessment: Assessment;
   /** The task kind when planning classified the request; undefined for a named cloud model (the stats count no kind for it). */
   kind: TaskKind | undefined;
   /** What the hub's model picker needs to know of the request, for attempts at home. */
@@ -36,6 +38,8 @@ export interface PlanOptions {
   forceKind?: TaskKind;
   /** Start the first target when it is home. False for /v1/route/explain. */
   open: boolean;
+  /** The model name the client sent, before mapping (/v1/messages), for the agent shape. */
+  clientModel?: string;
 }
 
 /** Does planning need the hub's state? When home or an `auto` list is involved, or a cloud budget (the hub keeps the spend). */
@@ -58,19 +62,24 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   if (!needsHub(req.model, hasBudget(effectiveBudget(user.policy.budget, cfg.budget)))) {
     // A named cloud model: its route reads nothing the classifier says, so the request is not
     // classified (about a tenth of the Worker's time per request, profiled) unless explain asks.
-    let lazy: Classification | undefined;
+    let lazy: Assessment | undefined;
+    const assess = (): Assessment => (lazy ??= assessRequest(req, opts.forceKind, opts.clientModel));
     const planned = plan({ ...base, features: UNCLASSIFIED, configured, sidecars: [], perf: {}, openBreakers: new Set() });
     return {
       plan: planned,
+      get assessment() {
+        return assess();
+      },
       get classification() {
-        return (lazy ??= classifyRequest(req, opts.forceKind));
+        return assess().classification;
       },
       local: localFeatures(UNCLASSIFIED),
       kind: undefined,
     };
   }
-  const classification = classifyRequest(req, opts.forceKind);
-  const features = routeFeatures(req, classification);
+  const assessment = assessRequest(req, opts.forceKind, opts.clientModel);
+  const classification = assessment.classification;
+  const features = routeFeatures(req, assessment);
   const local = localFeatures(features);
   const call: RouteCall = {
     ...base,
@@ -81,7 +90,7 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
     holdMs: answerDeadlines(cfg, user.policy).totalMs + HOLD_MARGIN_MS,
   };
   if (!configured.has("local")) {
-    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local, kind: classification.kind };
+    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, assessment, local, kind: classification.kind };
   }
   const id = crypto.randomUUID();
   const hub = hubFor(c.env, user.id);
@@ -91,5 +100,5 @@ export async function planRequest(c: Context<AppEnv>, req: ChatRequest, opts: Pl
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });
   }
-  return { plan: routed.plan, classification, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}), ...(routed.hold ? { hold: routed.hold } : {}) };
+  return { plan: routed.plan, classification, assessment, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}), ...(routed.hold ? { hold: routed.hold } : {}) };
 }
