@@ -29,7 +29,8 @@ export function calibrationTable(logits: readonly number[], weights?: readonly n
       z = x.z;
       if (acc >= want - 1e-9) break;
     }
-    out.push(Number(z.toFixed(4)));
+    // Rounded down, so the prompt the entry came from stays at or above it.
+    out.push(Math.floor(z * 1e4) / 1e4);
   }
   out.push(-99);
   return out;

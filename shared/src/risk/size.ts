@@ -34,5 +34,5 @@ export function parseModelSize(id: string): number | undefined {
 export function sizeShift(sizeB: number | undefined): number {
   if (sizeB === undefined || !(sizeB > 0)) return 0;
   const shift = SIZE_SLOPE * Math.log2(sizeB / 7);
-  return Math.max(-SIZE_SHIFT_LIMIT, Math.min(SIZE_SHIFT_LIMIT, shift));
+  return Math.max(-SIZE_SHIFT_LIMIT, Math.min(SIZE_SHIFT_LIMIT, shift)) || 0; // no −0
 }

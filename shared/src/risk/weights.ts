@@ -35,7 +35,7 @@ export const RISK_WEIGHTS: RiskWeights = {
     "kind reasoning × length": -0.3237,
   },
   /** Logit thresholds for a cloud share of 0%, 5%, …, 100% (index i ↔ i·5%). */
-  cloudShareLogits: [99,1.8215,1.5312,1.1912,0.7042,0.2323,-0.0228,-0.1822,-0.2659,-0.3237,-0.4952,-0.6624,-0.6646,-0.6658,-0.6669,-0.6683,-0.7478,-0.8615,-0.9392,-0.9962,-99],
+  cloudShareLogits: [99,1.8215,1.5312,1.1911,0.7042,0.2323,-0.0229,-0.1823,-0.2659,-0.3238,-0.4953,-0.6624,-0.6647,-0.6659,-0.6669,-0.6684,-0.7479,-0.8616,-0.9392,-0.9963,-99],
   /** Fitted shift of the logit per doubling of the home model's size (the data's 24 sized models). */
   fittedSizeSlope: -0.18525,
 };
