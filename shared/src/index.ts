@@ -24,3 +24,5 @@ export * from "./stats/series.js";
 export * from "./stats/budget.js";
 export * from "./stats/live.js";
 export * from "./log/index.js";
+export * from "./risk/index.js";
+export * from "./routing/risk-facts.js";

@@ -1,7 +1,7 @@
 /**
  * `pnpm tsx test/bench/classifier.ts`: what the request classifier costs and what it buys.
  *
- * Latency of classify() per call (µs) for a typical chat request, a 4k-token and a 32k-token prompt,
+ * Latency of classify() per call (µs), and of classify + the home-risk estimate + the agent shape, for a typical chat request, a 4k-token and a 32k-token prompt,
  * each timed --runs times (default 10,000) after --warmup calls (default 2,000), beside a keyword-list
  * classifier of the kind the systems Hearth replaces used (it reads the whole last message, so it is
  * slower than the windowed model on long prompts), and plan() after it. Accuracy is not measured here:
@@ -21,7 +21,10 @@ import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import {
+  agentShape,
+  analyze,
   classify,
+  homeRisk,
   contentText,
   estimateTextTokens,
   plan,
@@ -130,7 +133,13 @@ const rows: (string | number)[][] = [];
 for (const [name, req] of cases) {
   const [model, keywords] = timePair(() => classify(req), () => keywordKind(req));
   const label = `${name} (~${classify(req).promptTokens} tok)`;
-  rows.push(row(label, "model", model), row(label, "keywords", keywords));
+  // What the Worker runs per routed request: the classifier, the home-risk estimate and the agent shape.
+  const [assessed] = timePair(() => {
+    const a = analyze(req);
+    homeRisk(a);
+    agentShape({ req, promptTokens: a.classification.promptTokens });
+  }, () => keywordKind(req));
+  rows.push(row(label, "model", model), row(label, "model+risk+shape", assessed), row(label, "keywords", keywords));
 }
 console.log(`classify() latency, µs per call, ${RUNS} runs after ${WARMUP} warm-up (Node ${process.version}, ${cpus().length}× ${cpus()[0]?.model ?? "?"})`);
 console.log(`load average (1, 5, 15 min): ${loadBefore} before, ${load()} after\n`);

@@ -75,7 +75,20 @@ export function featurizeRequest(req: ChatRequest, sink: FeatureSink): Featurize
   return { flags, win, signals };
 }
 
-export function classifyWith(model: LinearModel, req: ChatRequest): Classification {
+/** The classification plus the signals it was made from, for estimates built on top (risk/). */
+export interface Analysis {
+  classification: Classification;
+  signals: TextSignals;
+  /** User turns in the conversation. */
+  userTurns: number;
+  /** Length of the last user message, in chars. */
+  lastChars: number;
+  /** The request has a system (or developer) message. */
+  hasSystem: boolean;
+  toolCount: number;
+}
+
+export function analyzeWith(model: LinearModel, req: ChatRequest): Analysis {
   const sink = new LogitSink(model);
   const { flags, win, signals } = featurizeRequest(req, sink);
   const probs = sink.probabilities();
@@ -98,7 +111,7 @@ export function classifyWith(model: LinearModel, req: ChatRequest): Classificati
     wantsJson: flags.wantsJson,
     hasImages: flags.hasImages,
   });
-  return {
+  const classification: Classification = {
     promptTokens: flags.promptTokens,
     hasTools: flags.toolCount > 0,
     toolChoiceForced: flags.toolChoiceForced,
@@ -109,4 +122,10 @@ export function classifyWith(model: LinearModel, req: ChatRequest): Classificati
     complexity: score,
     evidence: evidence(flags, signals, win, kind, kindScores),
   };
+  const hasSystem = req.messages.some((m) => m.role === "system" || m.role === "developer");
+  return { classification, signals, userTurns: win.userTurns, lastChars: win.lastChars, hasSystem, toolCount: flags.toolCount };
+}
+
+export function classifyWith(model: LinearModel, req: ChatRequest): Classification {
+  return analyzeWith(model, req).classification;
 }

@@ -10,13 +10,14 @@
  * everything.
  */
 import type { ChatRequest } from "../openai/request.js";
-import { classifyWith, type Classification } from "./classifier.js";
+import { analyzeWith, classifyWith, type Analysis, type Classification } from "./classifier.js";
 import { modelFromWeights } from "./model.js";
 import { WEIGHTS } from "./weights.js";
 
-export type { Classification } from "./classifier.js";
+export type { Analysis, Classification } from "./classifier.js";
 export { TASK_KINDS, type TaskKind } from "./kinds.js";
 export { estimateTextTokens } from "./tokens.js";
+export { AGENT_SHAPES, SHAPE_LIMITS, agentShape, type AgentShape } from "./agent-shape.js";
 
 // Decoded once at module load (~40 KB of int8 weights).
 const MODEL = modelFromWeights(WEIGHTS);
@@ -24,4 +25,9 @@ const MODEL = modelFromWeights(WEIGHTS);
 /** Classifies a request. Pure and deterministic: the same request always gives the same answer. */
 export function classify(req: ChatRequest): Classification {
   return classifyWith(MODEL, req);
+}
+
+/** Classifies a request and keeps the signals behind it (for the home-risk estimate). */
+export function analyze(req: ChatRequest): Analysis {
+  return analyzeWith(MODEL, req);
 }

@@ -10,7 +10,10 @@ import { withinBudget, type BudgetAction, type CostEstimate } from "../stats/bud
 import { pickPreferred, modelTags, type LocalChoice, type LocalPick, type LocalWait, type SidecarView } from "./local.js";
 import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
-import { DEFAULT_RULES, firstMatch, type Rule, type RuleAction, type RuleFacts } from "./rules.js";
+import { defaultRulesFor, firstMatch, type Rule, type RuleAction, type RuleFacts } from "./rules.js";
+import type { AgentShape } from "../classify/agent-shape.js";
+import type { RiskOffset } from "../risk/learn.js";
+import { planRisk, type PlanRisk } from "./risk-facts.js";
 import { ANY_LOCAL_MODEL, parseTarget, requireTarget, type ProviderId, type Target } from "./targets.js";
 
 /** What the planner needs to know about the request (from the classifier and the body). */
@@ -26,6 +29,10 @@ export interface RouteFeatures {
   json: boolean;
   /** The request body's `metadata`. */
   metadata: Readonly<Record<string, string>>;
+  /** The home-risk model's logit for this request (before home-size and learned shifts); absent when not estimated. */
+  homeRiskLogit?: number;
+  /** The coding-agent call shape (classify/agent-shape.ts). */
+  shape?: AgentShape;
 }
 
 export interface PlanInput {
@@ -50,6 +57,8 @@ export interface PlanInput {
     /** The deployment's home first-token deadline (the policy's wins). */
     localMs: number;
   };
+  /** Learned home-risk offsets by local model id (risk/learn.ts); absent when none. */
+  riskOffsets?: Readonly<Record<string, RiskOffset>>;
   /** The cloud spend budget in force (see stats/budget.ts); absent when none is set. */
   budget?: PlanBudget;
 }
@@ -92,6 +101,8 @@ export interface RoutePlan {
   private: boolean;
   /** Other decisions worth reading: deadlines, reordering. */
   notes: string[];
+  /** The home-risk estimate as the rules saw it (hybrid, when the request was estimated). */
+  risk?: PlanRisk;
   /** Cloud targets were left out for the budget (reason `budget`): what to do when nothing else answers. */
   budget?: { onExceeded: BudgetAction; retryAfterSeconds?: number };
 }
@@ -109,15 +120,18 @@ export function localFacts(sidecars: readonly SidecarView[], f: RouteFeatures): 
   };
 }
 
-function decide(input: PlanInput, mode: RoutingMode): { sides: ("local" | "cloud")[]; rule?: { rule: Rule; why: string[] } } {
+function decide(input: PlanInput, mode: RoutingMode): { sides: ("local" | "cloud")[]; rule?: { rule: Rule; why: string[] }; risk?: PlanRisk } {
   if (mode === "cloud_only") return { sides: ["cloud"] };
   if (mode === "local_only") return { sides: ["local"] };
   if (mode === "local_first") return { sides: ["local", "cloud"] };
-  const rules = [...(input.policy.rules ?? []), ...(input.policy.defaultRules === false ? [] : DEFAULT_RULES)];
+  const rules = [...(input.policy.rules ?? []), ...(input.policy.defaultRules === false ? [] : defaultRulesFor(input.policy.cloudShare))];
   const f = input.features;
+  const risk = planRisk(f.homeRiskLogit, input.sidecars, input.riskOffsets, input.policy.cloudShare);
   const match = firstMatch(rules, {
     kind: f.kind,
     complexity: f.complexity,
+    ...(risk ? { homeRisk: risk.risk, riskiest: risk.riskiest } : {}),
+    ...(f.shape ? { shape: f.shape } : {}),
     promptTokens: f.promptTokens,
     tools: f.tools,
     images: f.images,
@@ -127,10 +141,10 @@ function decide(input: PlanInput, mode: RoutingMode): { sides: ("local" | "cloud
     local: localFacts(input.sidecars, f),
   });
   // No rule matched (the user dropped the defaults): behave as local_first.
-  if (!match) return { sides: ["local", "cloud"] };
+  if (!match) return { sides: ["local", "cloud"], ...(risk ? { risk } : {}) };
   const { route, fallback = true } = match.rule.then;
   const other = route === "local" ? "cloud" : "local";
-  return { sides: fallback ? [route, other] : [route], rule: match };
+  return { sides: fallback ? [route, other] : [route], rule: match, ...(risk ? { risk } : {}) };
 }
 
 /** Cloud targets for `auto`: listed order or fastest first, open breakers last. */
@@ -275,7 +289,7 @@ export function plan(input: PlanInput): RoutePlan {
   }
   waitForHome(input, action, { targets, skipped, order });
   const rule = decided.rule ? { name: decided.rule.rule.name, why: decided.rule.why } : undefined;
-  const p: RoutePlan = { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes };
+  const p: RoutePlan = { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes, ...(decided.risk ? { risk: decided.risk } : {}) };
   if (input.budget && skipped.some((s) => s.reason === "budget")) {
     const { onExceeded, retryAfterSeconds, leftUsd } = input.budget;
     p.budget = { onExceeded, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };

@@ -66,6 +66,13 @@ export const routingPolicySchema = z
      * 1 = always the smallest. Default: 0.35.
      */
     localHardAt: z.number().min(0).max(1).optional(),
+    /**
+     * Hybrid: the share of requests (percent, 0–100) that may go to the cloud, the riskiest first by
+     * the home-risk estimate (see /v1/route/explain `features.home_risk`); the default rules then send
+     * that share out instead of routing by kind and complexity. Requests home cannot take at all
+     * (tools, images, too long) go out regardless. Default: unset (rules by kind and complexity).
+     */
+    cloudShare: z.number().min(0).max(100).optional(),
     /** Upstream attempts per target, retries included. Default: 3. */
     maxAttemptsPerTarget: z.number().int().min(1).max(5).optional(),
     /** Never send this user's requests to the cloud, whatever the mode or rules say. Default: false. */

@@ -5,6 +5,7 @@
  * in front of the defaults (or replace them) through their policy; the schema below validates them.
  */
 import { z } from "zod";
+import { AGENT_SHAPES, type AgentShape } from "../classify/agent-shape.js";
 import { TASK_KINDS, type TaskKind } from "../classify/kinds.js";
 
 const ruleName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,47}$/, "must be 1–48 characters: a-z, 0-9, - _ .");
@@ -31,6 +32,14 @@ export const ruleConditionSchema = z
     complexityAtLeast: z.number().min(0).max(1).optional(),
     /** Complexity below this. */
     complexityBelow: z.number().min(0).max(1).optional(),
+    /** Home risk (0–1: the chance home's answer is worse than the cloud's; see /v1/route/explain) at least this. */
+    homeRiskAtLeast: z.number().min(0).max(1).optional(),
+    /** Home risk below this. */
+    homeRiskBelow: z.number().min(0).max(1).optional(),
+    /** The request is (true) or is not (false) among the riskiest share the policy's `cloudShare` sends out. */
+    riskiest: z.boolean().optional(),
+    /** The coding-agent call shape is one of these (background, compaction, subagent, main, none). */
+    shape: z.array(z.enum(AGENT_SHAPES)).min(1).optional(),
     /** Estimated prompt tokens at least this. */
     promptTokensAtLeast: z.number().int().nonnegative().optional(),
     /** The request offers tools (true) or does not (false). */
@@ -75,12 +84,18 @@ export type Rule = z.infer<typeof ruleSchema>;
  * at home when there is one, else the cloud; hard requests (complexity ≥ 0.5: formal math, long
  * multi-part asks, logic puzzles with many conditions) go to the cloud; everything else (chat and
  * knowledge questions, extraction, summaries, writing and role-play, easy math and reasoning) is
- * answered at home. Kinds: see classify/kinds.ts.
+ * answered at home. Coding-agent calls (classify/agent-shape.ts): background calls stay home,
+ * a compaction goes home when it fits (home is the cheapest target whose context holds it; otherwise
+ * too-long-for-home sends it out), a main agent turn whose home risk is at least 0.7 goes out.
+ * Kinds: see classify/kinds.ts.
  */
 export const DEFAULT_RULES: readonly Rule[] = [
   { name: "tools-need-cloud", when: { tools: true, local: { tools: false } }, then: { route: "cloud" } },
   { name: "images-need-cloud", when: { images: true, local: { vision: false } }, then: { route: "cloud" } },
   { name: "too-long-for-home", when: { local: { fits: false } }, then: { route: "cloud" } },
+  { name: "agent-background-at-home", when: { shape: ["background"] }, then: { route: "local" } },
+  { name: "agent-compaction-at-home", when: { shape: ["compaction"], local: { fits: true } }, then: { route: "local" } },
+  { name: "agent-main-risky-to-cloud", when: { shape: ["main"], homeRiskAtLeast: 0.7 }, then: { route: "cloud" } },
   { name: "code-at-home", when: { kind: ["code"], local: { tag: "code" } }, then: { route: "local", localModels: ["tag:code"] } },
   { name: "code-to-cloud", when: { kind: ["code"] }, then: { route: "cloud" } },
   { name: "hard-to-cloud", when: { complexityAtLeast: 0.5 }, then: { route: "cloud" } },
@@ -88,10 +103,29 @@ export const DEFAULT_RULES: readonly Rule[] = [
   { name: "default", when: {}, then: { route: "local" } },
 ];
 
+/** Sends the riskiest `cloudShare` of requests out; see defaultRulesFor. */
+export const RISKIEST_RULE: Rule = { name: "riskiest-to-cloud", when: { riskiest: true }, then: { route: "cloud" } };
+const REPLACED_BY_CLOUD_SHARE = new Set(["agent-main-risky-to-cloud", "code-to-cloud", "hard-to-cloud"]);
+
+/**
+ * The default rules for a policy. With a `cloudShare`, the rules that send requests out by kind,
+ * complexity or risk level give way to one that sends the riskiest share, so what leaves home (apart
+ * from what home cannot do at all: tools, images, too long) is at most that share.
+ */
+export function defaultRulesFor(cloudShare: number | undefined): readonly Rule[] {
+  if (cloudShare === undefined) return DEFAULT_RULES;
+  return DEFAULT_RULES.flatMap((r) => (REPLACED_BY_CLOUD_SHARE.has(r.name) ? [] : r.name === "code-at-home" ? [RISKIEST_RULE, r] : [r]));
+}
+
 /** The request and home, as rules see them. */
 export interface RuleFacts {
   kind: TaskKind;
   complexity: number;
+  /** Home risk after the home-size and learned shifts (0–1); undefined when not estimated. */
+  homeRisk?: number;
+  /** Among the riskiest `cloudShare` of requests; false when no cloud share is set. */
+  riskiest?: boolean;
+  shape?: AgentShape;
   promptTokens: number;
   tools: boolean;
   images: boolean;
@@ -118,6 +152,7 @@ export function matchRule(when: RuleCondition, f: RuleFacts): string[] | null {
   if (when.kind && !check(when.kind.includes(f.kind), `kind ${f.kind}`)) return null;
   if (when.complexityAtLeast !== undefined && !check(f.complexity >= when.complexityAtLeast, `complexity ${f.complexity.toFixed(2)} ≥ ${when.complexityAtLeast}`)) return null;
   if (when.complexityBelow !== undefined && !check(f.complexity < when.complexityBelow, `complexity ${f.complexity.toFixed(2)} < ${when.complexityBelow}`)) return null;
+  if (!matchRisk(when, f, check)) return null;
   if (when.promptTokensAtLeast !== undefined && !check(f.promptTokens >= when.promptTokensAtLeast, `~${f.promptTokens} tokens ≥ ${when.promptTokensAtLeast}`)) return null;
   if (when.tools !== undefined && !check(f.tools === when.tools, when.tools ? "tools offered" : "no tools")) return null;
   if (when.images !== undefined && !check(f.images === when.images, when.images ? "images" : "no images")) return null;
@@ -137,6 +172,17 @@ export function matchRule(when: RuleCondition, f: RuleFacts): string[] | null {
   }
   if (why.length === 0) why.push("always");
   return why;
+}
+
+function matchRisk(when: RuleCondition, f: RuleFacts, check: (ok: boolean, text: string) => boolean): boolean {
+  const risk = f.homeRisk;
+  const r = risk === undefined ? "unknown" : risk.toFixed(2);
+  if (when.homeRiskAtLeast !== undefined && !check(risk !== undefined && risk >= when.homeRiskAtLeast, `home risk ${r} ≥ ${when.homeRiskAtLeast}`)) return false;
+  if (when.homeRiskBelow !== undefined && !check(risk !== undefined && risk < when.homeRiskBelow, `home risk ${r} < ${when.homeRiskBelow}`)) return false;
+  if (when.riskiest !== undefined && !check((f.riskiest ?? false) === when.riskiest, when.riskiest ? "among the riskiest cloud share" : "not among the riskiest cloud share")) return false;
+  const shape = f.shape ?? "none";
+  if (when.shape && !check(when.shape.includes(shape), `agent shape ${shape}`)) return false;
+  return true;
 }
 
 /** The first rule that matches, with the conditions that made it match. */

@@ -19,6 +19,8 @@ export interface Decoded {
   stream: boolean;
   /** Route as this task kind whatever the classifier says. */
   forceKind?: TaskKind;
+  /** The model name the client sent, when the dialect maps it (a Claude name): what the agent shape reads. */
+  clientModel?: string;
   /** Only this provider can take the request, and why: every other target refuses it before any call. */
   only?: { provider: string; what: string };
   /** The client speaks this provider's own API: that provider gets the client's body as sent. */

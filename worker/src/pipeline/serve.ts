@@ -15,7 +15,7 @@ import { wholeAnswer } from "./whole.js";
 export async function serve<D extends Decoded>(scope: RequestScope, dialect: Dialect<D>): Promise<Response> {
   const d = await dialect.decode(scope);
   // A request only one provider can take never pre-starts home.
-  const planned = await planRequest(scope, d.chat, { open: d.only === undefined, ...(d.forceKind ? { forceKind: d.forceKind } : {}) });
+  const planned = await planRequest(scope, d.chat, { open: d.only === undefined, clientModel: d.clientModel, ...(d.forceKind ? { forceKind: d.forceKind } : {}) });
   // No target is contacted before the rate limiter has said yes.
   await scope.admitted();
   const { run, answered, ended, failed, headers, streamed } = startRun(scope, planned, d, dialect.begun?.bind(dialect));

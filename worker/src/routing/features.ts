@@ -6,7 +6,11 @@
 import {
   HearthError,
   TASK_KINDS,
-  classify,
+  agentShape,
+  analyze,
+  homeRisk,
+  type AgentShape,
+  type HomeRisk,
   requestedMaxTokens,
   type ChatRequest,
   type Classification,
@@ -19,15 +23,33 @@ import {
 const RESERVE_DEFAULT = 256;
 const RESERVE_CAP = 1024;
 
-export function classifyRequest(req: ChatRequest, forceKind?: TaskKind): Classification {
-  const c = classify(req);
-  if (!forceKind || c.kind === forceKind) return c;
-  const kindScores = Object.fromEntries(TASK_KINDS.map((k) => [k, k === forceKind ? 1 : 0])) as Record<TaskKind, number>;
-  return { ...c, kind: forceKind, kindScores, evidence: [`kind forced to ${forceKind} by the route`, ...c.evidence] };
+/** What the Worker knows of a request before planning: the classifier's verdict, the home-risk estimate (no home-size or learned shift yet: the planner adds those) and the agent call shape. */
+export interface Assessment {
+  classification: Classification;
+  risk: HomeRisk;
+  shape: { shape: AgentShape; evidence: string[] };
 }
 
-export function routeFeatures(req: ChatRequest, c: Classification): RouteFeatures {
+/** `clientModel`: the name the client sent before any mapping (/v1/messages maps Claude names). */
+export function assessRequest(req: ChatRequest, forceKind?: TaskKind, clientModel?: string): Assessment {
+  const analysis = analyze(req);
+  const risk = homeRisk(analysis);
+  const c = analysis.classification;
+  const shape = agentShape({ req, promptTokens: c.promptTokens, ...(clientModel ? { clientModel } : {}) });
+  if (!forceKind || c.kind === forceKind) return { classification: c, risk, shape };
+  const kindScores = Object.fromEntries(TASK_KINDS.map((k) => [k, k === forceKind ? 1 : 0])) as Record<TaskKind, number>;
+  return { classification: { ...c, kind: forceKind, kindScores, evidence: [`kind forced to ${forceKind} by the route`, ...c.evidence] }, risk, shape };
+}
+
+export function classifyRequest(req: ChatRequest, forceKind?: TaskKind): Classification {
+  return assessRequest(req, forceKind).classification;
+}
+
+export function routeFeatures(req: ChatRequest, a: Assessment): RouteFeatures {
+  const c = a.classification;
   return {
+    homeRiskLogit: a.risk.baseLogit,
+    shape: a.shape.shape,
     kind: c.kind,
     complexity: c.complexity,
     promptTokens: c.promptTokens,

@@ -8,12 +8,14 @@ import { answerDeadlines, config } from "../config.js";
 import { hubFor, type OpenResult, type RouteCall } from "../hub-client/index.js";
 import type { RequestScope } from "../scope.js";
 import { configuredProviders } from "../providers/registry.js";
-import { PRIVACY_HEADER, classifyRequest, localFeatures, privacyOf, routeFeatures } from "./features.js";
+import { PRIVACY_HEADER, assessRequest, localFeatures, privacyOf, routeFeatures, type Assessment } from "./features.js";
 
 export interface Planned {
   plan: RoutePlan;
   /** The classifier's verdict. For a named cloud model planning needs none: it is computed on first read (explain shows it). */
   readonly classification: Classification;
+  /** The classification with the home-risk estimate and the agent shape (lazy like it for a named cloud model). */
+  readonly assessment: Assessment;
   /** The task kind when planning classified the request; undefined for a named cloud model (the stats count no kind for it). */
   kind: TaskKind | undefined;
   /** What the hub's model picker needs to know of the request, for attempts at home. */
@@ -32,6 +34,8 @@ export interface PlanOptions {
   forceKind?: TaskKind;
   /** Start the first target when it is home. False for /v1/route/explain. */
   open: boolean;
+  /** The model name the client sent, before mapping (/v1/messages), for the agent shape. */
+  clientModel?: string | undefined;
 }
 
 /** Does planning need the hub's state? When home or an `auto` list is involved, or a cloud budget (the hub keeps the spend). */
@@ -79,19 +83,24 @@ export async function planRequest(scope: RequestScope, req: ChatRequest, opts: P
   if (!needsHub(req.model, hasBudget(effectiveBudget(user.policy.budget, cfg.budget)))) {
     // A named cloud model: its route reads nothing the classifier says, so the request is not
     // classified (about a tenth of the Worker's time per request, profiled) unless explain asks.
-    let lazy: Classification | undefined;
+    let lazy: Assessment | undefined;
+    const assess = (): Assessment => (lazy ??= assessRequest(req, opts.forceKind, opts.clientModel));
     const planned = plan({ ...base, features: UNCLASSIFIED, configured, sidecars: [], perf: {}, openBreakers: new Set() });
     return {
       plan: planned,
+      get assessment() {
+        return assess();
+      },
       get classification() {
-        return (lazy ??= classifyRequest(req, opts.forceKind));
+        return assess().classification;
       },
       local: localFeatures(UNCLASSIFIED),
       kind: undefined,
     };
   }
-  const classification = classifyRequest(req, opts.forceKind);
-  const features = routeFeatures(req, classification);
+  const assessment = assessRequest(req, opts.forceKind, opts.clientModel);
+  const classification = assessment.classification;
+  const features = routeFeatures(req, assessment);
   const local = localFeatures(features);
   const call: RouteCall = {
     ...base,
@@ -101,7 +110,7 @@ export async function planRequest(scope: RequestScope, req: ChatRequest, opts: P
     holdMs: holdMs(scope),
   };
   if (!configured.has("local")) {
-    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, local, kind: classification.kind };
+    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, assessment, local, kind: classification.kind };
   }
   const id = crypto.randomUUID();
   const hub = hubFor(scope.env, user.id);
@@ -111,5 +120,5 @@ export async function planRequest(scope: RequestScope, req: ChatRequest, opts: P
   if (routed.plan.reason === "explicit" && routed.plan.skipped.some((s) => s.reason === "no_such_model")) {
     throw new HearthError("model_not_found", `Your sidecar has no model '${req.model.slice("local/".length)}'. GET /v1/models lists them.`, { param: "model" });
   }
-  return { plan: routed.plan, classification, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}), ...(routed.hold ? { hold: routed.hold } : {}) };
+  return { plan: routed.plan, classification, assessment, local, kind: classification.kind, ...(routed.opened ? { opened: { id, result: routed.opened } } : {}), ...(routed.hold ? { hold: routed.hold } : {}) };
 }

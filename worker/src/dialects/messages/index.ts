@@ -56,6 +56,7 @@ export const messagesDialect: Dialect<MessagesDecoded> = {
     return {
       body,
       chat,
+      clientModel: body.model,
       stream: body.stream === true,
       native: { provider: "anthropic", open: (cfg, model, call) => openNative(cfg, model, native, call) },
       ...(anthropicOnly ? { only: { provider: "anthropic", what: anthropicOnly } } : {}),
