@@ -15,7 +15,7 @@ import { HearthError, routingPolicySchema } from "@hearth/shared";
 import { Hono, type MiddlewareHandler } from "hono";
 import { z } from "zod";
 import { forgetUser } from "../auth/middleware.js";
-import { timingSafeEqual } from "../auth/keys.js";
+import { timingSafeEqual } from "../db/keys.js";
 import { config } from "../config.js";
 import * as db from "../db/users.js";
 import { parseJsonBody, validate } from "../http/body.js";

@@ -10,7 +10,7 @@ import { findPrincipal, type Principal } from "../db/users.js";
 import type { AppEnv } from "../http/types.js";
 import { cookieSession } from "../session/auth.js";
 import { TtlCache } from "./cache.js";
-import { hashKey } from "./keys.js";
+import { hashKey } from "../db/keys.js";
 
 /** How long a key lookup is trusted, and so the longest a revocation takes to bite. */
 export const AUTH_CACHE_TTL_MS = 5_000;

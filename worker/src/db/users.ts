@@ -2,7 +2,7 @@
  * D1 access for users and their credentials. Every query is here, so the schema has one reader.
  */
 import { routingPolicySchema, type RoutingPolicy } from "@hearth/shared";
-import { displayPrefix, generateKey, hashKey, newId, type CredentialKind } from "../auth/keys.js";
+import { displayPrefix, generateKey, hashKey, newId, type CredentialKind } from "./keys.js";
 
 export interface User {
   id: string;

@@ -10,6 +10,9 @@
 import type { Budget } from "@hearth/shared";
 import type { BudgetReport, EmbedInput, EmbedOpenResult, HubHealth, HubSnapshot, OpenInput, OpenResult, RouteCall, RouteResult, StatsReport } from "./types.js";
 
+/** The path the Worker forwards a live socket's upgrade with to `fetch` (a sidecar's never has it). */
+export const LIVE_PATH = "/v1/live";
+
 /** Planning and running requests at home. */
 export interface HomeRpc {
   /** Plans a request with what the hub knows (sidecars, performance, breakers, budget) and, when asked and home goes first, starts it. */

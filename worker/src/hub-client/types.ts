@@ -91,6 +91,8 @@ export interface RouteCall {
   deploymentAutoTargets: string[];
   configured: ProviderId[];
   deadlines: { cloudMs: number; localMs: number };
+  /** Hold the budget's headroom for this request until its record arrives (a request that runs; implied by `open`). */
+  reserve?: boolean;
   /** Start the first target now when it is home (saves a round trip); absent for /v1/route/explain. */
   open?: { id: string; body: ChatRequest; features: LocalFeatures };
   /** For the budget's estimate: the answer tokens the request may take (its max_tokens, or a default). */

@@ -5,10 +5,9 @@
  * client sends is ignored (its "ping" is answered "pong" by the runtime, as the sidecar's are).
  */
 import { liveRequest, type HomeEvent, type RequestRecord } from "@hearth/shared";
+export { LIVE_PATH } from "../hub-client/index.js";
 
 export const LIVE_TAG = "live";
-/** The path the Worker forwards a live socket's upgrade with (a sidecar's never has it). */
-export const LIVE_PATH = "/v1/live";
 /** Sockets per user: past it the oldest is closed (a dashboard left open in many tabs). */
 export const MAX_LIVE_SOCKETS = 16;
 

@@ -71,7 +71,7 @@ export async function planCloudCall(scope: RequestScope, model: string, promptTo
   if (!hasBudget(effectiveBudget(scope.user.policy.budget, cfg.budget)) || !configured.has("local")) {
     return { plan: plan({ ...input, configured, sidecars: [], perf: {}, openBreakers: new Set() }) };
   }
-  const routed = await hubFor(scope.env, scope.user.id).route({ ...input, configured: [...configured], answerTokens: 0, holdMs: holdMs(scope) });
+  const routed = await hubFor(scope.env, scope.user.id).route({ ...input, configured: [...configured], answerTokens: 0, holdMs: holdMs(scope), reserve: true });
   return { plan: routed.plan, ...(routed.hold ? { hold: routed.hold } : {}) };
 }
 

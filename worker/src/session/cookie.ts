@@ -6,7 +6,7 @@
  * header it proves nothing about who *made* the request. Hence, for writes: the session's CSRF token
  * in `x-hearth-csrf` (a page on another origin cannot read it) and an `Origin` equal to this origin.
  */
-import { timingSafeEqual } from "../auth/keys.js";
+import { timingSafeEqual } from "../db/keys.js";
 
 export const SESSION_COOKIE = "hearth_session";
 export const CSRF_HEADER = "x-hearth-csrf";

@@ -10,7 +10,7 @@ import { HearthError } from "@hearth/shared";
 import { Hono, type Context } from "hono";
 import { z } from "zod";
 import { resolvePrincipal } from "../auth/middleware.js";
-import { timingSafeEqual } from "../auth/keys.js";
+import { timingSafeEqual } from "../db/keys.js";
 import { config } from "../config.js";
 import { parseJsonBody, readText, validate } from "../http/body.js";
 import type { AppEnv } from "../http/types.js";

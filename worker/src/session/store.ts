@@ -3,7 +3,7 @@
  * is stored, like API keys, so a copy of the database signs nobody in.
  */
 import { type RoutingPolicy } from "@hearth/shared";
-import { generateKey, hashKey } from "../auth/keys.js";
+import { generateKey, hashKey } from "../db/keys.js";
 import { parsePolicy, type Principal } from "../db/users.js";
 import { SESSION_TTL_MS } from "./cookie.js";
 

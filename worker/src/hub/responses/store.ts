@@ -14,6 +14,7 @@
  * expired even when the user makes no more requests. Expired rows are never served, alarm or not.
  */
 import type { Item, Json, ResponsesContext as Context, StoredResponse } from "../../hub-client/types.js";
+import { AlarmRegistry } from "../alarms.js";
 
 export interface StoreLimits {
   /** Default: 30 days (what OpenAI keeps a stored response for). */
@@ -35,11 +36,18 @@ type Row = Record<string, SqlStorageValue>;
 export class ResponseStore {
   readonly #storage: DurableObjectStorage;
   readonly #limits: StoreLimits;
+  readonly #alarms: AlarmRegistry;
   #ready = false;
 
-  constructor(storage: DurableObjectStorage, limits: StoreLimits = DEFAULT_STORE_LIMITS) {
+  /** `alarms`: where the store asks for its expiry alarm (and registers its work). */
+  constructor(storage: DurableObjectStorage, limits: StoreLimits = DEFAULT_STORE_LIMITS, alarms = new AlarmRegistry(storage)) {
     this.#storage = storage;
     this.#limits = limits;
+    this.#alarms = alarms;
+    alarms.register("responses", (now) => {
+      this.expire(now);
+      return this.nextExpiry();
+    });
   }
 
   /** The tables are made on first use: a user who never calls the Responses API has none. */
@@ -119,14 +127,19 @@ export class ResponseStore {
     return { ok: true, history, items };
   }
 
-  /** Deletes what has expired; returns how many. The alarm calls it, then schedules the next. */
-  async expire(now: number): Promise<number> {
+  /** Deletes what has expired; returns how many. The alarm calls it (then asks nextExpiry). */
+  expire(now: number): number {
     const old = this.#sql.exec("SELECT id FROM hearth_responses WHERE used_at < ?", now - this.#limits.retentionMs).toArray();
     this.#storage.transactionSync(() => {
       for (const r of old) this.#remove(String(r.id));
     });
-    await this.#schedule();
     return old.length;
+  }
+
+  /** When the next stored response expires (none when the store is empty). */
+  nextExpiry(): number | undefined {
+    const next = this.#sql.exec("SELECT MIN(used_at) AS t FROM hearth_responses").one().t;
+    return typeof next === "number" ? next + this.#limits.retentionMs : undefined;
   }
 
   #remove(id: string): void {
@@ -155,12 +168,9 @@ export class ResponseStore {
     }
   }
 
-  /** Sets the alarm for the next expiry (none when the store is empty). */
+  /** Asks for the alarm at the next expiry. */
   async #schedule(): Promise<void> {
-    const next = this.#sql.exec("SELECT MIN(used_at) AS t FROM hearth_responses").one().t;
-    if (typeof next !== "number") return;
-    const at = next + this.#limits.retentionMs;
-    const current = await this.#storage.getAlarm();
-    if (current === null || current > at) await this.#storage.setAlarm(at);
+    const at = this.nextExpiry();
+    if (at !== undefined) await this.#alarms.need(at);
   }
 }
