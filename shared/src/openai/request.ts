@@ -5,6 +5,13 @@
 import { z } from "zod";
 import { CHAT_LIMITS } from "./limits.js";
 
+/**
+ * OpenAI's ReasoningEffort, as its OpenAPI spec lists it (openai/openai-openapi, 2026-08: `max` beside
+ * `xhigh`; the openai SDK pinned here stops at `xhigh`). Passed to OpenAI as sent; the Anthropic
+ * translation and home's backends have no such setting and ignore it.
+ */
+export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
+
 const textPart = z.object({ type: z.literal("text"), text: z.string() });
 const imagePart = z.object({
   type: z.literal("image_url"),
@@ -119,9 +126,7 @@ export const chatRequestSchema = z.object({
   presence_penalty: z.number().min(-2).max(2).nullish(),
   frequency_penalty: z.number().min(-2).max(2).nullish(),
   user: z.string().nullish(),
-  // OpenAI's ReasoningEffort as of openai 6.30.1. Passed to OpenAI as sent; the Anthropic translation
-  // and home's backends have no such setting and ignore it.
-  reasoning_effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish(),
+  reasoning_effort: z.enum(REASONING_EFFORTS).nullish(),
   metadata: z.record(z.string(), z.string()).nullish(),
 });
 

@@ -39,13 +39,19 @@ export function responseShell(req: ResponsesRequest, id: string, createdAt: numb
     temperature: req.temperature ?? null,
     text: req.text ?? { format: { type: "text" } },
     tool_choice: req.tool_choice ?? "auto",
-    tools: req.tools ?? [],
+    tools: (req.tools ?? []).map(shownTool),
     top_p: req.top_p ?? null,
     truncation: req.truncation ?? "disabled",
-    usage: null,
-    user: req.user ?? null,
+    // A string or absent in OpenAI's schema (never null).
+    ...(typeof req.user === "string" ? { user: req.user } : {}),
     metadata: req.metadata ?? {},
   };
+}
+
+/** A tool as a Response shows it: a function tool with every field OpenAI's schema requires (null when not sent). */
+function shownTool(t: Json): Json {
+  if (t.type !== "function") return t;
+  return { ...t, description: t.description ?? null, parameters: t.parameters ?? null, strict: t.strict ?? null };
 }
 
 type Usage = NonNullable<Chunk["usage"]>;
@@ -55,7 +61,8 @@ export function responseUsage(u: Usage | undefined): Json {
   const output = u?.completion_tokens ?? 0;
   return {
     input_tokens: input,
-    input_tokens_details: { cached_tokens: u?.prompt_tokens_details?.cached_tokens ?? 0 },
+    // Both required by OpenAI's schema; chat's usage has no count of tokens written to a cache.
+    input_tokens_details: { cached_tokens: u?.prompt_tokens_details?.cached_tokens ?? 0, cache_write_tokens: 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: u?.completion_tokens_details?.reasoning_tokens ?? 0 },
     total_tokens: input + output,

@@ -4,7 +4,7 @@
  * through untouched to OpenAI — built-in tools, `include`, `prompt`, `service_tier` and fields newer
  * than this schema must survive the trip.
  */
-import { depthViolation, fieldOf, formatPath, HearthError } from "@hearth/shared";
+import { depthViolation, fieldOf, formatPath, HearthError, REASONING_EFFORTS } from "@hearth/shared";
 import { z } from "zod";
 
 /** Deeper than this anywhere in the body is refused (as for chat and messages): a walk or a clone must never overflow. */
@@ -60,8 +60,7 @@ export const responsesRequestSchema = z
     tool_choice: z.union([z.enum(["none", "auto", "required"]), z.object({ type: z.string().min(1) }).passthrough()]).nullish(),
     text: z.object({ format: format.optional() }).passthrough().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
-    // OpenAI's ReasoningEffort as of openai 6.30.1, as for chat.
-    reasoning: z.object({ effort: z.enum(["none", "minimal", "low", "medium", "high", "xhigh"]).nullish() }).passthrough().nullish(),
+    reasoning: z.object({ effort: z.enum(REASONING_EFFORTS).nullish() }).passthrough().nullish(),
     temperature: z.number().min(0).max(2).nullish(),
     top_p: z.number().min(0).max(1).nullish(),
     parallel_tool_calls: z.boolean().nullish(),
