@@ -61,6 +61,11 @@ export interface ErrorFormat {
   body(err: HearthError): unknown;
 }
 
+/** A whole answer's JSON text, sent as it is (a target's own body for a client of its API): no re-encoding. */
+export class RawJson {
+  constructor(readonly text: string) {}
+}
+
 /** OpenAI's error body (Hearth's own shape: `{"error":{message,type,param,code}}`), which most dialects speak. */
 export const openaiErrors: ErrorFormat = { body: (err) => err.toJSON() };
 
@@ -68,7 +73,7 @@ export interface Dialect<D extends Decoded = Decoded> {
   decode(scope: RequestScope): Promise<D>;
   /** When an answer counts as begun for this client. Default: its first substantive chunk. */
   begun?(batch: Chunk[]): boolean;
-  /** The whole answer as the client's JSON body (and whatever must happen before it leaves). */
+  /** The whole answer as the client's JSON body, or its text as a RawJson (and whatever must happen before it leaves). */
   whole(whole: Whole, d: D, scope: RequestScope): unknown;
   encoder(d: D, scope: RequestScope): StreamEncoder;
   /** May a stream that broke after it began be continued by the next target, in the same stream? Default: no. */

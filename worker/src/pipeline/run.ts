@@ -5,7 +5,7 @@
  * disposes of the run (stops the total clock, releases home's pre-started attempt if nothing used it)
  * and records the request for the stats; `streamed` answers with an event stream and Hearth's headers.
  */
-import { HearthError, formatTrace } from "@hearth/shared";
+import { DEFAULT_ANSWER_TOKENS, HearthError, formatTrace, requestedMaxTokens } from "@hearth/shared";
 import { answerDeadlines, config } from "../config.js";
 import { ClientClosed, requestSignal } from "../execute/deadlines.js";
 import { PlanRun } from "../execute/run.js";
@@ -23,6 +23,20 @@ import type { StreamEnd } from "./stream.js";
  * there and learns from it); the Worker's own clock runs this much longer, as a backstop.
  */
 export const HOME_DEADLINE_GRACE_MS = 1_000;
+
+/**
+ * A non-streaming client's cloud answer is fetched whole: no JavaScript runs per token (a streamed
+ * 1,000-token answer read chunk by chunk costs tens of ms of CPU in workerd, several times the free
+ * plan's 10 ms). What it gives up: with no first token to see, a cloud that stalls half-way is caught
+ * by this deadline, not by the idle one. Answers longer than this many tokens stream as before (a
+ * long non-streaming call is what Anthropic's SDK refuses past ~21k tokens).
+ */
+export const WHOLE_MAX_TOKENS = 16_384;
+/** Pace a cloud model answering whole is allowed at the slowest (tokens/s): below it, the attempt is stalled. */
+const WHOLE_MIN_TOKENS_PER_S = 10;
+
+/** A cloud answer fetched whole must be complete within its first-token deadline and the time its room takes at the slowest pace. */
+export const wholeAnswerMs = (firstTokenMs: number, answerTokens: number): number => firstTokenMs + Math.ceil((answerTokens * 1000) / WHOLE_MIN_TOKENS_PER_S);
 
 export interface RequestRun {
   run: PlanRun;
@@ -68,12 +82,14 @@ export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begu
     preStarted: planned.opened && first ? { id: planned.opened.id, model: first.model, result: planned.opened.result } : undefined,
     waitUntil: (p) => scope.waitUntil(p),
   };
-  const cloud = { env: scope.env, req, requestId, native: d.native };
+  const answerTokens = requestedMaxTokens(req) ?? DEFAULT_ANSWER_TOKENS;
+  const whole = !d.stream && answerTokens <= WHOLE_MAX_TOKENS;
+  const cloud = { env: scope.env, req, requestId, native: d.native, whole };
   const run = new PlanRun(planned.plan, openersFor(cloud, home, d.only), {
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: request.signal,
     idleMs,
-    firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : t.deadlineMs),
+    firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : whole ? wholeAnswerMs(t.deadlineMs, answerTokens) : t.deadlineMs),
     ...(begun ? { begun } : {}),
   });
   const done = (r: RecordInput) => {

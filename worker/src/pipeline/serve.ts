@@ -7,7 +7,7 @@
  */
 import { planRequest } from "../routing/plan.js";
 import type { RequestScope } from "../scope.js";
-import type { Decoded, Dialect } from "./dialect.js";
+import { RawJson, type Decoded, type Dialect } from "./dialect.js";
 import { startRun } from "./run.js";
 import { answerStream } from "./stream.js";
 import { wholeAnswer } from "./whole.js";
@@ -24,7 +24,8 @@ export async function serve<D extends Decoded>(scope: RequestScope, dialect: Dia
     const whole = await wholeAnswer(run).catch(failed);
     answered(whole.commit.target.id, whole.answer.usage);
     const body = await dialect.whole(whole, d, scope);
-    return Response.json(body, { headers: headers(whole.commit.target.id) });
+    const text = body instanceof RawJson ? body.text : JSON.stringify(body);
+    return new Response(text, { headers: { "content-type": "application/json", ...headers(whole.commit.target.id) } });
   }
 
   const commit = await run.next().catch(failed);

@@ -1,10 +1,11 @@
 /**
  * What a cloud provider is to Hearth: data (its id, where its key lives) plus transforms between the
  * OpenAI shape Hearth speaks and the provider's own API, called through the provider's official SDK.
- * Every call streams: a non-streaming client's answer is assembled from the stream.
+ * A streaming client's answer is streamed from the provider; a non-streaming client's is fetched whole
+ * (`complete`), which costs no JavaScript per token (see whole.ts).
  */
 import type { AttemptFailure, ChatRequest, CloudProviderId } from "@hearth/shared";
-import type { StreamItem } from "../stream/chunks.js";
+import type { Chunk, StreamItem } from "../stream/chunks.js";
 
 export interface ProviderConfig {
   apiKey: string;
@@ -28,6 +29,8 @@ export interface CloudCall {
 export interface NativeCall {
   provider: CloudProviderId;
   open(cfg: ProviderConfig, model: string, call: CloudCall): Promise<AsyncIterable<StreamItem>>;
+  /** The whole answer in one batch, carrying the provider's own JSON body (withBody). */
+  complete(cfg: ProviderConfig, model: string, call: CloudCall): Promise<Chunk[]>;
 }
 
 export interface Provider {
@@ -41,6 +44,11 @@ export interface Provider {
    * final chunk with `usage` and empty `choices` is always produced (the caller drops it unless asked for).
    */
   stream(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall): Promise<AsyncIterable<StreamItem>>;
+  /**
+   * The whole answer, fetched without streaming, as the chunks a stream of it would carry (one batch).
+   * Resolves once the answer is complete; rejects as `stream` would (a refusal, a dropped connection).
+   */
+  complete(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall): Promise<Chunk[]>;
   /** The request that has this provider continue an assistant answer that begins with `prefix`. */
   continuation(req: ChatRequest, prefix: string): ChatRequest;
   /** Reduces anything this provider's SDK threw into what the retry decision needs. */

@@ -43,6 +43,22 @@ export function withNative(batch: Chunk[], sse: string): Chunk[] {
   return batch;
 }
 
+const wholeBody = new WeakMap<Chunk[], string>();
+
+/**
+ * Remembers, with the one batch of an answer fetched whole, the target's own JSON body: a client that
+ * speaks the target's API gets it as it came (no decoding, no re-encoding). Returns the batch.
+ */
+export function withBody(batch: Chunk[], json: string): Chunk[] {
+  wholeBody.set(batch, json);
+  return batch;
+}
+
+/** The target's own JSON body a whole answer's batch came from, if it kept it. */
+export function bodyOf(batch: Chunk[]): string | undefined {
+  return wholeBody.get(batch);
+}
+
 /** The target's own events a batch came from, if it kept them. */
 export function nativeOf(batch: Chunk[]): string | undefined {
   return nativeText.get(batch);

@@ -2,6 +2,7 @@
 import type { AttemptFailure, ChatRequest, CloudProviderId, PlannedTarget } from "@hearth/shared";
 import { providers } from "../providers/registry.js";
 import type { NativeCall } from "../providers/types.js";
+import { oneBatch } from "../providers/whole.js";
 import type { Opener } from "../execute/opener.js";
 
 export interface CloudContext {
@@ -10,6 +11,8 @@ export interface CloudContext {
   requestId: string;
   /** The client speaks this provider's own API: a target of that provider gets the client's body and answers in its own events. */
   native?: NativeCall | undefined;
+  /** Fetch answers whole rather than streamed (a client that does not stream; see pipeline/run.ts). */
+  whole: boolean;
 }
 
 export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
@@ -22,7 +25,9 @@ export function cloudOpener(target: PlannedTarget, ctx: CloudContext): Opener {
       if (!cfg) throw new NotConfigured();
       const call = { signal, requestId: ctx.requestId };
       // A continuation is Hearth's own request (the answer so far as a prefix), never the client's body.
-      if (ctx.native?.provider === target.provider && prefix === undefined) return ctx.native.open(cfg, target.model, call);
+      const native = ctx.native?.provider === target.provider && prefix === undefined ? ctx.native : undefined;
+      if (ctx.whole && prefix === undefined) return oneBatch(await (native ? native.complete(cfg, target.model, call) : provider.complete(ctx.req, target.model, cfg, call)));
+      if (native) return native.open(cfg, target.model, call);
       const req = prefix === undefined ? ctx.req : provider.continuation(ctx.req, prefix);
       return provider.stream(req, target.model, cfg, call);
     },

@@ -6,7 +6,7 @@
  * text deltas, so a splice is something it can follow.
  */
 import { parseChatRequest, type TaskKind } from "@hearth/shared";
-import { openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
+import { RawJson, openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
 import { chatEncoder } from "./encode.js";
 
 export interface ChatOptions {
@@ -26,7 +26,8 @@ export function decodeChat(body: unknown, opts: ChatOptions = {}): Decoded {
 export function chatDialect(opts: ChatOptions = {}): Dialect {
   return {
     decode: async (scope) => decodeChat(await scope.json(), opts),
-    whole: (whole) => whole.answer.build(),
+    // OpenAI's own completion is passed on as it came; any other target's is built from its chunks.
+    whole: (whole) => (whole.body !== undefined ? new RawJson(whole.body) : whole.answer.build()),
     encoder: (d) => chatEncoder(d.chat.stream_options?.include_usage === true),
     continues: (_d, scope) => scope.user.policy.continueOnBreak === true,
     errors: openaiErrors,

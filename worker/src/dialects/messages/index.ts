@@ -5,8 +5,8 @@
  * and the answer comes back as Anthropic sent it; served by home or OpenAI, it is translated both ways.
  */
 import { HearthError, parseTarget, type ChatRequest } from "@hearth/shared";
-import type { Dialect, Decoded, ErrorFormat } from "../../pipeline/dialect.js";
-import { countNative, openNative, type NativeMessages } from "../../providers/anthropic/native.js";
+import { RawJson, type Dialect, type Decoded, type ErrorFormat } from "../../pipeline/dialect.js";
+import { completeNative, countNative, openNative, type NativeMessages } from "../../providers/anthropic/native.js";
 import { AnthropicApiError } from "../../providers/anthropic/errors.js";
 import { anthropicProvider } from "../../providers/anthropic/index.js";
 import { classifyRequest } from "../../routing/features.js";
@@ -58,13 +58,14 @@ export const messagesDialect: Dialect<MessagesDecoded> = {
       chat,
       clientModel: body.model,
       stream: body.stream === true,
-      native: { provider: "anthropic", open: (cfg, model, call) => openNative(cfg, model, native, call) },
+      native: { provider: "anthropic", open: (cfg, model, call) => openNative(cfg, model, native, call), complete: (cfg, model, call) => completeNative(cfg, model, native, call) },
       ...(anthropicOnly ? { only: { provider: "anthropic", what: anthropicOnly } } : {}),
     };
   },
   /** An Anthropic client sees the answer begin at its first content block (thinking included), not only at text. */
   begun: (batch: Chunk[]) => batch.some(isSubstantive) || (nativeOf(batch)?.includes("event: content_block_") ?? false),
-  whole({ answer, native: events }, d) {
+  whole({ answer, native: events, body }, d) {
+    if (body !== undefined) return new RawJson(body);
     if (!events) return toMessage(answer, d.body.model);
     const acc = new MessageAccumulator();
     acc.add(events);

@@ -10,8 +10,8 @@
  */
 import { HearthError, type ChatRequest } from "@hearth/shared";
 import { hubFor } from "../../hub-client/index.js";
-import { openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
-import { openResponses, type NativeResponses } from "../../providers/openai/responses.js";
+import { RawJson, openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
+import { completeResponses, openResponses, type NativeResponses } from "../../providers/openai/responses.js";
 import { PRIVACY_HEADER, privacyOf } from "../../routing/features.js";
 import type { RequestScope } from "../../scope.js";
 import { isSubstantive, nativeOf, type Chunk } from "../../stream/chunks.js";
@@ -69,7 +69,7 @@ export const responsesDialect: Dialect<ResponsesDecoded> = {
     return {
       chat,
       stream: body.stream === true,
-      native: { provider: "openai", open: (cfg, model, call) => openResponses(cfg, model, native, call) },
+      native: { provider: "openai", open: (cfg, model, call) => openResponses(cfg, model, native, call), complete: (cfg, model, call) => completeResponses(cfg, model, native, call) },
       ...(openaiOnly ? { only: { provider: "openai", what: openaiOnly } } : {}),
       shell: responseShell(body, newId("resp"), Math.floor(scope.startedAt / 1000), store),
       onFinal,
@@ -77,7 +77,12 @@ export const responsesDialect: Dialect<ResponsesDecoded> = {
   },
   /** A Responses client sees the answer begin at its first output item (reasoning included), not only at text. */
   begun: (batch: Chunk[]) => batch.some(isSubstantive) || (nativeOf(batch)?.includes("event: response.output_item.added") ?? false),
-  async whole({ answer, native: events }, d) {
+  async whole({ answer, native: events, body }, d) {
+    if (body !== undefined) {
+      // OpenAI's own Response, as the client gets it: stored first, then sent as it came.
+      await d.onFinal(JSON.parse(body) as Json);
+      return new RawJson(body);
+    }
     const response = (events ? finalResponse(events) : undefined) ?? toResponse(answer, d.shell);
     await d.onFinal(response);
     return response;

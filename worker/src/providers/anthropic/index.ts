@@ -8,6 +8,7 @@ import { createClient, requestOptions } from "./client.js";
 import { classifyError } from "./errors.js";
 import { toAnthropicRequest } from "./request.js";
 import { translateStream } from "./stream.js";
+import { messageChunks } from "./whole.js";
 
 export { UnsupportedFeatureError, StreamTruncatedError } from "./errors.js";
 
@@ -29,6 +30,11 @@ export const anthropicProvider: Provider = {
     const events = await createClient(cfg).messages.create({ ...params, stream: true }, requestOptions(call));
     // Aborting the call's signal aborts the SDK's request; the translation then ends with it.
     return translateStream(events, nowSeconds());
+  },
+
+  async complete(req, model, cfg, call) {
+    const message = await createClient(cfg).messages.create({ ...toAnthropicRequest(req, model), stream: false }, requestOptions(call));
+    return messageChunks(message, nowSeconds());
   },
 
   // Anthropic continues a trailing assistant turn natively (prefill).

@@ -8,12 +8,13 @@
  */
 import { parseRetryAfter } from "@hearth/shared";
 import type { EventSourceMessage } from "eventsource-parser";
-import type { RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
-import type { StreamItem } from "../../stream/chunks.js";
+import type { Message, RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
+import { withBody, type Chunk, type StreamItem } from "../../stream/chunks.js";
 import { errorBodyOf, NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { AnthropicApiError, StreamTruncatedError } from "./errors.js";
 import { createChunkTranslator } from "./stream.js";
+import { messageChunks } from "./whole.js";
 
 const ANTHROPIC_API = "https://api.anthropic.com";
 /** What a client that names no version gets: the API's first stable version, which every field still works with. */
@@ -73,13 +74,24 @@ export async function openNative(cfg: ProviderConfig, model: string, native: Nat
   const res = await fetch(url, {
     method: "POST",
     headers: { ...headers, accept: "text/event-stream" },
-    // Every attempt streams; a non-streaming client's message is assembled from the events.
     body: JSON.stringify({ ...native.body, model, stream: true }),
     signal: call.signal,
   });
   if (!res.ok) throw await apiError(res);
   if (!res.body) throw new TypeError("Anthropic answered without a body");
   return events(res.body);
+}
+
+/** The whole message (a client that does not stream): Anthropic's JSON as it came, beside its chat chunks. */
+export async function completeNative(cfg: ProviderConfig, model: string, native: NativeMessages, call: CloudCall): Promise<Chunk[]> {
+  const { url, headers } = endpoint(cfg, "/v1/messages", native, call.requestId);
+  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ ...native.body, model, stream: false }), signal: call.signal });
+  if (!res.ok) throw await apiError(res);
+  const text = await res.text();
+  const message = JSON.parse(text) as Message;
+  const failed = message as unknown as { type?: string; error?: { type?: string; message?: string } };
+  if (failed.type === "error") throw new AnthropicApiError(undefined, failed.error?.type, failed.error?.message ?? "Anthropic answered with an error");
+  return withBody(messageChunks(message, Math.floor(Date.now() / 1000)), text);
 }
 
 /** Counts a request's tokens at Anthropic (POST /v1/messages/count_tokens), the client's body as is. */

@@ -2,10 +2,21 @@
  * OpenAI (and any OpenAI-compatible endpoint via OPENAI_BASE_URL): Chat Completions, streamed, over
  * fetch (see stream.ts for why not the SDK).
  */
+import type { ChatCompletion } from "openai/resources/chat/completions";
+import { withBody } from "../../stream/chunks.js";
 import { askToContinue } from "../continuation.js";
 import type { Provider } from "../types.js";
-import { toOpenAIStreamRequest } from "./request.js";
-import { classifyError, endpoint, httpError, sseChunks } from "./stream.js";
+import { completionChunks } from "../whole.js";
+import { toOpenAIRequest, toOpenAIStreamRequest } from "./request.js";
+import { classifyError, endpoint, httpError, sseChunks, UpstreamStreamError } from "./stream.js";
+
+/** A 200's body as a completion; an error object in it, or no choice at all, is the upstream's failure. */
+function parseCompletion(text: string): ChatCompletion {
+  const json = JSON.parse(text) as ChatCompletion & { error?: { type?: string; message?: string } };
+  if (json.error !== undefined) throw new UpstreamStreamError(json.error.type, json.error.message ?? "the upstream answered with an error");
+  if (!Array.isArray(json.choices) || json.choices.length === 0) throw new UpstreamStreamError(undefined, "the upstream answered without a choice");
+  return json;
+}
 
 export const openaiProvider: Provider = {
   id: "openai",
@@ -24,6 +35,14 @@ export const openaiProvider: Provider = {
     if (!res.ok) throw await httpError(res);
     if (!res.body) throw new TypeError("the upstream answered without a body");
     return sseChunks(res.body);
+  },
+  async complete(req, model, cfg, call) {
+    const { url, headers } = endpoint(cfg, "/chat/completions", call.requestId);
+    const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(toOpenAIRequest(req, model)), signal: call.signal });
+    if (!res.ok) throw await httpError(res);
+    // Read whole by the runtime; the client of this API gets the text as it came.
+    const text = await res.text();
+    return withBody(completionChunks(parseCompletion(text)), text);
   },
   continuation: askToContinue,
   classifyError,

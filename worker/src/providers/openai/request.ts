@@ -9,7 +9,7 @@ import type {
   ChatCompletionCreateParamsStreaming,
 } from "openai/resources/chat/completions";
 
-function toOpenAIRequest(req: ChatRequest, model: string): ChatCompletionCreateParamsNonStreaming {
+export function toOpenAIRequest(req: ChatRequest, model: string): ChatCompletionCreateParamsNonStreaming {
   const { stream: _stream, stream_options: _opts, ...rest } = req;
   // zod already dropped unknown fields; what is left is the OpenAI schema, so this cast only bridges
   // zod's inferred types and the SDK's declared ones.

@@ -12,7 +12,7 @@
  * failure before the answer began, and ends the stream with an error after.
  */
 import type { EventSourceMessage } from "eventsource-parser";
-import type { Chunk, StreamItem } from "../../stream/chunks.js";
+import { withBody, type Chunk, type StreamItem } from "../../stream/chunks.js";
 import { NativeBatch, sseBatches } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { endpoint, httpError, UpstreamStreamError } from "./stream.js";
@@ -121,6 +121,38 @@ async function* events(body: ReadableStream<Uint8Array>, shown: NativeResponses[
   };
   yield* sseBatches(body, onEvent, batch.take);
   if (!ended) throw new TypeError("OpenAI's event stream ended before the response completed");
+}
+
+/** A whole Response replayed as the events of its stream that carry what chat reads: text, refusals, function calls, the end. */
+export function responseEvents(r: Json): Json[] {
+  const events: Json[] = [{ type: "response.created", response: r }];
+  const output = Array.isArray(r.output) ? (r.output as unknown[]).filter(isObject) : [];
+  output.forEach((item, output_index) => {
+    if (item.type === "function_call") events.push({ type: "response.output_item.added", output_index, item });
+    if (item.type !== "message" || !Array.isArray(item.content)) return;
+    for (const part of (item.content as unknown[]).filter(isObject)) {
+      if (part.type === "output_text") events.push({ type: "response.output_text.delta", output_index, delta: part.text });
+      if (part.type === "refusal") events.push({ type: "response.refusal.delta", output_index, delta: part.refusal });
+    }
+  });
+  events.push({ type: r.status === "incomplete" ? "response.incomplete" : "response.completed", response: r });
+  return events;
+}
+
+/**
+ * The whole Response (a client that does not stream): OpenAI's JSON, showing the `store` and
+ * `previous_response_id` the client asked for, beside its chat chunks. A failed response is thrown,
+ * as a failed stream is.
+ */
+export async function completeResponses(cfg: ProviderConfig, model: string, native: NativeResponses, call: CloudCall): Promise<Chunk[]> {
+  const { url, headers } = endpoint(cfg, "/responses", call.requestId);
+  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify({ ...native.body, model, stream: false }), signal: call.signal });
+  if (!res.ok) throw await httpError(res);
+  const r = JSON.parse(await res.text()) as Json;
+  if (r.status === "failed" || isObject(r.error)) throw failure({ type: "response.failed", response: r });
+  Object.assign(r, native.shown);
+  const translate = new ResponseChunks();
+  return withBody(responseEvents(r).flatMap((e) => translate.translate(e)), JSON.stringify(r));
 }
 
 export async function openResponses(cfg: ProviderConfig, model: string, native: NativeResponses, call: CloudCall): Promise<AsyncIterable<StreamItem>> {
