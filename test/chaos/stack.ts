@@ -23,7 +23,7 @@ export interface Deadlines {
   localFirstToken: number;
   /** HEARTH_FIRST_CHUNK_TIMEOUT_MS: a cloud stream's first chunk. */
   firstChunk: number;
-  /** HEARTH_UPSTREAM_TIMEOUT_MS: a non-streaming cloud attempt. */
+  /** HEARTH_WHOLE_ANSWER_TIMEOUT_MS: a cloud answer fetched whole (a client that does not stream). */
   upstream: number;
   /** HEARTH_IDLE_TIMEOUT_MS: the longest silence between chunks once content flows. */
   idle: number;
@@ -66,7 +66,7 @@ export async function startStack(scale: number): Promise<Stack> {
       HEARTH_AUTO_TARGETS: `${OPENAI},${ANTHROPIC}`,
       HEARTH_LOCAL_FIRST_TOKEN_MS: String(d.localFirstToken),
       HEARTH_FIRST_CHUNK_TIMEOUT_MS: String(d.firstChunk),
-      HEARTH_UPSTREAM_TIMEOUT_MS: String(d.upstream),
+      HEARTH_WHOLE_ANSWER_TIMEOUT_MS: String(d.upstream),
       HEARTH_IDLE_TIMEOUT_MS: String(d.idle),
       HEARTH_TOTAL_TIMEOUT_MS: String(d.total),
       HEARTH_RETRY_BASE_MS: "20",

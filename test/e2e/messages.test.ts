@@ -103,7 +103,8 @@ describe("served by Anthropic, passed through untouched", () => {
     );
     const sent = anthropic.requests[0];
     expect(sent?.headers["anthropic-beta"]).toBe("prompt-caching-2024-07-31");
-    expect(sent?.body).toMatchObject({ model: SONNET, system, metadata: { user_id: "u-1" }, stream: true });
+    // A client that does not stream gets Anthropic's answer fetched whole (stream: false upstream too).
+    expect(sent?.body).toMatchObject({ model: SONNET, system, metadata: { user_id: "u-1" }, stream: false });
   });
 
   it("thinking blocks and their signatures survive, streamed and not", async () => {

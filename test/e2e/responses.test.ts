@@ -137,7 +137,7 @@ describe("a conversation across targets", () => {
     expect(storeOf(second)).toBe(true);
     const sent = openai.requests[0]?.body as Record<string, unknown>;
     expect(sent).not.toHaveProperty("previous_response_id");
-    expect(sent).toMatchObject({ model: OPENAI, store: false, stream: true, instructions: "Answer." });
+    expect(sent).toMatchObject({ model: OPENAI, store: false, stream: false, instructions: "Answer." });
     expect(sent.input).toEqual([
       { type: "message", role: "user", content: "remember the word kettle" },
       first.output[0],
@@ -157,7 +157,7 @@ describe("a conversation across targets", () => {
 });
 
 describe("served by OpenAI, passed through", () => {
-  it("the client's body reaches OpenAI as sent (model set, stream on, store off): tools, text, reasoning, metadata, include", async () => {
+  it("the client's body reaches OpenAI as sent (model set, stream as the client asked, store off): tools, text, reasoning, metadata, include", async () => {
     openai.reset();
     const body = {
       model: OPENAI,
@@ -175,7 +175,7 @@ describe("served by OpenAI, passed through", () => {
     const r = await client.responses.create(body);
     expect(r.output_text).toBe("Echo: pass me through");
     expect(openai.requests[0]?.path).toBe("/v1/responses");
-    expect(openai.requests[0]?.body).toEqual({ ...body, stream: true, store: false });
+    expect(openai.requests[0]?.body).toEqual({ ...body, stream: false, store: false });
   });
 
   it("a built-in tool only OpenAI has keeps auto off home: home is passed over as unsupported", async () => {

@@ -25,6 +25,8 @@ export interface HearthConfig {
   maxBodyBytes: number;
   /** How long a cloud target may take to its first content (ms), streaming or not; after it the answer is committed. Default: 30,000. */
   firstChunkTimeoutMs: number;
+  /** A cloud answer fetched whole (a client that does not stream) must be complete within this; undefined: its first-token deadline plus its room at 10 tokens/s. */
+  wholeAnswerTimeoutMs: number | undefined;
   /** Once an answer began, the longest silence between two pieces of it (ms). Default: 30,000. */
   idleTimeoutMs: number;
   /** Ceiling over a whole request: every attempt and the whole answer (ms). Default: 600,000. */
@@ -104,7 +106,7 @@ function invalidVars(vars: Record<string, string | undefined>): string[] {
   const out: string[] = [];
   const set = (k: string) => vars[k] !== undefined && vars[k] !== "";
   for (const k of ["HEARTH_BUDGET_DAILY_USD", "HEARTH_BUDGET_MONTHLY_USD"]) if (Number.isNaN(usd(vars[k]))) out.push(k);
-  for (const k of ["HEARTH_MAX_BODY_BYTES", "HEARTH_FIRST_CHUNK_TIMEOUT_MS", "HEARTH_IDLE_TIMEOUT_MS", "HEARTH_TOTAL_TIMEOUT_MS", "HEARTH_LOCAL_FIRST_TOKEN_MS"]) {
+  for (const k of ["HEARTH_MAX_BODY_BYTES", "HEARTH_FIRST_CHUNK_TIMEOUT_MS", "HEARTH_WHOLE_ANSWER_TIMEOUT_MS", "HEARTH_IDLE_TIMEOUT_MS", "HEARTH_TOTAL_TIMEOUT_MS", "HEARTH_LOCAL_FIRST_TOKEN_MS"]) {
     if (set(k) && int(vars[k], -1) === -1) out.push(k);
   }
   if (set("HEARTH_PRICES") && prices(vars.HEARTH_PRICES) === DEFAULT_PRICES) out.push("HEARTH_PRICES");
@@ -124,6 +126,7 @@ export function readConfig(env: Env): HearthConfig {
     autoTargets: list(vars.HEARTH_AUTO_TARGETS),
     maxBodyBytes: int(vars.HEARTH_MAX_BODY_BYTES, 4 * 1024 * 1024),
     firstChunkTimeoutMs: int(vars.HEARTH_FIRST_CHUNK_TIMEOUT_MS, 30_000),
+    wholeAnswerTimeoutMs: int(vars.HEARTH_WHOLE_ANSWER_TIMEOUT_MS, 0) || undefined,
     idleTimeoutMs: int(vars.HEARTH_IDLE_TIMEOUT_MS, 30_000),
     totalTimeoutMs: int(vars.HEARTH_TOTAL_TIMEOUT_MS, 600_000),
     localFirstTokenMs: int(vars.HEARTH_LOCAL_FIRST_TOKEN_MS, 10_000),

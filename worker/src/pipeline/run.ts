@@ -89,7 +89,7 @@ export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begu
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: request.signal,
     idleMs,
-    firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : whole ? wholeAnswerMs(t.deadlineMs, answerTokens) : t.deadlineMs),
+    firstContentMs: (t) => (t.provider === "local" ? t.deadlineMs + HOME_DEADLINE_GRACE_MS : whole ? (cfg.wholeAnswerTimeoutMs ?? wholeAnswerMs(t.deadlineMs, answerTokens)) : t.deadlineMs),
     ...(begun ? { begun } : {}),
   });
   const done = (r: RecordInput) => {

@@ -7,6 +7,7 @@
  */
 import { parseChatRequest, type TaskKind } from "@hearth/shared";
 import { RawJson, openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
+import { nativeChat } from "../../providers/openai/index.js";
 import { chatEncoder } from "./encode.js";
 
 export interface ChatOptions {
@@ -20,7 +21,7 @@ export interface ChatOptions {
 export function decodeChat(body: unknown, opts: ChatOptions = {}): Decoded {
   const withModel = opts.defaultAuto && typeof body === "object" && body !== null && !("model" in body) ? { ...body, model: "auto" } : body;
   const chat = parseChatRequest(withModel);
-  return { chat, stream: chat.stream === true, ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) };
+  return { chat, stream: chat.stream === true, native: nativeChat(chat), ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) };
 }
 
 export function chatDialect(opts: ChatOptions = {}): Dialect {

@@ -5,7 +5,8 @@
 import type { ChatCompletion } from "openai/resources/chat/completions";
 import { withBody } from "../../stream/chunks.js";
 import { askToContinue } from "../continuation.js";
-import type { Provider } from "../types.js";
+import type { ChatRequest } from "@hearth/shared";
+import type { CloudCall, NativeCall, Provider, ProviderConfig } from "../types.js";
 import { completionChunks } from "../whole.js";
 import { toOpenAIRequest, toOpenAIStreamRequest } from "./request.js";
 import { classifyError, endpoint, httpError, sseChunks, UpstreamStreamError } from "./stream.js";
@@ -16,6 +17,26 @@ function parseCompletion(text: string): ChatCompletion {
   if (json.error !== undefined) throw new UpstreamStreamError(json.error.type, json.error.message ?? "the upstream answered with an error");
   if (!Array.isArray(json.choices) || json.choices.length === 0) throw new UpstreamStreamError(undefined, "the upstream answered without a choice");
   return json;
+}
+
+/** The whole completion (one batch); `keepBody`: the client speaks Chat Completions, and gets OpenAI's text as it came. */
+async function completeChat(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall, keepBody: boolean) {
+  const { url, headers } = endpoint(cfg, "/chat/completions", call.requestId);
+  const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(toOpenAIRequest(req, model)), signal: call.signal });
+  if (!res.ok) throw await httpError(res);
+  // Read whole by the runtime: no JavaScript per token.
+  const text = await res.text();
+  const chunks = completionChunks(parseCompletion(text));
+  return keepBody ? withBody(chunks, text) : chunks;
+}
+
+/** A Chat Completions client's request is OpenAI's own: OpenAI's answers reach it as they came. */
+export function nativeChat(req: ChatRequest): NativeCall {
+  return {
+    provider: "openai",
+    open: (cfg, model, call) => openaiProvider.stream(req, model, cfg, call),
+    complete: (cfg, model, call) => completeChat(req, model, cfg, call, true),
+  };
 }
 
 export const openaiProvider: Provider = {
@@ -36,14 +57,7 @@ export const openaiProvider: Provider = {
     if (!res.body) throw new TypeError("the upstream answered without a body");
     return sseChunks(res.body);
   },
-  async complete(req, model, cfg, call) {
-    const { url, headers } = endpoint(cfg, "/chat/completions", call.requestId);
-    const res = await fetch(url, { method: "POST", headers, body: JSON.stringify(toOpenAIRequest(req, model)), signal: call.signal });
-    if (!res.ok) throw await httpError(res);
-    // Read whole by the runtime; the client of this API gets the text as it came.
-    const text = await res.text();
-    return withBody(completionChunks(parseCompletion(text)), text);
-  },
+  complete: (req, model, cfg, call) => completeChat(req, model, cfg, call, false),
   continuation: askToContinue,
   classifyError,
 };

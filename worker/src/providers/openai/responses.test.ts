@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { nativeOf, type Chunk, type StreamItem } from "../../stream/chunks.js";
-import { openResponses, ResponseChunks } from "./responses.js";
+import { CompletionBuilder } from "../../stream/answer.js";
+import { bodyOf, nativeOf, type Chunk, type StreamItem } from "../../stream/chunks.js";
+import { completeResponses, openResponses, ResponseChunks, responseEvents } from "./responses.js";
 import { classifyError, UpstreamHttpError } from "./stream.js";
 
 type Json = Record<string, unknown>;
@@ -100,5 +101,41 @@ describe("ResponseChunks", () => {
     const end = (reason: string) => new ResponseChunks().translate({ type: "response.incomplete", response: response({ status: "incomplete", incomplete_details: { reason } }) })[0]?.choices[0]?.finish_reason;
     expect(end("max_output_tokens")).toBe("length");
     expect(end("content_filter")).toBe("content_filter");
+  });
+});
+
+describe("a Response fetched whole (completeResponses)", () => {
+  const whole = response({
+    status: "completed",
+    output: [
+      { id: "rs_1", type: "reasoning", summary: [] },
+      { id: "msg_1", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "Hello ", annotations: [] }, { type: "output_text", text: "world", annotations: [] }] },
+      { id: "fc_1", type: "function_call", status: "completed", call_id: "call_1", name: "lookup", arguments: '{"q":1}' },
+    ],
+    usage: { input_tokens: 9, output_tokens: 3, total_tokens: 12 },
+  });
+
+  it("is the same chat answer its stream would give, and the body shows what the client asked for", async () => {
+    const fetchMock = vi.fn(() => Promise.resolve(new Response(JSON.stringify(whole), { status: 200, headers: { "content-type": "application/json" } })));
+    vi.stubGlobal("fetch", fetchMock);
+    const batch = await completeResponses(cfg, "gpt-x", native, call());
+    const b = new CompletionBuilder();
+    for (const c of batch) b.add(c);
+    expect(b.text).toBe("Hello world");
+    expect(b.calls).toEqual([{ id: "call_1", type: "function", function: { name: "lookup", arguments: '{"q":1}' } }]);
+    expect(b.finish).toBe("tool_calls");
+    expect(b.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 3 });
+    const body = JSON.parse(bodyOf(batch) ?? "{}") as Json;
+    expect(body).toMatchObject({ id: "resp_up", store: true, previous_response_id: "resp_prev" });
+    const sent = JSON.parse(String((fetchMock.mock.calls[0] as unknown as [string, RequestInit])[1].body)) as Json;
+    expect(sent).toMatchObject({ model: "gpt-x", stream: false, store: false });
+  });
+
+  it("throws a failed Response as the executor's failure, and an incomplete one ends as length", async () => {
+    serve(JSON.stringify(response({ status: "failed", error: { code: "server_error", message: "boom" } })));
+    const err: unknown = await completeResponses(cfg, "gpt-x", native, call()).catch((e: unknown) => e);
+    expect(classifyError(err)).toMatchObject({ kind: "http", status: 500 });
+    const chunks = responseEvents(response({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" }, output: [] })).flatMap((e) => new ResponseChunks().translate(e));
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe("length");
   });
 });
