@@ -9,8 +9,9 @@
  *
  *   offset = logit((bad + k·p̄) / (n + k)) − logit(p̄),   p̄ = mean predicted risk, k = PRIOR_WEIGHT
  *
- * So 5 failures in 10 where 20% was predicted move the logit by about +0.6; 100 clean answers where
- * 30% was predicted, by about −1.4. Counts decay (DECAY per outcome) so a changed model or setup is
+ * So 5 failures in 10 where 20% was predicted move the logit by about +0.5; 10 failures in 10 where
+ * 30% was predicted, by about +1.0; 100 clean answers where 30% was predicted, by about −1.9 (the
+ * decay leaves ~79 of them). Counts decay (DECAY per outcome) so a changed model or setup is
  * relearned in a few hundred requests.
  */
 

@@ -59,6 +59,7 @@ export class Planning {
       perf: perf.summaries(),
       openBreakers: new Set(Object.keys(breakers).filter((t) => breakers[t] === "open")),
       riskOffsets: this.#risk.offsets(),
+      // toolRecord (per home model: tool-call answers checked and passed) is for the checks of home's answers to feed; unknown until then.
       prices: cfg.prices,
       ...(budget ? { budget } : {}),
     });
