@@ -108,7 +108,7 @@ export interface RoutePlan {
   private: boolean;
   /** Other decisions worth reading: deadlines, reordering. */
   notes: string[];
-  /** The home-risk estimate as the rules saw it (hybrid, when the request was estimated). */
+  /** The home-risk estimate with home's size and learned shifts, in every mode (the rules read it in hybrid), when the request was estimated. */
   risk?: PlanRisk;
   /** Cloud targets were left out for the budget (reason `budget`): what to do when nothing else answers. */
   budget?: { onExceeded: BudgetAction; retryAfterSeconds?: number };
