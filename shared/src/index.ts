@@ -26,3 +26,6 @@ export * from "./stats/live.js";
 export * from "./log/index.js";
 export * from "./risk/index.js";
 export * from "./routing/risk-facts.js";
+export * from "./routing/tool-record.js";
+export * from "./routing/cheapest.js";
+export * from "./routing/context-windows.js";

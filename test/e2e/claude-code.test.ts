@@ -14,6 +14,8 @@ import { startFakeOllama, type FakeOllama } from "../fakes/ollama.js";
 import { startFakeOpenAI } from "../fakes/openai.js";
 import { startSidecar, type SidecarProcess } from "../support/sidecar.js";
 import { ROOT, cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
+import { parseMessagesRequest } from "../../worker/src/dialects/messages/schema.js";
+import { toChatRequest } from "../../worker/src/dialects/messages/to-chat.js";
 
 type Json = Record<string, unknown>;
 const RECORDED = JSON.parse(readFileSync(join(ROOT, "test/data/claude-code-request.json"), "utf8")) as Json & { messages: Json[] };
@@ -138,5 +140,69 @@ describe("what reaches Anthropic", () => {
     expect(sent?.headers["anthropic-beta"]).toBe("claude-code-20250219,interleaved-thinking-2025-05-14,fine-grained-tool-streaming-2025-05-14");
     expect(sent?.headers["anthropic-version"]).toBe("2023-06-01");
     expect(sent?.body).toEqual({ ...RECORDED, model: "claude-sonnet-4-5-20250929" });
+  });
+});
+
+/** Claude Code's topic check to its small model, and its /compact: variants of the recorded request. */
+const BACKGROUND: Json = {
+  ...RECORDED,
+  model: "claude-3-5-haiku-20241022",
+  max_tokens: 512,
+  system: [{ type: "text", text: "Analyze if this message indicates a new conversation topic. If it does, extract a 2-3 word title that captures the new topic. Format your response as a JSON object with two fields: 'isNewTopic' (boolean) and 'title' (string, or null if isNewTopic is false)." }],
+  tools: undefined,
+  messages: [{ role: "user", content: "list the files in this repository" }],
+};
+const COMPACTION: Json = {
+  ...RECORDED,
+  tools: undefined,
+  messages: [
+    ...RECORDED.messages,
+    ...Array.from({ length: 12 }, (_, i) => ({ role: i % 2 ? "user" : "assistant", content: i % 2 ? `now fix src/file${i}.ts` : `Edited src/file${i}.ts: renamed the handler and updated its tests.` })),
+    { role: "user", content: "Your task is to create a detailed summary of the conversation so far, paying close attention to the user's explicit requests and your previous actions." },
+  ],
+};
+
+describe("agent shapes of the recorded conversation, routed by the default hybrid rules", () => {
+  beforeAll(async () => {
+    // The home user, now in hybrid with every Claude name meaning auto: the shape decides (its sidecar stays connected).
+    const r = await worker.admin("PUT", `/users/${users.home.id}/policy`, { mode: "hybrid", modelMap: [{ match: "claude-*", to: "auto" }] });
+    expect(r.status).toBe(200);
+  });
+
+  const post = (body: Json) =>
+    fetch(`${worker.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": users.home.apiKey, "anthropic-version": "2023-06-01", "content-type": "application/json" },
+      body: JSON.stringify({ ...body, stream: false }),
+    });
+
+  it("the Haiku-class background call stays home (agent-background-at-home)", async () => {
+    const r = await post(BACKGROUND);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-hearth-rule")).toBe("agent-background-at-home");
+    expect(r.headers.get("x-hearth-target")).toBe("local/llama3.2:latest");
+  });
+
+  it("the compaction goes to the cheapest target whose context holds it: home", async () => {
+    const r = await post(COMPACTION);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-hearth-rule")).toBe("agent-compaction-cheapest");
+    expect(r.headers.get("x-hearth-target")).toBe("local/llama3.2:latest");
+  });
+
+  it("the recorded turn is a main turn, and the real request follows the rule explain gives for it", async () => {
+    const { chat } = toChatRequest(parseMessagesRequest(RECORDED), "auto");
+    const e = await fetch(`${worker.url}/v1/route/explain`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${users.home.apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify(chat),
+    });
+    expect(e.status).toBe(200);
+    const plan = (await e.json()) as { rule: { name: string } | null; features: { agent_shape: { shape: string; evidence: string[] } } };
+    expect(plan.features.agent_shape).toEqual({ shape: "main", evidence: ["agent system prompt", "15 tools incl. Task", expect.stringMatching(/^~\d+ tokens$/)] });
+    const r = await post(RECORDED);
+    expect(r.status).toBe(200);
+    expect(r.headers.get("x-hearth-rule")).toBe(plan.rule?.name);
+    expect(r.headers.get("x-hearth-rule")).not.toMatch(/background|compaction/);
   });
 });

@@ -20,6 +20,7 @@ import { RISK_WEIGHTS } from "./weights.js";
 export { calibrationTable, cloudShareThreshold, CLOUD_SHARE_STEPS } from "./calibration.js";
 export { parseModelSize, sizeShift, SIZE_SLOPE } from "./size.js";
 export { RISK_FEATURES } from "./features.js";
+export { homeOutcomes, FAILED_ANSWER, NOT_AN_ANSWER, type HomeOutcome } from "./outcomes.js";
 export { addOutcome, offsetFrom, EMPTY_TALLY, PRIOR_WEIGHT, type RiskOffset, type RiskTally } from "./learn.js";
 
 const WEIGHTS = weightVector(RISK_WEIGHTS);

@@ -9,8 +9,9 @@
  *
  *   offset = logit((bad + k·p̄) / (n + k)) − logit(p̄),   p̄ = mean predicted risk, k = PRIOR_WEIGHT
  *
- * So 5 failures in 10 where 20% was predicted move the logit by about +0.6; 100 clean answers where
- * 30% was predicted, by about −1.4. Counts decay (DECAY per outcome) so a changed model or setup is
+ * So 5 failures in 10 where 20% was predicted move the logit by about +0.5; 10 failures in 10 where
+ * 30% was predicted, by about +1.0; 100 clean answers where 30% was predicted, by about −1.9 (the
+ * decay leaves ~79 of them). Counts decay (DECAY per outcome) so a changed model or setup is
  * relearned in a few hundred requests.
  */
 
@@ -22,6 +23,8 @@ export interface RiskOffset {
   logit: number;
   /** Outcomes behind it (decayed). */
   samples: number;
+  /** Of them, failed ones (decayed). */
+  failed: number;
 }
 
 /** The running counts for one home model (what the hub keeps). */
@@ -34,6 +37,11 @@ export interface RiskTally {
 
 export const EMPTY_TALLY: RiskTally = { n: 0, bad: 0, predicted: 0 };
 
+/**
+ * One more outcome. `predictedRisk` is what the estimate said *before* this offset (the model's logit
+ * with home's size shift): measured against a prediction that already held the offset, the offset
+ * would chase itself.
+ */
 export function addOutcome(t: RiskTally, predictedRisk: number, bad: boolean): RiskTally {
   const p = Math.min(0.99, Math.max(0.01, predictedRisk));
   return { n: t.n * DECAY + 1, bad: t.bad * DECAY + (bad ? 1 : 0), predicted: t.predicted * DECAY + p };
@@ -42,9 +50,10 @@ export function addOutcome(t: RiskTally, predictedRisk: number, bad: boolean): R
 const logit = (p: number): number => Math.log(p / (1 - p));
 
 export function offsetFrom(t: RiskTally): RiskOffset {
-  if (t.n <= 0) return { logit: 0, samples: 0 };
+  if (t.n <= 0) return { logit: 0, samples: 0, failed: 0 };
   const mean = t.predicted / t.n;
   const observed = (t.bad + PRIOR_WEIGHT * mean) / (t.n + PRIOR_WEIGHT);
   const shift = logit(Math.min(0.99, Math.max(0.01, observed))) - logit(mean);
-  return { logit: Math.max(-LIMIT, Math.min(LIMIT, shift)), samples: Math.round(t.n * 10) / 10 };
+  const round = (x: number) => Math.round(x * 10) / 10;
+  return { logit: Math.max(-LIMIT, Math.min(LIMIT, shift)), samples: round(t.n), failed: round(t.bad) };
 }

@@ -129,7 +129,7 @@ describe("learned offsets", () => {
   };
 
   it("is zero without outcomes and moves toward what happened", () => {
-    expect(offsetFrom(EMPTY_TALLY)).toEqual({ logit: 0, samples: 0 });
+    expect(offsetFrom(EMPTY_TALLY)).toEqual({ logit: 0, samples: 0, failed: 0 });
     expect(offsetFrom(run(10, 2, 0.2)).logit).toBeGreaterThan(0.3);
     expect(offsetFrom(run(100, 0, 0.3)).logit).toBeLessThan(-1);
   });

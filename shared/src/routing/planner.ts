@@ -7,6 +7,8 @@
 import type { AttemptSummary } from "../errors.js";
 import type { TaskKind } from "../classify/kinds.js";
 import { withinBudget, type BudgetAction, type CostEstimate } from "../stats/budget.js";
+import { DEFAULT_PRICES, type PriceTable } from "../stats/prices.js";
+import { cheapestFirst } from "./cheapest.js";
 import { pickPreferred, modelTags, type LocalChoice, type LocalPick, type LocalWait, type SidecarView } from "./local.js";
 import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
@@ -14,6 +16,7 @@ import { defaultRulesFor, firstMatch, type Rule, type RuleAction, type RuleFacts
 import type { AgentShape } from "../classify/agent-shape.js";
 import type { RiskOffset } from "../risk/learn.js";
 import { planRisk, type PlanRisk } from "./risk-facts.js";
+import { homeToolsFact, type ToolRecord } from "./tool-record.js";
 import { ANY_LOCAL_MODEL, parseTarget, requireTarget, type ProviderId, type Target } from "./targets.js";
 
 /** What the planner needs to know about the request (from the classifier and the body). */
@@ -59,6 +62,10 @@ export interface PlanInput {
   };
   /** Learned home-risk offsets by local model id (risk/learn.ts); absent when none. */
   riskOffsets?: Readonly<Record<string, RiskOffset>>;
+  /** Home's tool-call record by local model id (tool-record.ts; kept by the checks of home's answers). Default: unknown. */
+  toolRecord?: Readonly<Record<string, ToolRecord>>;
+  /** Prices for `cloudOrder: "cheapest"` (USD per million tokens). Default: DEFAULT_PRICES. */
+  prices?: PriceTable;
   /** The cloud spend budget in force (see stats/budget.ts); absent when none is set. */
   budget?: PlanBudget;
 }
@@ -101,7 +108,7 @@ export interface RoutePlan {
   private: boolean;
   /** Other decisions worth reading: deadlines, reordering. */
   notes: string[];
-  /** The home-risk estimate as the rules saw it (hybrid, when the request was estimated). */
+  /** The home-risk estimate with home's size and learned shifts, in every mode (the rules read it in hybrid), when the request was estimated. */
   risk?: PlanRisk;
   /** Cloud targets were left out for the budget (reason `budget`): what to do when nothing else answers. */
   budget?: { onExceeded: BudgetAction; retryAfterSeconds?: number };
@@ -121,17 +128,21 @@ export function localFacts(sidecars: readonly SidecarView[], f: RouteFeatures): 
 }
 
 function decide(input: PlanInput, mode: RoutingMode): { sides: ("local" | "cloud")[]; rule?: { rule: Rule; why: string[] }; risk?: PlanRisk } {
-  if (mode === "cloud_only") return { sides: ["cloud"] };
-  if (mode === "local_only") return { sides: ["local"] };
-  if (mode === "local_first") return { sides: ["local", "cloud"] };
-  const rules = [...(input.policy.rules ?? []), ...(input.policy.defaultRules === false ? [] : defaultRulesFor(input.policy.cloudShare))];
   const f = input.features;
+  // Estimated in every mode, so explain shows what home's outcomes taught whatever the mode.
   const risk = planRisk(f.homeRiskLogit, input.sidecars, input.riskOffsets, input.policy.cloudShare);
+  const withRisk = risk ? { risk } : {};
+  if (mode === "cloud_only") return { sides: ["cloud"], ...withRisk };
+  if (mode === "local_only") return { sides: ["local"], ...withRisk };
+  if (mode === "local_first") return { sides: ["local", "cloud"], ...withRisk };
+  const rules = [...(input.policy.rules ?? []), ...(input.policy.defaultRules === false ? [] : defaultRulesFor(input.policy.cloudShare))];
+  const homeTools = homeToolsFact(input.sidecars, input.toolRecord);
   const match = firstMatch(rules, {
     kind: f.kind,
     complexity: f.complexity,
     ...(risk ? { homeRisk: risk.risk, riskiest: risk.riskiest } : {}),
     ...(f.shape ? { shape: f.shape } : {}),
+    ...(homeTools ? { homeTools } : {}),
     promptTokens: f.promptTokens,
     tools: f.tools,
     images: f.images,
@@ -141,17 +152,23 @@ function decide(input: PlanInput, mode: RoutingMode): { sides: ("local" | "cloud
     local: localFacts(input.sidecars, f),
   });
   // No rule matched (the user dropped the defaults): behave as local_first.
-  if (!match) return { sides: ["local", "cloud"], ...(risk ? { risk } : {}) };
+  if (!match) return { sides: ["local", "cloud"], ...withRisk };
   const { route, fallback = true } = match.rule.then;
   const other = route === "local" ? "cloud" : "local";
-  return { sides: fallback ? [route, other] : [route], rule: match, ...(risk ? { risk } : {}) };
+  return { sides: fallback ? [route, other] : [route], rule: match, ...withRisk };
 }
 
-/** Cloud targets for `auto`: listed order or fastest first, open breakers last. */
-function orderCloud(input: PlanInput, notes: string[]): string[] {
+/** Cloud targets for `auto`: listed order, fastest or cheapest first (the rule's order, else the policy's), open breakers last. */
+function orderCloud(input: PlanInput, notes: string[], action: RuleAction | undefined): string[] {
   const listed = [...(input.policy.autoTargets ?? input.deploymentAutoTargets)];
   let out = listed;
-  if (input.policy.order === "fastest") {
+  const order = action?.cloudOrder ?? input.policy.order;
+  if (order === "cheapest") {
+    const f = input.features;
+    const cheapest = cheapestFirst(listed, { prices: input.prices ?? DEFAULT_PRICES, promptTokens: f.promptTokens, answerTokens: f.reserveTokens });
+    out = cheapest.ordered;
+    notes.push(cheapest.note);
+  } else if (order === "fastest") {
     const p50 = (id: string) => {
       const s = input.perf[parseTarget(id)?.id ?? id];
       return s?.ready && s.ttftMs ? s.ttftMs.p50 : Infinity;
@@ -252,10 +269,10 @@ export function plan(input: PlanInput): RoutePlan {
   const notes: string[] = [];
   const explicit = input.model !== "auto";
   const decided = explicit ? { sides: [] } : decide(input, mode);
+  const action = decided.rule?.rule.then;
   const names = explicit
     ? [requireTarget(input.model).id === "local" ? "local" : input.model]
-    : decided.sides.flatMap((side) => (side === "local" ? ["local"] : orderCloud(input, notes)));
-  const action = decided.rule?.rule.then;
+    : decided.sides.flatMap((side) => (side === "local" ? ["local"] : orderCloud(input, notes, action)));
   const budgetHome = budgetReroute(input, names, explicit);
   const targets: PlannedTarget[] = [];
   const skipped: AttemptSummary[] = [];

@@ -82,10 +82,12 @@ export const routingPolicySchema = z
     /** Keep Hearth's default rules after the user's. Default: true. */
     defaultRules: z.boolean().optional(),
     /**
-     * Cloud targets for `auto` in the listed order (`listed`), or fastest observed first (`fastest`).
-     * Either way a target whose breaker is open moves to the end. Default: listed.
+     * Cloud targets for `auto` in the listed order (`listed`), fastest observed first (`fastest`), or
+     * cheapest first among those whose context holds the request (`cheapest`, by the price table). A
+     * rule's `cloudOrder` wins over it. Either way a target whose breaker is open moves to the end.
+     * Default: listed.
      */
-    order: z.enum(["listed", "fastest"]).optional(),
+    order: z.enum(["listed", "fastest", "cheapest"]).optional(),
     /** Default: off. */
     hedge: hedgeSchema.optional(),
     /**

@@ -8,6 +8,7 @@ import type { AgentShape } from "../classify/agent-shape.js";
 import { cloudShareThreshold } from "../risk/calibration.js";
 import type { RiskOffset } from "../risk/learn.js";
 import { parseModelSize, sizeShift } from "../risk/size.js";
+import type { LocalModel } from "../tunnel/protocol.js";
 import type { SidecarView } from "./local.js";
 
 /** Bytes per parameter of a Q4_K_M GGUF (~4.8 bits): a size estimate when the name gives none. */
@@ -27,6 +28,8 @@ export interface PlanRisk {
   cloudShare?: number;
   riskiest: boolean;
   offsetSamples: number;
+  /** Of them, failed answers (decayed). */
+  offsetFailed: number;
 }
 
 interface HomeModel {
@@ -35,17 +38,29 @@ interface HomeModel {
   from?: "name" | "file size";
 }
 
-export function homeModelFor(sidecars: readonly SidecarView[]): HomeModel | undefined {
-  const models = sidecars.flatMap((s) => s.state.models).filter((m) => m.chat !== false);
-  const sized = models.map((m) => {
-    const named = parseModelSize(m.id);
-    if (named !== undefined) return { id: m.id, sizeB: named, from: "name" as const, loaded: m.loaded };
-    if (m.sizeBytes) return { id: m.id, sizeB: Math.round(m.sizeBytes / BYTES_PER_PARAM_Q4 / 1e8) / 10, from: "file size" as const, loaded: m.loaded };
-    return { id: m.id, loaded: m.loaded };
-  });
+/** A home model's size in billions of parameters: from its id, else its file size; undefined when neither says. */
+export function localModelSize(m: Pick<LocalModel, "id" | "sizeBytes">): Omit<HomeModel, "id"> {
+  const named = parseModelSize(m.id);
+  if (named !== undefined) return { sizeB: named, from: "name" };
+  if (m.sizeBytes) return { sizeB: Math.round(m.sizeBytes / BYTES_PER_PARAM_Q4 / 1e8) / 10, from: "file size" };
+  return {};
+}
+
+/** The home model the estimate is for: the largest chat model at home (`only`: among those it admits), loaded ones first. */
+export function homeModelFor(sidecars: readonly SidecarView[], only: (m: LocalModel) => boolean = () => true): HomeModel | undefined {
+  const models = sidecars.flatMap((s) => s.state.models).filter((m) => m.chat !== false && only(m));
+  const sized = models.map((m) => ({ id: m.id, loaded: m.loaded, ...localModelSize(m) }));
   sized.sort((a, b) => Number(b.loaded) - Number(a.loaded) || (b.sizeB ?? 0) - (a.sizeB ?? 0));
   const top = sized[0];
   return top ? { id: top.id, ...(top.sizeB !== undefined ? { sizeB: top.sizeB, from: top.from } : {}) } : undefined;
+}
+
+/**
+ * What the estimate predicts for a home model before any learned offset: the model's logit with the
+ * model's size shift. What a home outcome is measured against (risk/learn.ts addOutcome).
+ */
+export function predictedRisk(baseLogit: number, sizeB: number | undefined): number {
+  return 1 / (1 + Math.exp(-(baseLogit + sizeShift(sizeB))));
 }
 
 export function planRisk(
@@ -70,6 +85,7 @@ export function planRisk(
     ...(cloudShare !== undefined ? { cloudShare } : {}),
     riskiest,
     offsetSamples: offset?.samples ?? 0,
+    offsetFailed: offset?.failed ?? 0,
   };
 }
 

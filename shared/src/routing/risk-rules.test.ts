@@ -68,9 +68,15 @@ describe("home risk in rules", () => {
   });
 
   it("a learned offset for the home model moves the risk and says so", () => {
-    const p = plan(input({ homeRiskLogit: 0 }, { rules }, { riskOffsets: { "llama3.1:8b": { logit: 1, samples: 30 } } }));
+    const p = plan(input({ homeRiskLogit: 0 }, { rules }, { riskOffsets: { "llama3.1:8b": { logit: 1, samples: 30, failed: 12 } } }));
     expect(p.rule?.name).toBe("risky-out");
-    expect(p.risk).toMatchObject({ userShift: 1, offsetSamples: 30, homeModel: "llama3.1:8b", homeSizeB: 8, sizeFrom: "name" });
+    expect(p.risk).toMatchObject({ userShift: 1, offsetSamples: 30, offsetFailed: 12, homeModel: "llama3.1:8b", homeSizeB: 8, sizeFrom: "name" });
+    // Estimated in the other modes too (explain shows it), though no rule reads it there.
+    for (const mode of ["local_first", "cloud_only", "local_only"] as const) {
+      expect(plan(input({ homeRiskLogit: 0 }, { mode }, { riskOffsets: { "llama3.1:8b": { logit: 1, samples: 30, failed: 12 } } })).risk?.userShift).toBe(1);
+    }
+    // Another model's offset is not this home's.
+    expect(plan(input({ homeRiskLogit: 0 }, {}, { riskOffsets: { "qwen2.5:7b": { logit: 1, samples: 30, failed: 12 } } })).risk?.userShift).toBe(0);
   });
 
   it("homeRiskBelow and shape conditions match, and the schema names a bad field", () => {
@@ -81,10 +87,13 @@ describe("home risk in rules", () => {
     expect(ruleSchema.safeParse({ name: "x", when: { shape: ["chatty"] }, then: { route: "cloud" } }).error?.issues[0]?.path).toEqual(["when", "shape", 0]);
   });
 
-  it("the agent defaults: background home, compaction home when it fits, a risky main turn out", () => {
+  it("the agent defaults: background home, compaction to the cheapest that holds it, a risky main turn out", () => {
     expect(plan(input({ shape: "background", kind: "code", complexity: 0.9 }, {})).rule?.name).toBe("agent-background-at-home");
-    expect(plan(input({ shape: "compaction", promptTokens: 6000 }, {})).rule?.name).toBe("agent-compaction-at-home");
-    expect(plan(input({ shape: "compaction", promptTokens: 60_000 }, {})).rule?.name).toBe("too-long-for-home");
+    expect(plan(input({ shape: "compaction", promptTokens: 6000 }, {})).rule?.name).toBe("agent-compaction-cheapest");
+    // Too long for home: still the compaction rule (not too-long-for-home), home skipped for its context.
+    const long = plan(input({ shape: "compaction", promptTokens: 60_000 }, {}));
+    expect(long.rule?.name).toBe("agent-compaction-cheapest");
+    expect(long.skipped).toEqual([{ target: "local", outcome: "skipped", reason: "context_too_long" }]);
     expect(plan(input({ shape: "main", homeRiskLogit: 2, tools: true }, {}, { sidecars: home([model("qwen2.5:7b", { tools: true })]) })).rule?.name).toBe("agent-main-risky-to-cloud");
   });
 

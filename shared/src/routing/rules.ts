@@ -38,6 +38,12 @@ export const ruleConditionSchema = z
     homeRiskBelow: z.number().min(0).max(1).optional(),
     /** The request is (true) or is not (false) among the riskiest share the policy's `cloudShare` sends out. */
     riskiest: z.boolean().optional(),
+    /**
+     * Home's tool-call record: the share (0–1) of the home model's checked tool-call answers that
+     * passed is below this. Matches only once the record holds TOOL_RECORD_MIN_CHECKED answers (unknown
+     * never matches); the record comes from the checks of home's answers.
+     */
+    homeToolPassBelow: z.number().min(0).max(1).optional(),
     /** The coding-agent call shape is one of these (background, compaction, subagent, main, none). */
     shape: z.array(z.enum(AGENT_SHAPES)).min(1).optional(),
     /** Estimated prompt tokens at least this. */
@@ -69,6 +75,11 @@ export const ruleActionSchema = z
     localDeadlineMs: z.number().int().min(100).max(120_000).optional(),
     /** First-chunk deadline for cloud targets under this rule (ms). Default: the deployment's. */
     cloudDeadlineMs: z.number().int().min(100).max(600_000).optional(),
+    /**
+     * The order of the cloud targets under this rule: as listed, fastest observed first, or cheapest
+     * first among those whose context holds the request (by the price table). Default: the policy's `order`.
+     */
+    cloudOrder: z.enum(["listed", "fastest", "cheapest"]).optional(),
   })
   .strict();
 
@@ -84,17 +95,20 @@ export type Rule = z.infer<typeof ruleSchema>;
  * at home when there is one, else the cloud; hard requests (complexity ≥ 0.5: formal math, long
  * multi-part asks, logic puzzles with many conditions) go to the cloud; everything else (chat and
  * knowledge questions, extraction, summaries, writing and role-play, easy math and reasoning) is
- * answered at home. Coding-agent calls (classify/agent-shape.ts): background calls stay home,
- * a compaction goes home when it fits (home is the cheapest target whose context holds it; otherwise
- * too-long-for-home sends it out), a main agent turn whose home risk is at least 0.7 goes out.
+ * answered at home. Coding-agent calls (classify/agent-shape.ts): background calls stay home; a
+ * compaction goes to the cheapest target whose context holds it — home (free) when it fits, else the
+ * cloud targets cheapest first (cheapest.ts); a main agent turn goes out when home's tool-call record
+ * is poor (fewer than 90% of its checked tool answers passed) or its home risk is at least 0.7.
  * Kinds: see classify/kinds.ts.
  */
 export const DEFAULT_RULES: readonly Rule[] = [
   { name: "tools-need-cloud", when: { tools: true, local: { tools: false } }, then: { route: "cloud" } },
   { name: "images-need-cloud", when: { images: true, local: { vision: false } }, then: { route: "cloud" } },
+  // Before too-long-for-home: a compaction too long for home still wants the cheapest cloud that holds it.
+  { name: "agent-compaction-cheapest", when: { shape: ["compaction"] }, then: { route: "local", cloudOrder: "cheapest" } },
   { name: "too-long-for-home", when: { local: { fits: false } }, then: { route: "cloud" } },
   { name: "agent-background-at-home", when: { shape: ["background"] }, then: { route: "local" } },
-  { name: "agent-compaction-at-home", when: { shape: ["compaction"], local: { fits: true } }, then: { route: "local" } },
+  { name: "agent-main-tools-unreliable-to-cloud", when: { shape: ["main"], homeToolPassBelow: 0.9 }, then: { route: "cloud" } },
   { name: "agent-main-risky-to-cloud", when: { shape: ["main"], homeRiskAtLeast: 0.7 }, then: { route: "cloud" } },
   { name: "code-at-home", when: { kind: ["code"], local: { tag: "code" } }, then: { route: "local", localModels: ["tag:code"] } },
   { name: "code-to-cloud", when: { kind: ["code"] }, then: { route: "cloud" } },
@@ -126,6 +140,8 @@ export interface RuleFacts {
   /** Among the riskiest `cloudShare` of requests; false when no cloud share is set. */
   riskiest?: boolean;
   shape?: AgentShape;
+  /** Home's tool-call record for the model that would take a tool request; undefined while too few answers were checked. */
+  homeTools?: { model: string; passRate: number; checked: number };
   promptTokens: number;
   tools: boolean;
   images: boolean;
@@ -182,6 +198,8 @@ function matchRisk(when: RuleCondition, f: RuleFacts, check: (ok: boolean, text:
   if (when.riskiest !== undefined && !check((f.riskiest ?? false) === when.riskiest, when.riskiest ? "among the riskiest cloud share" : "not among the riskiest cloud share")) return false;
   const shape = f.shape ?? "none";
   if (when.shape && !check(when.shape.includes(shape), `agent shape ${shape}`)) return false;
+  const t = f.homeTools;
+  if (when.homeToolPassBelow !== undefined && !check(t !== undefined && t.passRate < when.homeToolPassBelow, t ? `home tool calls ${t.passRate.toFixed(2)} passed (${t.model}, ${t.checked} checked) < ${when.homeToolPassBelow}` : "home tool record unknown")) return false;
   return true;
 }
 

@@ -31,6 +31,11 @@ export interface RequestRecord {
   ttftMs?: number;
   /** The budget reservation the hub made when it planned this request: released when this record arrives. */
   hold?: string;
+  /**
+   * The home-risk model's logit for this request (before home's size and learned shifts), when it was
+   * estimated and home was tried: what home's outcome here is measured against (risk/learn.ts).
+   */
+  riskLogit?: number;
 }
 
 export interface TargetCounters {

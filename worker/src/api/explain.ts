@@ -20,7 +20,9 @@ function homeRiskBody(plan: RoutePlan, a: Assessment) {
   const evidence = [...a.risk.evidence];
   if (p?.homeModel) evidence.push(`home model ${p.homeModel}${p.homeSizeB !== undefined ? ` (${p.homeSizeB}B, from its ${p.sizeFrom})` : " (size unknown)"}`);
   if (p && p.sizeShift !== 0) evidence.push(`home size ${p.sizeShift >= 0 ? "+" : "−"}${Math.abs(p.sizeShift).toFixed(2)}`);
-  if (p && p.offsetSamples > 0) evidence.push(`learned from ${p.offsetSamples} home outcomes ${p.userShift >= 0 ? "+" : "−"}${Math.abs(p.userShift).toFixed(2)}`);
+  if (p && p.offsetSamples > 0) {
+    evidence.push(`learned for ${p.homeModel ?? "home"} from ${p.offsetSamples} home answers (${p.offsetFailed} failed) ${p.userShift >= 0 ? "+" : "−"}${Math.abs(p.userShift).toFixed(2)}`);
+  }
   if (p?.cloudShare !== undefined) evidence.push(`${p.riskiest ? "among" : "not among"} the riskiest ${p.cloudShare}% (cloudShare)`);
   return {
     value: r3(p?.risk ?? a.risk.risk),

@@ -125,8 +125,10 @@ export class SidecarHub extends DurableObject<Env> implements HubRpc {
     return { ...(await this.#stats.report(this.#home.sidecars())), budget: this.#planning.budgetReport(budget) };
   }
 
+  /** Fresh stats: counters, windows, the series, and what home's outcomes taught the risk estimate. */
   async resetStats(): Promise<void> {
     await this.#stats.reset();
+    await this.#planning.resetLearned();
   }
 
   /** What /v1/health checks in this hub: sidecars, breakers, each cloud target's recent error rate, the budget. */

@@ -29,6 +29,9 @@ export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRe
   const at = Date.now();
   // The served attempt's time to its first content, as the executor traced it.
   const ttftMs = r.served ? r.trace.findLast((a) => a.target === r.served && (a.outcome === "served" || a.outcome === "broken"))?.ms : undefined;
+  // Home's outcome teaches the risk estimate (hub/planning/risk-store.ts); a request that never
+  // reached home has none (and a named cloud model is not assessed: reading it would classify it).
+  const riskLogit = planned.kind !== undefined && r.trace.some((a) => a.target.startsWith("local/")) ? planned.assessment.risk.baseLogit : undefined;
   const record: RequestRecord = {
     at,
     kind: planned.kind,
@@ -44,6 +47,7 @@ export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRe
     totalMs: at - scope.startedAt,
     ...(ttftMs !== undefined ? { ttftMs } : {}),
     ...(planned.hold ? { hold: planned.hold } : {}),
+    ...(riskLogit !== undefined ? { riskLogit } : {}),
   };
   queueRecord(scope, record);
 }

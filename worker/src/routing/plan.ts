@@ -69,7 +69,7 @@ export async function planCloudCall(scope: RequestScope, model: string, promptTo
   const configured = configuredProviders(scope.env);
   const input = { ...baseInput(scope, model), features: { ...UNCLASSIFIED, promptTokens } };
   if (!hasBudget(effectiveBudget(scope.user.policy.budget, cfg.budget)) || !configured.has("local")) {
-    return { plan: plan({ ...input, configured, sidecars: [], perf: {}, openBreakers: new Set() }) };
+    return { plan: plan({ ...input, configured, sidecars: [], perf: {}, openBreakers: new Set(), prices: cfg.prices }) };
   }
   const routed = await hubFor(scope.env, scope.user.id).route({ ...input, configured: [...configured], answerTokens: 0, holdMs: holdMs(scope), reserve: true });
   return { plan: routed.plan, ...(routed.hold ? { hold: routed.hold } : {}) };
@@ -85,7 +85,7 @@ export async function planRequest(scope: RequestScope, req: ChatRequest, opts: P
     // classified (about a tenth of the Worker's time per request, profiled) unless explain asks.
     let lazy: Assessment | undefined;
     const assess = (): Assessment => (lazy ??= assessRequest(req, opts.forceKind, opts.clientModel));
-    const planned = plan({ ...base, features: UNCLASSIFIED, configured, sidecars: [], perf: {}, openBreakers: new Set() });
+    const planned = plan({ ...base, features: UNCLASSIFIED, configured, sidecars: [], perf: {}, openBreakers: new Set(), prices: cfg.prices });
     return {
       plan: planned,
       get assessment() {
@@ -110,7 +110,7 @@ export async function planRequest(scope: RequestScope, req: ChatRequest, opts: P
     holdMs: holdMs(scope),
   };
   if (!configured.has("local")) {
-    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set() }), classification, assessment, local, kind: classification.kind };
+    return { plan: plan({ ...call, configured, sidecars: [], perf: {}, openBreakers: new Set(), prices: cfg.prices }), classification, assessment, local, kind: classification.kind };
   }
   const id = crypto.randomUUID();
   const hub = hubFor(scope.env, user.id);

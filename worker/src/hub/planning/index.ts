@@ -1,13 +1,15 @@
 /**
  * Planning in the hub: a request planned with what the hub knows (sidecars, performance, breakers,
- * the budget's spend) and, when home goes first and the Worker asked, started at once — one round
- * trip for the common case. The budget's holds: requests in flight together cannot spend the same
- * headroom; each record that arrives settles what its request really cost.
+ * the budget's spend, what home's answers taught the risk estimate) and, when home goes first and the
+ * Worker asked, started at once — one round trip for the common case. The budget's holds: requests in
+ * flight together cannot spend the same headroom; each record that arrives settles what its request
+ * really cost, and its home outcome moves that model's learned risk offset (risk-store.ts).
  */
 import {
   DEFAULT_ANSWER_TOKENS,
   effectiveBudget,
   hasBudget,
+  localModelSize,
   plan as planTargets,
   type Budget,
   type PriceTable,
@@ -18,6 +20,7 @@ import type { HearthConfig } from "../../config.js";
 import type { BudgetReport, OpenInput, OpenResult, RouteCall, RouteResult } from "../../hub-client/types.js";
 import type { PerfStore } from "../stats/perf-store.js";
 import { BudgetStore } from "./budget-store.js";
+import { RiskStore } from "./risk-store.js";
 
 export interface PlanningDeps {
   cfg: HearthConfig;
@@ -28,15 +31,18 @@ export interface PlanningDeps {
 
 export class Planning {
   readonly #budget: BudgetStore;
+  readonly #risk: RiskStore;
   readonly #d: PlanningDeps;
 
   constructor(storage: DurableObjectStorage, deps: PlanningDeps) {
     this.#budget = new BudgetStore(storage);
+    this.#risk = new RiskStore(storage);
     this.#d = deps;
   }
 
-  load(): Promise<void> {
-    return this.#budget.load();
+  async load(): Promise<void> {
+    await this.#budget.load();
+    await this.#risk.load();
   }
 
   async route(call: RouteCall): Promise<RouteResult> {
@@ -52,6 +58,9 @@ export class Planning {
       sidecars: this.#d.views(now),
       perf: perf.summaries(),
       openBreakers: new Set(Object.keys(breakers).filter((t) => breakers[t] === "open")),
+      riskOffsets: this.#risk.offsets(),
+      // toolRecord (per home model: tool-call answers checked and passed) is for the checks of home's answers to feed; unknown until then.
+      prices: cfg.prices,
       ...(budget ? { budget } : {}),
     });
     // Held until the request's record arrives: requests in flight together cannot spend the same headroom.
@@ -62,10 +71,25 @@ export class Planning {
     return { plan, opened, ...(hold ? { hold } : {}) };
   }
 
-  /** Finished requests: their real cost charged, their holds released. */
+  /** Finished requests: their real cost charged, their holds released, home's outcomes learned from. */
   settle(records: readonly RequestRecord[], prices: PriceTable): void {
     const now = Date.now();
     for (const r of records) this.#budget.settle(r, prices, now);
+    this.#risk.add(records, this.#sizeOf(now));
+  }
+
+  /** Forgets what home's outcomes taught (with the stats; the budget's spend stays). */
+  resetLearned(): Promise<void> {
+    return this.#risk.reset();
+  }
+
+  /** Each home model's size as its sidecar reports it (name, else file size); by name alone once it is gone. */
+  #sizeOf(now: number): (model: string) => number | undefined {
+    let models: Map<string, number | undefined> | undefined;
+    return (id) => {
+      models ??= new Map(this.#d.views(now).flatMap((v) => v.state.models.map((m) => [m.id, localModelSize(m).sizeB] as const)));
+      return models.has(id) ? models.get(id) : localModelSize({ id }).sizeB;
+    };
   }
 
   /** Spend against the budget in force (the user's policy budget with the deployment's). */
