@@ -12,14 +12,16 @@ import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.
 let fake: FakeServer;
 let worker: RunningWorker;
 let client: OpenAI;
+let apiKey: string;
 const MODEL = "openai/gpt-4o-mini";
 
 beforeAll(async () => {
   fake = await startFakeOpenAI();
   worker = await startWorker({
-    vars: { ...cloudVars(fake), HEARTH_RETRY_BASE_MS: "20" },
+    vars: { ...cloudVars(fake), HEARTH_RETRY_BASE_MS: "20", HEARTH_IDLE_TIMEOUT_MS: "1500" },
   });
   const user = await worker.createUser("alice");
+  apiKey = user.apiKey;
   client = new OpenAI({ apiKey: user.apiKey, baseURL: `${worker.url}/v1`, maxRetries: 0 });
 });
 afterAll(async () => {
@@ -174,3 +176,70 @@ describe("OpenAI provider through Hearth", () => {
     expect(fake.requests).toHaveLength(2);
   });
 });
+
+/**
+ * A streaming client of OpenAI's own API is carried as it came once its answer began (pipeline/
+ * raw-stream.ts): the bytes are OpenAI's, and every way it can end still ends the request.
+ */
+describe("a stream carried as it came", () => {
+  const post = (body: object, signal?: AbortSignal) =>
+    fetch(`${worker.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${apiKey}` }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
+
+  it("is OpenAI's stream byte for byte, with no usage chunk unless asked (and usage not asked of OpenAI then)", async () => {
+    const r = await post({ model: MODEL, stream: true, messages: [{ role: "user", content: "carry me" }] });
+    const text = await r.text();
+    expect(text.endsWith("data: [DONE]\n\n")).toBe(true);
+    expect(text).not.toContain('"usage"');
+    expect((fake.requests[0]?.body as { stream_options?: unknown }).stream_options).toBeUndefined();
+    const asked = await post({ model: MODEL, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "carry me" }] });
+    const withUsage = await asked.text();
+    expect(withUsage).toContain('"choices":[],"usage":{');
+    expect(fake.requests[1]?.body).toMatchObject({ stream_options: { include_usage: true } });
+  });
+
+  it("a stall after the answer began ends with a typed error event at the idle deadline, no [DONE]", async () => {
+    fake.enqueue({ type: "stall", afterEvents: 3 });
+    const t0 = Date.now();
+    const r = await post({ model: MODEL, stream: true, messages: [{ role: "user", content: "a longer answer please" }] });
+    const text = await r.text();
+    const ms = Date.now() - t0;
+    expect(text).not.toContain("[DONE]");
+    expect(text.split("\n\n").filter(Boolean).at(-1)).toContain('"code":"upstream_timeout"');
+    expect(ms).toBeGreaterThanOrEqual(1_400);
+    expect(ms).toBeLessThan(6_000);
+    // The upstream was let go at once.
+    await new Promise((res) => setTimeout(res, 200));
+    expect(fake.requests[0]?.aborted).toBe(true);
+  });
+
+  it("a client that leaves a stalled stream: the upstream is stopped by the idle deadline at the latest", async () => {
+    // The runtime learns a client left only when it writes to it; a stalled upstream writes nothing,
+    // so the idle deadline (1.5 s here) is what lets the upstream go.
+    fake.enqueue({ type: "stall", afterEvents: 3 });
+    const controller = new AbortController();
+    const r = await post({ model: MODEL, stream: true, messages: [{ role: "user", content: "a longer answer please" }] }, controller.signal);
+    await r.body?.getReader().read();
+    const left = Date.now();
+    controller.abort();
+    const until = Date.now() + 5_000;
+    while (!fake.requests[0]?.aborted && Date.now() < until) await new Promise((res) => setTimeout(res, 20));
+    expect(fake.requests[0]?.aborted).toBe(true);
+    expect(Date.now() - left).toBeLessThan(3_000);
+  });
+
+  it("records the answer's usage for the stats, counted when the client asked for none", async () => {
+    const stats = async () => ((await (await fetch(`${worker.url}/v1/stats`, { headers: { authorization: `Bearer ${apiKey}` } })).json()) as { targets: Record<string, { completion_tokens: number } | undefined> }).targets[MODEL]?.completion_tokens ?? 0;
+    const before = await stats();
+    const r = await post({ model: MODEL, stream: true, messages: [{ role: "user", content: "count these words please" }] });
+    const deltas = (await r.text()).split("\n\n").filter((e) => e.includes('"content":"') && !e.includes('"content":""')).length;
+    expect(deltas).toBeGreaterThan(1);
+    const until = Date.now() + 3_000;
+    let after = await stats();
+    while (after === before && Date.now() < until) {
+      await new Promise((res) => setTimeout(res, 50));
+      after = await stats();
+    }
+    expect(after - before).toBe(deltas);
+  });
+});
+

@@ -13,6 +13,8 @@ export type Fault =
   | { type: "delay"; ms: number }
   /** Stream normally but destroy the socket after this many SSE events / NDJSON lines. */
   | { type: "cut"; afterEvents: number }
+  /** Stream normally, then after this many SSE events send nothing more, the socket kept open (a stall). */
+  | { type: "stall"; afterEvents: number }
   /** Send nothing, keep the socket open until the client gives up. */
   | { type: "hang" }
   /** Destroy the socket without answering. */
@@ -111,10 +113,12 @@ export async function startFake(handler: FakeHandler, port = 0): Promise<FakeSer
   };
 }
 
-/** Writes one SSE event; returns false once a `cut` fault says the stream must break here. */
+/** Writes one SSE event; returns false once a `cut` or `stall` fault says the stream must break here. */
 export function sseWriter(res: ServerResponse, fault: Fault | undefined) {
   let sent = 0;
   return (data: string, event?: string): boolean => {
+    // Nothing more, and the socket left open: the client's deadline must end it.
+    if (fault?.type === "stall" && sent >= fault.afterEvents) return false;
     if (fault?.type === "cut" && sent >= fault.afterEvents) {
       // end(), not destroy(): what was written reaches the client first, then the connection closes
       // without the chunked body's terminator — a real mid-stream cut.

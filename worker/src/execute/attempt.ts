@@ -5,7 +5,7 @@
  * handed over with its reader, now under the idle deadline.
  */
 import { HearthError, type AttemptFailure, type PlannedTarget } from "@hearth/shared";
-import { isSubstantive, type Chunk } from "../stream/chunks.js";
+import { isSubstantive, passthroughOf, type Chunk, type Passthrough } from "../stream/chunks.js";
 import type { Opener } from "./opener.js";
 import { ClientClosed, DeadlineExceeded, HedgeLost, childController } from "./deadlines.js";
 import { AnswerReader } from "./reader.js";
@@ -37,6 +37,8 @@ export interface Commit {
   /** When the attempt was opened (ms since epoch). */
   startedAt: number;
   classify(err: unknown): AttemptFailure;
+  /** When the source may be taken over (the client speaks its API): its bytes so far and the rest, unread. */
+  passthrough?: () => Passthrough;
 }
 
 export type AttemptResult = { ok: true; commit: Commit } | { ok: false; failure: AttemptFailure; ms: number };
@@ -110,7 +112,8 @@ export async function attempt(opener: Opener, o: AttemptOptions): Promise<Attemp
     }
     started();
     reader.onAlive(undefined);
-    return { ok: true, commit: { target: opener.target, head, reader, ms: Date.now() - startedAt, startedAt, classify: (e) => opener.classify(e) } };
+    const passthrough = passthroughOf(stream);
+    return { ok: true, commit: { target: opener.target, head, reader, ms: Date.now() - startedAt, startedAt, classify: (e) => opener.classify(e), ...(passthrough ? { passthrough } : {}) } };
   } catch (err) {
     clearTimeout(timer);
     // Stop whatever started first; failureOf may rethrow (client gone, Hearth's own verdict).

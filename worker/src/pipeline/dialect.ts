@@ -46,8 +46,21 @@ export interface StreamState {
   readonly trace: readonly AttemptSummary[];
 }
 
+/** What a stream carried as it came is watched for (pipeline/raw-stream.ts). */
+export interface RawWatch {
+  /** The stream's text, in order, as the watcher reads it (in pieces that may split anything). */
+  feed(text: string): void;
+  /** Whether it ended as a whole answer does, and its usage when the stream says (or can be counted). */
+  end(): { finished: boolean; usage: { prompt_tokens: number; completion_tokens: number } | undefined };
+}
+
 /** One stream's encoder: made per request, it may keep state (ids, sequence numbers, open blocks). */
 export interface StreamEncoder {
+  /**
+   * Present when the dialect can take a stream carried as it came (its client speaks the upstream's
+   * API): a new watch for one such stream.
+   */
+  raw?(): RawWatch;
   /** The client's SSE text for a batch ("" when nothing of it is for the client). */
   encode(batch: Chunk[], state: StreamState): string | Promise<string>;
   /** The event that ends a stream which broke after it began: the client's SDK raises on it. */

@@ -9,6 +9,7 @@ import { planRequest } from "../routing/plan.js";
 import type { RequestScope } from "../scope.js";
 import { RawJson, type Decoded, type Dialect } from "./dialect.js";
 import { startRun } from "./run.js";
+import { rawAnswerStream } from "./raw-stream.js";
 import { answerStream } from "./stream.js";
 import { wholeAnswer } from "./whole.js";
 
@@ -18,7 +19,7 @@ export async function serve<D extends Decoded>(scope: RequestScope, dialect: Dia
   const planned = await planRequest(scope, d.chat, { open: d.only === undefined, clientModel: d.clientModel, ...(d.forceKind ? { forceKind: d.forceKind } : {}) });
   // No target is contacted before the rate limiter has said yes.
   await scope.admitted();
-  const { run, answered, ended, failed, headers, streamed } = startRun(scope, planned, d, dialect.begun?.bind(dialect));
+  const { run, idleMs, answered, ended, failed, headers, streamed } = startRun(scope, planned, d, dialect.begun?.bind(dialect));
 
   if (!d.stream) {
     const whole = await wholeAnswer(run).catch(failed);
@@ -30,13 +31,14 @@ export async function serve<D extends Decoded>(scope: RequestScope, dialect: Dia
 
   const commit = await run.next().catch(failed);
   if (!commit) return failed(run.exhausted());
-  const body = answerStream({
-    run,
-    commit,
-    encoder: dialect.encoder(d, scope),
-    continueOnBreak: dialect.continues?.(d, scope) ?? false,
-    log: scope.log,
-    onEnd: ended,
-  });
+  const encoder = dialect.encoder(d, scope);
+  const continueOnBreak = dialect.continues?.(d, scope) ?? false;
+  // A target that speaks the client's API is carried as it came (raw-stream.ts); any other is encoded.
+  const { passthrough } = commit;
+  const { raw } = encoder;
+  const body =
+    passthrough && raw && !continueOnBreak
+      ? rawAnswerStream({ run, commit, take: passthrough, encoder, watch: raw(), idleMs, log: scope.log, onEnd: ended })
+      : answerStream({ run, commit, encoder, continueOnBreak, log: scope.log, onEnd: ended });
   return streamed(body, commit.target.id);
 }

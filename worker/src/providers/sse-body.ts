@@ -12,20 +12,56 @@ import { withNative, type Chunk } from "../stream/chunks.js";
  * that arrived together leave together. `take()` answers undefined when a read completed no event.
  * Whether the stream ended as it should is the caller's to check once this returns.
  */
-export async function* sseBatches<T>(body: ReadableStream<Uint8Array>, onEvent: (event: EventSourceMessage) => void, take: () => T | undefined): AsyncGenerator<T> {
-  const parser = createParser({ onEvent });
-  const decoder = new TextDecoder();
-  const reader = body.getReader();
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      parser.feed(decoder.decode(value, { stream: true }));
-      const batch = take();
-      if (batch !== undefined) yield batch;
+export function sseBatches<T>(body: ReadableStream<Uint8Array>, onEvent: (event: EventSourceMessage) => void, take: () => T | undefined): AsyncGenerator<T> {
+  return new SseBody(body, onEvent, take).batches();
+}
+
+/**
+ * The same reading, with a way out: once the answer has begun, a client of the upstream's own API can
+ * be handed the bytes read so far and the rest of the body unread (`takeRest`), for the runtime to
+ * carry without JavaScript per chunk (pipeline/raw-stream.ts).
+ */
+export class SseBody<T> {
+  readonly #body: ReadableStream<Uint8Array>;
+  readonly #reader: ReadableStreamDefaultReader<Uint8Array>;
+  readonly #parser;
+  readonly #take: () => T | undefined;
+  readonly #decoder = new TextDecoder();
+  /** Every read so far, as it came, when it may be taken over; dropped once taken. */
+  #raw: Uint8Array[] | undefined;
+  #taken = false;
+
+  /** `keepRaw`: the reads are kept as they came, for `takeRest` (only when the caller will take over). */
+  constructor(body: ReadableStream<Uint8Array>, onEvent: (event: EventSourceMessage) => void, take: () => T | undefined, keepRaw = false) {
+    this.#body = body;
+    this.#raw = keepRaw ? [] : undefined;
+    this.#reader = body.getReader();
+    this.#parser = createParser({ onEvent });
+    this.#take = take;
+  }
+
+  async *batches(): AsyncGenerator<T> {
+    try {
+      while (!this.#taken) {
+        const { done, value } = await this.#reader.read();
+        if (done) break;
+        this.#raw?.push(value);
+        this.#parser.feed(this.#decoder.decode(value, { stream: true }));
+        const batch = this.#take();
+        if (batch !== undefined) yield batch;
+      }
+    } finally {
+      if (!this.#taken) this.#reader.releaseLock();
     }
-  } finally {
-    reader.releaseLock();
+  }
+
+  /** Stops parsing: what was read so far as it came, and the rest of the body, unread. Only between reads. */
+  takeRest(): { head: Uint8Array[]; rest: ReadableStream<Uint8Array> } {
+    this.#taken = true;
+    this.#reader.releaseLock();
+    const head = this.#raw ?? [];
+    this.#raw = undefined;
+    return { head, rest: this.#body };
   }
 }
 

@@ -79,3 +79,24 @@ export function isSubstantive(chunk: Chunk): boolean {
   if (chunk.choices.length === 0) return chunk.usage != null;
   return chunk.choices.some((ch) => !!ch.delta.content || !!ch.delta.tool_calls?.length || !!ch.delta.refusal || ch.finish_reason != null);
 }
+
+/** What a stream that may be taken over gives: the bytes read so far as they came, and the rest unread. */
+export interface Passthrough {
+  head: Uint8Array[];
+  rest: ReadableStream<Uint8Array>;
+}
+
+const passthroughs = new WeakMap<object, () => Passthrough>();
+
+/**
+ * Marks a source whose bytes are the client's own API (an upstream that speaks it): once its answer
+ * has begun, `take` stops its parsing and hands over the bytes, for the runtime to carry. Returns it.
+ */
+export function withPassthrough<S extends object>(source: S, take: () => Passthrough): S {
+  passthroughs.set(source, take);
+  return source;
+}
+
+export function passthroughOf(source: object): (() => Passthrough) | undefined {
+  return passthroughs.get(source);
+}

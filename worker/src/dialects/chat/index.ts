@@ -8,6 +8,7 @@
 import { parseChatRequest, type TaskKind } from "@hearth/shared";
 import { RawJson, openaiErrors, type Decoded, type Dialect } from "../../pipeline/dialect.js";
 import { nativeChat } from "../../providers/openai/index.js";
+import { classifyRequest } from "../../routing/features.js";
 import { chatEncoder } from "./encode.js";
 
 export interface ChatOptions {
@@ -17,19 +18,24 @@ export interface ChatOptions {
   defaultAuto?: boolean;
 }
 
-/** The body as the common request (`auto` filled in where the route allows it). */
-export function decodeChat(body: unknown, opts: ChatOptions = {}): Decoded {
+/**
+ * The body as the common request (`auto` filled in where the route allows it). `continueOnBreak`: the
+ * user's policy continues broken streams on another target, which needs the answer's text, so OpenAI's
+ * stream is read chunk by chunk rather than carried as it came.
+ */
+export function decodeChat(body: unknown, opts: ChatOptions = {}, continueOnBreak = false): Decoded {
   const withModel = opts.defaultAuto && typeof body === "object" && body !== null && !("model" in body) ? { ...body, model: "auto" } : body;
   const chat = parseChatRequest(withModel);
-  return { chat, stream: chat.stream === true, native: nativeChat(chat), ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) };
+  const stream = chat.stream === true;
+  return { chat, stream, native: nativeChat(chat, stream && !continueOnBreak), ...(opts.forceKind ? { forceKind: opts.forceKind } : {}) };
 }
 
 export function chatDialect(opts: ChatOptions = {}): Dialect {
   return {
-    decode: async (scope) => decodeChat(await scope.json(), opts),
+    decode: async (scope) => decodeChat(await scope.json(), opts, scope.user.policy.continueOnBreak === true),
     // OpenAI's own completion is passed on as it came; any other target's is built from its chunks.
     whole: (whole) => (whole.body !== undefined ? new RawJson(whole.body) : whole.answer.build()),
-    encoder: (d) => chatEncoder(d.chat.stream_options?.include_usage === true),
+    encoder: (d) => chatEncoder(d.chat.stream_options?.include_usage === true, () => classifyRequest(d.chat).promptTokens),
     continues: (_d, scope) => scope.user.policy.continueOnBreak === true,
     errors: openaiErrors,
   };

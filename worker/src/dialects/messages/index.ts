@@ -58,7 +58,7 @@ export const messagesDialect: Dialect<MessagesDecoded> = {
       chat,
       clientModel: body.model,
       stream: body.stream === true,
-      native: { provider: "anthropic", open: (cfg, model, call) => openNative(cfg, model, native, call), complete: (cfg, model, call) => completeNative(cfg, model, native, call) },
+      native: { provider: "anthropic", open: (cfg, model, call) => openNative(cfg, model, native, call, body.stream === true), complete: (cfg, model, call) => completeNative(cfg, model, native, call) },
       ...(anthropicOnly ? { only: { provider: "anthropic", what: anthropicOnly } } : {}),
     };
   },

@@ -9,8 +9,8 @@
 import { parseRetryAfter } from "@hearth/shared";
 import type { EventSourceMessage } from "eventsource-parser";
 import type { Message, RawMessageStreamEvent } from "@anthropic-ai/sdk/resources/messages";
-import { withBody, type Chunk, type StreamItem } from "../../stream/chunks.js";
-import { errorBodyOf, NativeBatch, sseBatches } from "../sse-body.js";
+import { withBody, withPassthrough, type Chunk, type StreamItem } from "../../stream/chunks.js";
+import { errorBodyOf, NativeBatch, SseBody } from "../sse-body.js";
 import type { CloudCall, ProviderConfig } from "../types.js";
 import { AnthropicApiError, StreamTruncatedError } from "./errors.js";
 import { createChunkTranslator } from "./stream.js";
@@ -38,7 +38,8 @@ async function apiError(res: Response): Promise<AnthropicApiError> {
   return new AnthropicApiError(res.status, type, message, parseRetryAfter((n) => res.headers.get(n)));
 }
 
-async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamItem> {
+/** `passthrough`: the stream will be handed over once the answer began (withPassthrough). */
+function events(body: ReadableStream<Uint8Array>, passthrough: boolean): AsyncGenerator<StreamItem> {
   const translate = createChunkTranslator(Math.floor(Date.now() / 1000));
   // Events with no OpenAI counterpart (a thinking delta) still go out, in a batch with no chunk.
   const batch = new NativeBatch();
@@ -50,8 +51,13 @@ async function* events(body: ReadableStream<Uint8Array>): AsyncGenerator<StreamI
     batch.add(e.event ?? event.type, e.data, translate(event));
     stopped = event.type === "message_stop";
   };
-  yield* sseBatches(body, onEvent, batch.take);
-  if (!stopped) throw new StreamTruncatedError();
+  const sse = new SseBody(body, onEvent, batch.take, passthrough);
+  async function* read(): AsyncGenerator<StreamItem> {
+    yield* sse.batches();
+    if (!stopped) throw new StreamTruncatedError();
+  }
+  const batches = read();
+  return passthrough ? withPassthrough(batches, () => sse.takeRest()) : batches;
 }
 
 /** Where a call goes and the headers Anthropic needs: the key, and the client's version and betas passed on. */
@@ -69,7 +75,8 @@ function endpoint(cfg: ProviderConfig, path: string, native: NativeMessages, req
   };
 }
 
-export async function openNative(cfg: ProviderConfig, model: string, native: NativeMessages, call: CloudCall): Promise<AsyncIterable<StreamItem>> {
+/** `passthrough`: the client's stream will be carried as it came once the answer began. */
+export async function openNative(cfg: ProviderConfig, model: string, native: NativeMessages, call: CloudCall, passthrough = false): Promise<AsyncIterable<StreamItem>> {
   const { url, headers } = endpoint(cfg, "/v1/messages", native, call.requestId);
   const res = await fetch(url, {
     method: "POST",
@@ -79,7 +86,7 @@ export async function openNative(cfg: ProviderConfig, model: string, native: Nat
   });
   if (!res.ok) throw await apiError(res);
   if (!res.body) throw new TypeError("Anthropic answered without a body");
-  return events(res.body);
+  return events(res.body, passthrough);
 }
 
 /** The whole message (a client that does not stream): Anthropic's JSON as it came, beside its chat chunks. */

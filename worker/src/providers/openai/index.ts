@@ -30,11 +30,32 @@ async function completeChat(req: ChatRequest, model: string, cfg: ProviderConfig
   return keepBody ? withBody(chunks, text) : chunks;
 }
 
-/** A Chat Completions client's request is OpenAI's own: OpenAI's answers reach it as they came. */
-export function nativeChat(req: ChatRequest): NativeCall {
+/**
+ * The streamed answer. `passthrough`: the client speaks Chat Completions and its stream will be carried
+ * as it came (pipeline/raw-stream.ts), so the usage chunk is asked for only if the client asked.
+ */
+async function streamChat(req: ChatRequest, model: string, cfg: ProviderConfig, call: CloudCall, passthrough: boolean) {
+  const { url, headers } = endpoint(cfg, "/chat/completions", call.requestId);
+  const usage = !passthrough || req.stream_options?.include_usage === true;
+  const res = await fetch(url, {
+    method: "POST",
+    headers: { ...headers, accept: "text/event-stream" },
+    body: JSON.stringify(toOpenAIStreamRequest(req, model, usage)),
+    signal: call.signal,
+  });
+  if (!res.ok) throw await httpError(res);
+  if (!res.body) throw new TypeError("the upstream answered without a body");
+  return sseChunks(res.body, passthrough);
+}
+
+/**
+ * A Chat Completions client's request is OpenAI's own: OpenAI's answers reach it as they came.
+ * `passthrough`: its stream is carried by the runtime once the answer began (no continuation then).
+ */
+export function nativeChat(req: ChatRequest, passthrough = false): NativeCall {
   return {
     provider: "openai",
-    open: (cfg, model, call) => openaiProvider.stream(req, model, cfg, call),
+    open: (cfg, model, call) => streamChat(req, model, cfg, call, passthrough),
     complete: (cfg, model, call) => completeChat(req, model, cfg, call, true),
   };
 }
@@ -45,18 +66,7 @@ export const openaiProvider: Provider = {
     if (!env.OPENAI_API_KEY) return null;
     return { apiKey: env.OPENAI_API_KEY, baseURL: env.OPENAI_BASE_URL || undefined };
   },
-  async stream(req, model, cfg, call) {
-    const { url, headers } = endpoint(cfg, "/chat/completions", call.requestId);
-    const res = await fetch(url, {
-      method: "POST",
-      headers: { ...headers, accept: "text/event-stream" },
-      body: JSON.stringify(toOpenAIStreamRequest(req, model)),
-      signal: call.signal,
-    });
-    if (!res.ok) throw await httpError(res);
-    if (!res.body) throw new TypeError("the upstream answered without a body");
-    return sseChunks(res.body);
-  },
+  stream: (req, model, cfg, call) => streamChat(req, model, cfg, call, false),
   complete: (req, model, cfg, call) => completeChat(req, model, cfg, call, false),
   continuation: askToContinue,
   classifyError,

@@ -16,6 +16,7 @@ export function toOpenAIRequest(req: ChatRequest, model: string): ChatCompletion
   return { ...(rest as unknown as ChatCompletionCreateParamsNonStreaming), model };
 }
 
-export function toOpenAIStreamRequest(req: ChatRequest, model: string): ChatCompletionCreateParamsStreaming {
-  return { ...toOpenAIRequest(req, model), stream: true, stream_options: { include_usage: true } };
+/** `usage`: ask for the usage chunk (Hearth counts tokens with it; a client's stream carried as it came gets it only if it asked). */
+export function toOpenAIStreamRequest(req: ChatRequest, model: string, usage = true): ChatCompletionCreateParamsStreaming {
+  return { ...toOpenAIRequest(req, model), stream: true, ...(usage ? { stream_options: { include_usage: true } } : {}) };
 }

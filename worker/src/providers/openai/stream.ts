@@ -7,9 +7,9 @@
  * format itself. eventsource-parser does the SSE framing (sse-body.ts).
  */
 import { parseRetryAfter, type AttemptFailure } from "@hearth/shared";
-import { withRaw, type Chunk } from "../../stream/chunks.js";
+import { withPassthrough, withRaw, type Chunk } from "../../stream/chunks.js";
 import { STATUS_OF_ERROR_TYPE } from "../sdk-errors.js";
-import { errorBodyOf, sseBatches } from "../sse-body.js";
+import { errorBodyOf, SseBody } from "../sse-body.js";
 
 const OPENAI_API = "https://api.openai.com/v1";
 
@@ -68,11 +68,15 @@ function parseChunk(data: string): Chunk {
   return withRaw(json, data);
 }
 
-/** The chunks of an SSE body, a batch per network read; ends at `[DONE]` (reading the body to its end, so the connection can be reused). */
-export function sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chunk[]> {
+/**
+ * The chunks of an SSE body, a batch per network read; ends at `[DONE]` (reading the body to its end,
+ * so the connection can be reused). `passthrough`: the client speaks Chat Completions and will be
+ * handed the bytes once its answer has begun (withPassthrough).
+ */
+export function sseChunks(body: ReadableStream<Uint8Array>, passthrough = false): AsyncGenerator<Chunk[]> {
   let batch: Chunk[] = [];
   let done = false;
-  return sseBatches(
+  const sse = new SseBody(
     body,
     (event) => {
       if (done) return;
@@ -85,7 +89,10 @@ export function sseChunks(body: ReadableStream<Uint8Array>): AsyncGenerator<Chun
       batch = [];
       return out;
     },
+    passthrough,
   );
+  const batches = sse.batches();
+  return passthrough ? withPassthrough(batches, () => sse.takeRest()) : batches;
 }
 
 /** Reduces anything this provider threw to what the retry decision needs. */

@@ -1,0 +1,170 @@
+/**
+ * A stream carried as it came, for a client that speaks the upstream's own API (Chat Completions from
+ * OpenAI, Messages from Anthropic): once the answer has begun, the upstream's bytes go to the client
+ * untouched — no decoding into chunks, no encoding again — and JavaScript wakes only to move them, in
+ * reads that take whatever has arrived: while the upstream is fast, at once (one read then takes many
+ * events); while it trickles, at most every PACE_MS, so a slow answer's tokens leave in small bursts
+ * rather than one wake-up each. Reading every chunk costs tens of ms of CPU per 1,000-token answer in
+ * workerd; this costs a read per burst (test/bench, `lean` and `hearth`).
+ *
+ * Every request still ends: a stall past the idle deadline, the total deadline or the client leaving
+ * stops the upstream, and a break ends the client's stream with the dialect's error event after what it
+ * had — never a truncated answer passed off as whole. What it gives up: no continuation on another
+ * target (the text is never decoded into an answer), so a user with `continueOnBreak` keeps the chunk
+ * path; and up to PACE_MS of delay between bursts of a slow answer.
+ */
+import { HearthError, type AttemptFailure, type ErrorCode } from "@hearth/shared";
+import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
+import { ClientClosed, DeadlineExceeded } from "../execute/deadlines.js";
+import type { PlanRun } from "../execute/run.js";
+import type { Logger } from "../log.js";
+import { CompletionBuilder } from "../stream/answer.js";
+import type { Passthrough } from "../stream/chunks.js";
+import type { RawWatch, StreamEncoder, StreamState } from "./dialect.js";
+import type { StreamEnd } from "./stream.js";
+
+/** Once reads must wait for the upstream, each next read waits this long first, to take what arrives meanwhile (ms). */
+export const PACE_MS = 100;
+/** A read that waited less than this found its bytes already there: the upstream is ahead, read on at once (ms). */
+const QUEUED_MS = 2;
+const READ_BUFFER = 64 * 1024;
+
+export interface RawAnswerOptions {
+  run: PlanRun;
+  commit: Commit;
+  /** Hands the commit's stream over (commit.passthrough). */
+  take: () => Passthrough;
+  encoder: StreamEncoder;
+  /** The dialect's watch over a stream carried as it came (encoder.raw). */
+  watch: RawWatch;
+  /** Once the answer began, the longest silence (ms). */
+  idleMs: number;
+  log: Logger;
+  onEnd(end: StreamEnd): void;
+}
+
+const bytes = new TextEncoder();
+
+/** Feeds whole lines of a stream's text to `onLine`, however the text was split. */
+export function lineFeed(onLine: (line: string) => void): (text: string) => void {
+  let partial = "";
+  return (text) => {
+    const lines = (partial + text).split("\n");
+    partial = lines.pop() ?? "";
+    for (const line of lines) onLine(line);
+  };
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+const pause = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+
+const codeOf = (f: AttemptFailure): ErrorCode => (f.kind === "timeout" ? "upstream_timeout" : "stream_interrupted");
+
+export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array> {
+  const { commit, run, watch } = o;
+  const { head, rest } = o.take();
+  const signal = commit.reader.signal;
+  const decoder = new TextDecoder();
+  const reader = rest.getReader({ mode: "byob" });
+  let buffer = new Uint8Array(READ_BUFFER);
+  /** The upstream was ahead at the last read: read on at once. */
+  let ahead = true;
+  let ended = false;
+  const end = (error: StreamEnd["error"]) => {
+    if (ended) return;
+    ended = true;
+    o.onEnd({ error, served: commit.target.id, usage: watch.end().usage });
+  };
+
+  // One timer over the idle deadline, re-armed lazily: a read only notes the time.
+  let last = Date.now();
+  const check = () => {
+    const left = last + o.idleMs - Date.now();
+    if (left <= 0) commit.reader.close(new DeadlineExceeded("idle", o.idleMs));
+    else idle = setTimeout(check, left);
+  };
+  let idle = setTimeout(check, o.idleMs);
+  // Whatever stops the attempt (a deadline, the client gone, the idle clock) settles a pending read.
+  const stopped = new Promise<never>((_, reject) => {
+    const stop = () => reject(signal.reason);
+    if (signal.aborted) stop();
+    else signal.addEventListener("abort", stop, { once: true });
+  });
+  stopped.catch(() => undefined);
+
+  /** The dialect's error event for a break after the answer began (or nothing when the client left). */
+  const broke = (err: unknown): string => {
+    let code: ErrorCode = "stream_interrupted";
+    try {
+      code = codeOf(run.broke(commit, err));
+    } catch (e) {
+      if (e instanceof ClientClosed) {
+        end("client_closed");
+        return "";
+      }
+      if (e instanceof HearthError) code = e.code;
+    }
+    end(code);
+    o.log.warn("stream broke after commit", { code, target: commit.target.id });
+    const state: StreamState = { answer: new CompletionBuilder(), splices: [], trace: run.trace };
+    return o.encoder.errorEvent(code, `The answer from ${commit.target.id} broke after it began (${err instanceof Error ? err.message : "unknown error"}).`, state);
+  };
+
+  const close = (controller: ReadableStreamDefaultController<Uint8Array>, tail: string) => {
+    clearTimeout(idle);
+    if (tail) controller.enqueue(bytes.encode(tail));
+    controller.close();
+  };
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        for (const b of head) {
+          watch.feed(decoder.decode(b, { stream: true }));
+          controller.enqueue(b);
+        }
+      },
+      // Every pull enqueues or closes (see stream.ts for why).
+      async pull(controller) {
+        try {
+          if (!ahead) await pause(PACE_MS, signal);
+          const asked = Date.now();
+          const r = await Promise.race([reader.read(buffer), stopped]);
+          if (r.done || !r.value) {
+            if (watch.end().finished) {
+              commit.reader.finish();
+              end(undefined);
+              return close(controller, "");
+            }
+            return close(controller, broke(new StreamEndedEarly("the stream ended before the answer finished")));
+          }
+          last = Date.now();
+          ahead = last - asked < QUEUED_MS || r.value.byteLength === READ_BUFFER;
+          watch.feed(decoder.decode(r.value, { stream: true }));
+          // The read's bytes go out as they are; the buffer it took is not reused (it is the client's now).
+          controller.enqueue(r.value);
+          buffer = new Uint8Array(READ_BUFFER);
+        } catch (err) {
+          close(controller, broke(signal.aborted ? signal.reason : err));
+        }
+      },
+      cancel() {
+        // The client went away: stop the upstream.
+        clearTimeout(idle);
+        commit.reader.close(new ClientClosed());
+        void reader.cancel().catch(() => undefined);
+        end("client_closed");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
