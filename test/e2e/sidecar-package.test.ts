@@ -297,6 +297,10 @@ describe("the llama.cpp add-on, CPU build from the npm registry", () => {
     expect(existsSync(join(nm, "node-llama-cpp", "llama", "localBuilds"))).toBe(false);
     sizes.addonCpu = du(addonPath());
     expect(sizes.addonCpu).toBeLessThan(100e6);
+    // Again: nothing to do.
+    const again = await hearthSidecar(["add", "llama-cpp", "--gpu", "cpu"], 60_000, npmEnv());
+    expect(again.code).toBe(0);
+    expect(again.stdout).toContain("the llama.cpp add-on is installed already");
   }, 300_000);
 
   it("init --force finds the GGUF models and reads their metadata now", async () => {

@@ -130,7 +130,8 @@ async function modelsSummary(paths: string[], ollama: OllamaReport | undefined):
 async function offerLlamaCpp(flag: boolean | undefined, ask: Ask | undefined): Promise<void> {
   const found = await llamaCpp();
   if (found.ok) return;
-  await print(`serving GGUF files needs the llama.cpp add-on (node-llama-cpp with this machine's llama.cpp build): ${found.why}\n`);
+  const state = found.problem === "missing" ? "" : ` (${found.why})`;
+  await print(`serving GGUF files needs the llama.cpp add-on: node-llama-cpp with this machine's llama.cpp build${state}\n`);
   const yes = flag ?? (ask ? /^y(es)?$/i.test(await ask("Install it now? (Y/n)", "y")) : false);
   if (!yes) return print(`later: ${ADD_COMMAND} [--gpu auto|cpu|cuda|vulkan|metal]\n`);
   try {

@@ -30,6 +30,8 @@ export interface InstallOptions {
   npm?: string;
   /** Where npm's output goes, line by line. Default: dropped (it is kept for the error message). */
   onOutput?: (text: string) => void;
+  /** npm's environment (its npm_config_* settings). Default: this process's. */
+  env?: NodeJS.ProcessEnv;
 }
 
 /** Bytes under a path (files' sizes, symlinks not followed). */
@@ -42,9 +44,9 @@ export async function sizeOf(path: string): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-function runNpm(npm: string, cwd: string, onOutput: (text: string) => void): Promise<void> {
+function runNpm(npm: string, cwd: string, onOutput: (text: string) => void, env: NodeJS.ProcessEnv): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(npm, NPM_INSTALL_ARGS, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(npm, NPM_INSTALL_ARGS, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const take = (d: Buffer) => {
       output += d.toString();
@@ -64,7 +66,7 @@ export async function installAddon(o: InstallOptions): Promise<AddonRecord> {
   await mkdir(staging, { recursive: true });
   try {
     await writeFile(join(staging, "package.json"), `${JSON.stringify(addonManifest(o.version, o.packages), null, 2)}\n`);
-    await runNpm(o.npm ?? "npm", staging, o.onOutput ?? (() => {}));
+    await runNpm(o.npm ?? "npm", staging, o.onOutput ?? (() => {}), o.env ?? process.env);
     await Promise.all(SOURCE_ONLY_FILES.map((f) => rm(join(staging, f), { force: true })));
     const record: AddonRecord = { version: o.version, gpu: o.gpu, packages: o.packages, platform: process.platform, arch: process.arch, sizeBytes: await sizeOf(staging), installedAt: new Date().toISOString() };
     await writeFile(join(staging, RECORD_FILE), `${JSON.stringify(record, null, 2)}\n`);
