@@ -70,7 +70,7 @@ describe("pnpm run deploy (rehearsed on this machine)", () => {
     expect(out).toMatch(/^migrations: applied 0001_users_and_keys\.sql, /m);
     expect(out).toMatch(/^secret HEARTH_ADMIN_TOKEN: generated$/m);
     expect(out).toMatch(/^secret OPENAI_API_KEY: not set: that target stays off/m);
-    expect(out).toMatch(/^first user: created "alice" \(usr_\w+\)$/m);
+    expect(out).toMatch(/^first user: created "alice" \(usr_[\w-]+\)$/m);
     const { id } = configuredDatabase(await readFile(join(state, "wrangler.toml"), "utf8"));
     expect(id).not.toBe(PLACEHOLDER_ID);
     expect(out).toContain(`(${id})`);
