@@ -37,6 +37,16 @@ async function sameContent(a, b) {
   }
 }
 
+/**
+ * How this checkout's sidecar is installed, for the Home view's connect line: from the npm registry
+ * once the package is published (sidecar/package.json `x-published`), else the tarball that
+ * `pnpm --filter @hearth/sidecar package` makes of this checkout. scripts/deploy/sidecar-line.ts says the same.
+ */
+async function sidecarInstall() {
+  const pkg = JSON.parse(await readFile(join(HERE, "../sidecar/package.json"), "utf8"));
+  return pkg["x-published"] ? "npm install -g hearth-sidecar" : `npm install -g hearth-sidecar-${pkg.version}.tgz`;
+}
+
 async function main() {
   const stage = join(HERE, `.dist-${process.pid}`);
   await rm(stage, { recursive: true, force: true });
@@ -50,6 +60,7 @@ async function main() {
       target: ["es2022", "chrome110", "firefox110", "safari16"],
       legalComments: "none",
       logLevel: "warning",
+      define: { __HEARTH_SIDECAR_INSTALL__: JSON.stringify(await sidecarInstall()) },
     });
     const html = await readFile(join(SRC, "index.html"));
     await writeFile(join(stage, "index.html"), html);

@@ -4,31 +4,37 @@
  * user exists, connects a sidecar for it, and prints the dashboard's URL, its API key and requests to try.
  *
  * Settings come from `.dev.vars` (written on first run with a fresh admin token; add cloud keys there).
- * PORT picks the port (default 8787). The sidecar serves HEARTH_MODELS (GGUF files or directories)
+ * PORT picks the port (default 8787). HEARTH_DEV_STATE_DIR moves what it keeps — .dev.vars, the demo
+ * user, local D1 — out of the checkout into that directory (a fresh start, e.g. for a test). The sidecar serves HEARTH_MODELS (GGUF files or directories)
  * and/or HEARTH_OLLAMA_URL when set; otherwise a generated tiny GGUF that talks nonsense.
  */
 import { spawn, execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
-import { ensureTinyModel } from "./lib/tiny-gguf.js";
+import { dirname, join, resolve } from "node:path";
+import { DEMO_MODEL, DEMO_MODEL_DIR, ensureTinyModel } from "./lib/tiny-gguf.js";
 
 const ROOT = resolve(import.meta.dirname, "..");
 const WRANGLER = join(ROOT, "node_modules/.bin/wrangler");
 const PORT = Number(process.env.PORT ?? 8787);
 const URL = `http://127.0.0.1:${PORT}`;
-const DEMO_FILE = join(ROOT, ".hearth/demo.json");
+const STATE_DIR = process.env.HEARTH_DEV_STATE_DIR ? resolve(process.env.HEARTH_DEV_STATE_DIR) : undefined;
+const DEV_VARS = join(STATE_DIR ?? ROOT, ".dev.vars");
+const DEMO_FILE = STATE_DIR ? join(STATE_DIR, "demo.json") : join(ROOT, ".hearth/demo.json");
+/** wrangler's flags for a state directory: its .dev.vars and D1 there instead of the checkout's. */
+const STATE_FLAGS = STATE_DIR ? ["--persist-to", join(STATE_DIR, "wrangler")] : [];
 const QUIET = { WRANGLER_SEND_METRICS: "false", WRANGLER_SEND_ERROR_REPORTS: "false", CLOUDFLARE_CF_FETCH_ENABLED: "false" };
 const PASSED_ON = ["OPENAI_API_KEY", "OPENAI_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_BASE_URL"];
 
 const say = (line = "") => process.stdout.write(line + "\n");
 
 function readDevVars(): Record<string, string> {
-  const path = join(ROOT, ".dev.vars");
+  const path = DEV_VARS;
   if (!existsSync(path)) {
     // First run: a fresh admin token, plus any cloud settings already in the environment.
     const lines = [`HEARTH_ADMIN_TOKEN=${randomBytes(24).toString("base64url")}`];
     for (const name of PASSED_ON) if (process.env[name]) lines.push(`${name}=${process.env[name]}`);
+    mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, lines.join("\n") + "\n", { mode: 0o600 });
     say(`wrote .dev.vars (admin token${lines.length > 1 ? " and cloud settings from your environment" : ""})`);
   }
@@ -71,7 +77,7 @@ async function demoUser(adminToken: string): Promise<Demo> {
   });
   if (r.status !== 201) throw new Error(`could not create the demo user: ${r.status} ${await r.text()}`);
   const demo = (await r.json()) as Demo;
-  mkdirSync(join(ROOT, ".hearth"), { recursive: true });
+  mkdirSync(dirname(DEMO_FILE), { recursive: true });
   writeFileSync(DEMO_FILE, JSON.stringify(demo, null, 2) + "\n", { mode: 0o600 });
   return demo;
 }
@@ -86,7 +92,7 @@ async function localModels(apiKey: string): Promise<string[]> {
 async function startSidecar(demo: Demo, children: ReturnType<typeof spawn>[]): Promise<string[]> {
   const args = [join(ROOT, "sidecar/src/cli.ts"), "--url", URL, "--token", demo.sidecarToken];
   if (!process.env.HEARTH_MODELS && !process.env.HEARTH_OLLAMA_URL) {
-    args.push("--models", await ensureTinyModel());
+    args.push("--models", await ensureTinyModel(DEMO_MODEL_DIR, DEMO_MODEL));
   }
   // The demo sidecar reads only what this script says: a config a real `hearth-sidecar init` wrote on this
   // machine (~/.config/hearth/sidecar.yaml, read by default) must not add its models or Ollama here.
@@ -106,9 +112,10 @@ async function startSidecar(demo: Demo, children: ReturnType<typeof spawn>[]): P
 async function main(): Promise<void> {
   const vars = readDevVars();
   if (!vars.HEARTH_ADMIN_TOKEN) throw new Error(".dev.vars has no HEARTH_ADMIN_TOKEN; delete the file to regenerate it");
-  execFileSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local"], { cwd: ROOT, stdio: "ignore", env: { ...process.env, ...QUIET } });
+  execFileSync(WRANGLER, ["d1", "migrations", "apply", "DB", "--local", ...STATE_FLAGS], { cwd: ROOT, stdio: "ignore", env: { ...process.env, ...QUIET } });
 
-  const worker = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(PORT), "--show-interactive-dev-session=false"], {
+  const devFlags = STATE_DIR ? [...STATE_FLAGS, "--env-file", DEV_VARS] : [];
+  const worker = spawn(WRANGLER, ["dev", "--ip", "127.0.0.1", "--port", String(PORT), "--show-interactive-dev-session=false", ...devFlags], {
     cwd: ROOT,
     stdio: ["ignore", "inherit", "inherit"],
     env: { ...process.env, ...QUIET },

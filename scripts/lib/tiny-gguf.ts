@@ -6,7 +6,7 @@
  * nonsense at thousands of tokens/s on one CPU thread: enough to exercise loading, streaming,
  * parallel sequences, cancellation and memory accounting for real. About 470 KB.
  */
-import { mkdir, rename, stat, writeFile } from "node:fs/promises";
+import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { mulberry32 } from "./prng.js";
 
@@ -258,18 +258,33 @@ export async function writeTinyGguf(path: string, opts: TinyGgufOptions = {}): P
 /** `<repo>/.hearth/models`: git-ignored, shared by tests, benchmarks and a developer's sidecar. */
 export const DEFAULT_TINY_MODEL_DIR = resolve(import.meta.dirname, "../../.hearth/models");
 
-/** Writes `hearth-tiny.gguf` into `dir` unless it is already there; returns its path. */
-export async function ensureTinyModel(dir: string = DEFAULT_TINY_MODEL_DIR): Promise<string> {
+/**
+ * The model `pnpm start` serves when no other is configured: the tiny one with a 4,096-token context,
+ * so the plainest first request (a short message, no max_tokens: Hearth keeps 256 tokens free for the
+ * answer) fits. With 256, that request was refused for its context. Measured here with node-llama-cpp
+ * (CPU, 2 slots): 4,096 loads in ~1.0–1.9 s against ~0.9 s and takes ~13 MB more memory; a request
+ * without max_tokens runs until the model happens to end it (~300–1,500 tokens, 0.1–2 s here) or the
+ * context is full (~4,000 tokens, ~9 s at temperature 0). Tests keep the 256-token default: smaller, and
+ * their context limits are part of what they check.
+ */
+export const DEMO_MODEL: TinyGgufOptions = { contextLength: 4096 };
+
+/** Where `pnpm start` keeps the demo model: apart from the tests' tiny model, which has another context. */
+export const DEMO_MODEL_DIR = resolve(import.meta.dirname, "../../.hearth/demo-model");
+
+/**
+ * Writes `hearth-tiny.gguf` with `opts` into `dir` unless a file with exactly those bytes is there (one
+ * an older version wrote with other options is replaced); returns its path.
+ */
+export async function ensureTinyModel(dir: string = DEFAULT_TINY_MODEL_DIR, opts: TinyGgufOptions = {}): Promise<string> {
   const path = join(dir, "hearth-tiny.gguf");
-  const exists = await stat(path).then(
-    (s) => s.isFile() && s.size > 0,
-    () => false,
-  );
-  if (exists) return path;
+  const bytes = tinyGgufBytes(opts);
+  const current = await readFile(path).catch(() => undefined);
+  if (current?.equals(bytes)) return path;
   await mkdir(dirname(path), { recursive: true });
   // Write then rename, so a concurrent reader never sees half a file.
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeTinyGguf(tmp);
+  await writeFile(tmp, bytes);
   await rename(tmp, path);
   return path;
 }

@@ -15,6 +15,7 @@ export * from "./tunnel/protocol.js";
 export * from "./tunnel/version.js";
 export * from "./routing/breaker.js";
 export * from "./routing/local.js";
+export * from "./routing/answer-room.js";
 export * from "./classify/index.js";
 export * from "./stats/prices.js";
 export * from "./stats/counters.js";

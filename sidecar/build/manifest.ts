@@ -8,7 +8,18 @@ export interface SourceManifest {
   version: string;
   description?: string;
   dependencies?: Record<string, string>;
+  license?: string;
+  repository?: { type: string; url: string; directory?: string };
+  homepage?: string;
+  bugs?: { url: string };
+  keywords?: string[];
 }
+
+/** The package that is the llama.cpp add-on (`hearth-sidecar add llama-cpp`), never a dependency of the package itself. */
+export const ADDON_PACKAGE = "node-llama-cpp";
+
+/** Fields npm wants before a publish; the build refuses to make a package without them. */
+const PUBLISH_FIELDS = ["description", "license", "repository"] as const;
 
 /** The npm package name of an import specifier: `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
 export function packageOf(specifier: string): string {
@@ -35,8 +46,10 @@ export class ManifestError extends Error {
  *   never import a package the installed tree would not have.
  */
 export function packageManifest(source: SourceManifest, externals: readonly string[]): Record<string, unknown> {
+  for (const field of PUBLISH_FIELDS) if (!source[field]) throw new ManifestError(`@hearth/sidecar's package.json has no ${field}: the package could not be published`);
   const dependencies: Record<string, string> = {};
   for (const name of externals) {
+    if (name === ADDON_PACKAGE) throw new ManifestError(`the bundle imports '${name}' at start: it is the llama.cpp add-on, loaded from the data directory only when GGUF models are configured`);
     const version = source.dependencies?.[name];
     if (version === undefined) throw new ManifestError(`the bundle imports '${name}', which is not a dependency of @hearth/sidecar`);
     if (!/^\d+\.\d+\.\d+(-[\w.]+)?$/.test(version)) throw new ManifestError(`dependency '${name}' must be pinned to an exact version for the package, got '${version}'`);
@@ -46,15 +59,16 @@ export function packageManifest(source: SourceManifest, externals: readonly stri
     name: "hearth-sidecar",
     version: source.version,
     description: source.description,
+    keywords: source.keywords,
+    license: source.license,
+    repository: source.repository,
+    homepage: source.homepage,
+    bugs: source.bugs,
     type: "module",
     bin: { "hearth-sidecar": "cli.js" },
-    files: ["cli.js", "README.md"],
+    // chunks/: the parts loaded on demand (the llama.cpp backend, doctor's GPU probe).
+    files: ["cli.js", "chunks/", "README.md", "LICENSE"],
     engines: { node: ">=20.19" },
     dependencies,
-    // node-llama-cpp's postinstall would test its prebuilt binaries and, when none fits, download
-    // llama.cpp's source and compile it: minutes, a toolchain, the network. The sidecar never builds at
-    // run time (getLlama build: "never"), so an install that compiled would buy nothing; `doctor`
-    // says which prebuilt binary (GPU or CPU) is used, or why none.
-    config: { nodeLlamaCppPostinstall: "skip" },
   };
 }

@@ -9,7 +9,7 @@ import { defineCommand } from "citty";
 import { createHash } from "node:crypto";
 import { constants, hostname } from "node:os";
 import { resolve } from "node:path";
-import { createLlamaCppBackend } from "./backends/llama-cpp/index.js";
+import { llamaCpp } from "./addons/llama-cpp/status.js";
 import { createOllamaBackend } from "./backends/ollama/index.js";
 import type { Backend } from "./backends/types.js";
 import { ConfigError, coerce, fromEnv, fromFile, parseSize, resolveConfig, type SidecarConfig } from "./config.js";
@@ -62,6 +62,9 @@ function defaultId(cfg: SidecarConfig): string {
 async function createBackends(cfg: SidecarConfig, log: Logger): Promise<Backend[]> {
   const backends: Backend[] = [];
   if (cfg.models.length > 0) {
+    // Imported only here: without GGUF models the sidecar never loads node-llama-cpp (the installed
+    // package does not even ship it: it is the llama.cpp add-on).
+    const { createLlamaCppBackend } = await import("./backends/llama-cpp/index.js");
     backends.push(
       await createLlamaCppBackend({
         paths: cfg.models.map((p) => resolve(p)),
@@ -120,6 +123,13 @@ async function run(args: Record<string, unknown>): Promise<void> {
     if (!(err instanceof ConfigError)) throw err;
     process.stderr.write(`hearth sidecar: ${err.message}\nRun with --help for the settings, or \`hearth-sidecar init\` to write a config file.\n`);
     process.exit(2);
+  }
+  if (cfg.models.length > 0) {
+    const found = await llamaCpp();
+    if (!found.ok) {
+      process.stderr.write(`hearth sidecar: models: ${found.message}\n`);
+      process.exit(2);
+    }
   }
   const log = createLogger(cfg.logLevel);
   const backends = await createBackends(cfg, log);

@@ -10,6 +10,8 @@
  *   away   no sidecar: the "not connected" state, an empty account, and the budget
  *   later  a sidecar that connects while Home is open, then stops
  */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import type { FakeServer } from "../fakes/harness.js";
@@ -18,9 +20,10 @@ import { startFakeOpenAI } from "../fakes/openai.js";
 import { browserAvailable, DESKTOP, launchBrowser, PHONE, screenshot } from "../support/browser.js";
 import type { SidecarProcess } from "../support/sidecar.js";
 import { startSidecars, stopSidecar } from "../support/sidecars.js";
-import { cloudVars, startWorker, type RunningWorker } from "../support/wrangler.js";
+import { cloudVars, ROOT, startWorker, type RunningWorker } from "../support/wrangler.js";
 
 const OPENAI = "openai/gpt-4o-mini";
+const SIDECAR_VERSION = (JSON.parse(readFileSync(join(ROOT, "sidecar/package.json"), "utf8")) as { version: string }).version;
 const HOME = "local/echo:latest";
 /** A prompt that must never appear on the Live page. */
 const SECRET_PROMPT = "the-secret-prompt-text-4711";
@@ -165,7 +168,8 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     await page.getByRole("link", { name: "Home" }).click();
     const command = page.getByTestId("sidecar-command");
     await command.waitFor();
-    expect(await command.textContent()).toBe(`hearth-sidecar init --url ${worker.url} --token hs_… --models ~/models`);
+    // This checkout's sidecar is not published: the line installs the tarball `pnpm --filter @hearth/sidecar package` makes.
+    expect(await command.textContent()).toBe(`npm install -g hearth-sidecar-${SIDECAR_VERSION}.tgz && hearth-sidecar init --url ${worker.url} --token hs_…`);
     expect(await page.getByTestId("not-connected").textContent()).toContain("not connected");
     await shoot(page, "home-not-connected");
   });

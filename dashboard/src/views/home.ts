@@ -105,8 +105,12 @@ function sidecarCard(s: HomeSidecar): HTMLElement {
   );
 }
 
+/** How this deployment's sidecar is installed: npm's registry once published, else this checkout's tarball (build.mjs). */
+declare const __HEARTH_SIDECAR_INSTALL__: string;
+
 export function connectHelp(): HTMLElement {
-  const command = `hearth-sidecar init --url ${location.origin} --token hs_… --models ~/models`;
+  const published = !__HEARTH_SIDECAR_INSTALL__.endsWith(".tgz");
+  const command = `${__HEARTH_SIDECAR_INSTALL__} && hearth-sidecar init --url ${location.origin} --token hs_…`;
   const copy = h("button", { type: "button", class: "small-button" }, "Copy");
   copy.addEventListener("click", () => {
     void navigator.clipboard?.writeText(command).then(() => (copy.textContent = "Copied"));
@@ -115,13 +119,14 @@ export function connectHelp(): HTMLElement {
     "section",
     { class: "card", "data-testid": "not-connected" },
     h("h2", {}, "No machine connected ", badge("not connected", "bad")),
-    h("p", {}, "Requests go to the cloud (or fail, with local_only) until a sidecar connects. On the machine with your models, with the hearth-sidecar package installed (see the README's sidecar section), configure it and connect once — then “hearth-sidecar service install” keeps it running:"),
+    h("p", {}, "Requests go to the cloud (or fail, with local_only) until a sidecar connects. On the machine with your models (Node.js 20.19+), install the sidecar, configure it and connect once — then “hearth-sidecar service install” keeps it running:"),
     h("div", { class: "command" }, h("code", { "data-testid": "sidecar-command" }, command), copy),
     h(
       "p",
       { class: "muted small" },
       "hs_… is your sidecar token — not the API key. It was shown once when your user was created; the operator can issue a new one in Admin. ",
-      "A running Ollama is found by itself. The sidecar dials out: no port to open. From a checkout of Hearth: pnpm sidecar --url … --token … --models ~/models.",
+      published ? "" : "The .tgz is made by “pnpm --filter @hearth/sidecar package” in the checkout this deployment came from (sidecar/dist-pack/). ",
+      "A running Ollama is found by itself; GGUF files in ~/models too, and init offers the llama.cpp add-on they need. The sidecar dials out: no port to open.",
     ),
   );
 }

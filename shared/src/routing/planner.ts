@@ -9,6 +9,7 @@ import type { TaskKind } from "../classify/kinds.js";
 import { withinBudget, type BudgetAction, type CostEstimate } from "../stats/budget.js";
 import { DEFAULT_PRICES, type PriceTable } from "../stats/prices.js";
 import { cheapestFirst } from "./cheapest.js";
+import { contextShortfall, type ContextShortfall } from "./answer-room.js";
 import { pickPreferred, modelTags, type LocalChoice, type LocalPick, type LocalWait, type SidecarView } from "./local.js";
 import { adaptiveDeadline, DEFAULT_DEADLINE, promptScale, type PerfSummary } from "./perf.js";
 import type { RoutingMode, RoutingPolicy } from "./policy.js";
@@ -112,6 +113,8 @@ export interface RoutePlan {
   risk?: PlanRisk;
   /** Cloud targets were left out for the budget (reason `budget`): what to do when nothing else answers. */
   budget?: { onExceeded: BudgetAction; retryAfterSeconds?: number };
+  /** Home was left out for its context (reason `context_too_long`): by how much, for the error's words. */
+  context?: ContextShortfall;
 }
 
 /** What home can do, for rules; undefined while no sidecar is connected. */
@@ -254,6 +257,13 @@ function resolveLocal(t: Target, input: PlanInput, action: RuleAction | undefine
   return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools, wait, ...difficulty }, input.sidecars, prefs);
 }
 
+/** How far the request is from fitting the home models this target may use. */
+function shortfallOf(t: Target, input: PlanInput, action: RuleAction | undefined): ContextShortfall | undefined {
+  const f = input.features;
+  const prefs = t.model === ANY_LOCAL_MODEL ? action?.localModels : [t.model];
+  return contextShortfall({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens }, input.sidecars, prefs);
+}
+
 const WAITABLE: ReadonlySet<string> = new Set<LocalWait>(["loading", "overloaded"]);
 
 function homeTarget(input: PlanInput, choice: Extract<LocalChoice, { ok: true }>, action: RuleAction | undefined): PlannedTarget {
@@ -277,6 +287,7 @@ export function plan(input: PlanInput): RoutePlan {
   const targets: PlannedTarget[] = [];
   const skipped: AttemptSummary[] = [];
   const order: string[] = [];
+  let context: ContextShortfall | undefined;
   for (const name of names) {
     let t = requireTarget(name);
     const skip = (reason: string) => {
@@ -292,6 +303,7 @@ export function plan(input: PlanInput): RoutePlan {
       const choice = resolveLocal(t, input, action);
       if (!choice.ok) {
         skip(choice.reason);
+        if (choice.reason === "context_too_long") context ??= shortfallOf(t, input, action);
         continue;
       }
       const home = homeTarget(input, choice, action);
@@ -306,7 +318,19 @@ export function plan(input: PlanInput): RoutePlan {
   }
   waitForHome(input, action, { targets, skipped, order });
   const rule = decided.rule ? { name: decided.rule.rule.name, why: decided.rule.why } : undefined;
-  const p: RoutePlan = { mode, reason: explicit ? "explicit" : "auto", rule, targets, skipped, order, hedge: hedgeFor(input, targets), private: isPrivate, notes, ...(decided.risk ? { risk: decided.risk } : {}) };
+  const p: RoutePlan = {
+    mode,
+    reason: explicit ? "explicit" : "auto",
+    rule,
+    targets,
+    skipped,
+    order,
+    hedge: hedgeFor(input, targets),
+    private: isPrivate,
+    notes,
+    ...(decided.risk ? { risk: decided.risk } : {}),
+    ...(context ? { context } : {}),
+  };
   if (input.budget && skipped.some((s) => s.reason === "budget")) {
     const { onExceeded, retryAfterSeconds, leftUsd } = input.budget;
     p.budget = { onExceeded, ...(retryAfterSeconds !== undefined ? { retryAfterSeconds } : {}) };

@@ -9,6 +9,7 @@ import { chmod, mkdir, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { dirname, resolve } from "node:path";
 import { createInterface } from "node:readline/promises";
+import { ADD_COMMAND, llamaCpp } from "../addons/llama-cpp/status.js";
 import { ConfigError, fromFile } from "../config.js";
 import { defaultConfigPath } from "../config-path.js";
 import { formatBytes, inspectGgufs } from "../inspect/gguf.js";
@@ -17,6 +18,7 @@ import { candidateModelDirs, configYaml, initSettings } from "../init/settings.j
 import { ISSUE_TOKEN_FIX } from "../doctor/checks.js";
 import { connectUrl } from "../tunnel/backoff.js";
 import { probeTunnel, protocolHeaders } from "../tunnel/probe.js";
+import { addLlamaCpp } from "./addon.js";
 import { exitAfter, print } from "./output.js";
 
 type Ask = (question: string, fallback?: string) => Promise<string>;
@@ -33,7 +35,7 @@ function asker(): { ask: Ask; close(): void } | undefined {
 /** Directories among the usual places that hold at least one GGUF. */
 async function detectModelDirs(): Promise<string[]> {
   const dirs = candidateModelDirs(homedir()).filter((d) => existsSync(d));
-  const found = await Promise.all(dirs.map(async (d) => ((await inspectGgufs([d])).length > 0 ? d : undefined)));
+  const found = await Promise.all(dirs.map(async (d) => ((await inspectGgufs([d], false)).length > 0 ? d : undefined)));
   return found.filter((d): d is string => d !== undefined);
 }
 
@@ -56,6 +58,7 @@ export const initCommand = defineCommand({
     config: { type: "string", description: "where to write (default: $XDG_CONFIG_HOME/hearth/sidecar.yaml or ~/.config/hearth/sidecar.yaml)" },
     force: { type: "boolean", description: "replace the URL, token and models of an existing config file (its other settings are kept)" },
     connect: { type: "boolean", default: true, description: "dial the Worker once to prove the settings", negativeDescription: "only write the file" },
+    "llama-cpp": { type: "boolean", description: "install the llama.cpp add-on when GGUF models are found and it is not there (default: ask on a terminal)", negativeDescription: "do not install it" },
   },
   async run({ args }) {
     const path = resolve(args.config ?? defaultConfigPath());
@@ -89,7 +92,8 @@ export const initCommand = defineCommand({
       await writeFile(path, configYaml(settings), { mode: 0o600 });
       await chmod(path, 0o600); // an existing file keeps its mode on write: the token must not be readable by others
       await print(`wrote ${path}\n`);
-      await print(await modelsSummary(models, ollama));
+      const ggufs = await modelsSummary(models, ollama);
+      if (ggufs > 0) await offerLlamaCpp(args["llama-cpp"], prompt?.ask);
       if (!args.connect) return;
       const probe = await probeTunnel({ url: connectUrl(url), token, timeoutMs: 10_000, headers: protocolHeaders() });
       if (probe.ok) {
@@ -105,12 +109,34 @@ export const initCommand = defineCommand({
   },
 });
 
-async function modelsSummary(paths: string[], ollama: OllamaReport | undefined): Promise<string> {
+/** Prints the models found; returns how many GGUF files there are. */
+async function modelsSummary(paths: string[], ollama: OllamaReport | undefined): Promise<number> {
   const lines: string[] = [];
-  for (const g of await inspectGgufs(paths)) {
-    lines.push(g.ok ? `  ${g.id} (GGUF, ${formatBytes(g.sizeBytes)}${g.trainContext ? `, context ${g.trainContext}` : ""})` : `  ${g.id}: unreadable (${g.error})`);
+  const ggufs = await inspectGgufs(paths, (await llamaCpp()).ok);
+  for (const g of ggufs) {
+    if (!g.ok) lines.push(`  ${g.id}: unreadable (${g.error})`);
+    else lines.push(`  ${g.id} (GGUF, ${formatBytes(g.sizeBytes)}${g.read && g.trainContext ? `, context ${g.trainContext}` : ""})`);
   }
   if (ollama?.ok) for (const m of ollama.models) lines.push(`  ${m.name} (Ollama at ${ollama.url}, ${formatBytes(m.sizeBytes)})`);
   else if (ollama) lines.push(`  Ollama at ${ollama.url} does not answer (${ollama.error}): its models are served once it runs`);
-  return lines.length > 0 ? `models this sidecar offers:\n${lines.join("\n")}\n` : "no models found yet: add .gguf files to the models directory, or run Ollama\n";
+  await print(lines.length > 0 ? `models this sidecar offers:\n${lines.join("\n")}\n` : "no models found yet: add .gguf files to the models directory, or run Ollama\n");
+  return ggufs.length;
+}
+
+/**
+ * GGUF files were found: offer the llama.cpp add-on if it is not there — installed with the flag or a
+ * yes, else the command to run later (the sidecar refuses to start without it while models are set).
+ */
+async function offerLlamaCpp(flag: boolean | undefined, ask: Ask | undefined): Promise<void> {
+  const found = await llamaCpp();
+  if (found.ok) return;
+  const state = found.problem === "missing" ? "" : ` (${found.why})`;
+  await print(`serving GGUF files needs the llama.cpp add-on: node-llama-cpp with this machine's llama.cpp build${state}\n`);
+  const yes = flag ?? (ask ? /^y(es)?$/i.test(await ask("Install it now? (Y/n)", "y")) : false);
+  if (!yes) return print(`later: ${ADD_COMMAND} [--gpu auto|cpu|cuda|vulkan|metal]\n`);
+  try {
+    await addLlamaCpp("auto", print);
+  } catch (err) {
+    await print(`the add-on was not installed: ${err instanceof Error ? err.message : String(err)}\nlater: ${ADD_COMMAND}\n`);
+  }
 }

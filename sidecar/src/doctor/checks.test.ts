@@ -5,6 +5,7 @@ import {
   exitCodeOf,
   generationCheck,
   gpuCheck,
+  llamaCppCheck,
   memoryCheck,
   modelChecks,
   ollamaCheck,
@@ -65,22 +66,34 @@ describe("doctor's checks", () => {
     expect(gpuCheck({ using: false, supported: ["cuda"], off: true }, true)).toMatchObject({ status: "ok", detail: "CPU: `gpu: off` in the config (this machine supports CUDA)" });
     const unused = gpuCheck({ using: false, supported: ["vulkan"], off: false }, true);
     expect(unused.status).toBe("warn");
-    expect(unused.fix).toContain("without --omit=optional");
+    expect(unused.fix).toContain("`hearth-sidecar add llama-cpp --gpu vulkan`");
     expect(gpuCheck({ using: undefined, supported: [], off: false, error: "no binary" }, true).status).toBe("fail");
     expect(gpuCheck({ using: undefined, supported: [], off: false, error: "no binary" }, false).status).toBe("warn");
+  });
+
+  it("llama-cpp: the add-on and its build; missing fails only when GGUF models need it, naming the command", () => {
+    const record = { version: "3.22.1", gpu: "cpu" as const, packages: ["@node-llama-cpp/linux-x64"], platform: "linux", arch: "x64", sizeBytes: 51e6, installedAt: "2026-12-01T00:00:00Z" };
+    expect(llamaCppCheck({ ok: true, from: "addon", dir: "/d", record, entry: "/d/x.js" }, true)).toEqual({ id: "llama-cpp", status: "ok", detail: "add-on: node-llama-cpp 3.22.1, CPU build (@node-llama-cpp/linux-x64), 51.0 MB in /d" });
+    expect(llamaCppCheck({ ok: true, from: "addon", dir: "/d", record: { ...record, gpu: "cuda" }, entry: "/d/x.js" }, true).detail).toContain("CPU + CUDA build");
+    const missing = { ok: false as const, dir: "/d", problem: "missing" as const, why: "GGUF models need the llama.cpp add-on, which is not installed", message: "…" };
+    expect(llamaCppCheck(missing, true)).toMatchObject({ status: "fail", detail: missing.why, fix: expect.stringMatching(/^`hearth-sidecar add llama-cpp`/) });
+    expect(llamaCppCheck(missing, false)).toMatchObject({ status: "skip", detail: "no add-on: only GGUF models need it (`hearth-sidecar add llama-cpp`)" });
+    expect(llamaCppCheck({ ok: true, from: "checkout" }, true).status).toBe("ok");
   });
 
   it("models: one row per file with size and context; unreadable files, missing paths and empty directories fail", () => {
     const rows = modelChecks(
       [
-        { path: "/m/a.gguf", id: "a", ok: true, sizeBytes: 4.1 * GB, architecture: "llama", trainContext: 32768, tools: true, embedding: false },
+        { path: "/m/a.gguf", id: "a", ok: true, sizeBytes: 4.1 * GB, architecture: "llama", trainContext: 32768, tools: true, embedding: false, read: true },
         { path: "/m/b.gguf", id: "b", ok: false, error: "invalid magic" },
+        { path: "/m/c.gguf", id: "c", ok: true, sizeBytes: 2 * GB, read: false },
       ],
       ["/m", "/gone"],
       ["/gone"],
       (train) => Math.min(train ?? 4096, 4096),
     );
-    expect(rows.map((r) => [r.id, r.status])).toEqual([["path:/gone", "fail"], ["model:a", "ok"], ["model:b", "fail"]]);
+    expect(rows.map((r) => [r.id, r.status])).toEqual([["path:/gone", "fail"], ["model:a", "ok"], ["model:b", "fail"], ["model:c", "skip"]]);
+    expect(rows[3]?.detail).toBe("2.0 GB; its metadata is read with the llama.cpp add-on");
     expect(rows[1]?.detail).toBe("4.1 GB, context 32768 (runs with 4096), llama, chat, tools");
     expect(rows[2]?.fix).toContain("download it again");
     expect(modelChecks([], ["/empty"], [], () => 4096)).toMatchObject([{ id: "models", status: "fail" }]);

@@ -3,6 +3,8 @@
  * row — ok, warn, fail or skip — with a fix for every warning and failure. Tested without a network.
  */
 import { compatibility, UPGRADE_HOW } from "@hearth/shared";
+import { buildName } from "../addons/llama-cpp/packages.js";
+import { ADD_COMMAND, type LlamaCpp } from "../addons/llama-cpp/status.js";
 import type { GgufReport } from "../inspect/gguf.js";
 import { formatBytes } from "../inspect/gguf.js";
 import type { GpuReport } from "../inspect/gpu.js";
@@ -12,7 +14,7 @@ import type { ProbeResult } from "../tunnel/probe.js";
 export type Status = "ok" | "warn" | "fail" | "skip";
 
 export interface Check {
-  /** Stable key for --json readers: config, worker, version, token, clock, gpu, model:<id>, memory, ollama, generation. */
+  /** Stable key for --json readers: config, worker, version, token, clock, llama-cpp, gpu, model:<id>, memory, ollama, generation. */
   id: string;
   status: Status;
   detail: string;
@@ -98,6 +100,19 @@ export function clockCheck(skewMs: number | undefined): Check {
   return { id: "clock", status: "warn", detail: `${detail}: log and stats times will disagree, and TLS fails once it is off by hours`, fix: "turn on time sync: `sudo timedatectl set-ntp true` (Linux), System Settings › General › Date & Time › Set automatically (macOS)" };
 }
 
+/** Whether GGUF models can run: the llama.cpp add-on (or, from a checkout, the workspace's node-llama-cpp). */
+export function llamaCppCheck(found: LlamaCpp, hasGgufModels: boolean): Check {
+  const id = "llama-cpp";
+  if (found.ok && found.from === "checkout") return { id, status: "ok", detail: "node-llama-cpp from the checkout's node_modules (run from source)" };
+  if (found.ok) {
+    const r = found.record;
+    return { id, status: "ok", detail: `add-on: node-llama-cpp ${r.version}, ${buildName(r.gpu)} build (${r.packages.join(", ")}), ${formatBytes(r.sizeBytes)} in ${found.dir}` };
+  }
+  const fix = `\`${ADD_COMMAND}\` (add \`--gpu cuda\`, \`vulkan\` or \`metal\` for a GPU build; auto picks by the drivers)`;
+  if (!hasGgufModels) return { id, status: "skip", detail: found.problem === "missing" ? `no add-on: only GGUF models need it (\`${ADD_COMMAND}\`)` : found.why };
+  return { id, status: "fail", detail: found.why, fix };
+}
+
 const GPU_NAMES: Record<string, string> = { cuda: "CUDA", vulkan: "Vulkan", metal: "Metal" };
 const gpuName = (t: string) => GPU_NAMES[t] ?? t;
 
@@ -108,7 +123,7 @@ export function gpuCheck(g: GpuReport, hasGgufModels: boolean): Check {
       id: "gpu",
       status: hasGgufModels ? "fail" : "warn",
       detail: `no prebuilt llama.cpp loads on this machine (${process.platform}-${process.arch}): ${g.error ?? "unknown error"}`,
-      fix: "reinstall hearth-sidecar with npm so it fetches node-llama-cpp's prebuilt binary for this platform; Ollama models do not need it",
+      fix: `install the llama.cpp add-on again (\`${ADD_COMMAND}\`), or with another build (\`--gpu cpu\`); Ollama models do not need it`,
     };
   }
   if (g.off) return { id: "gpu", status: "ok", detail: `CPU: \`gpu: off\` in the config${supported ? ` (this machine supports ${supported})` : ""}` };
@@ -118,7 +133,7 @@ export function gpuCheck(g: GpuReport, hasGgufModels: boolean): Check {
     id: "gpu",
     status: "warn",
     detail: `CPU, although this machine supports ${supported}: no prebuilt ${supported} build of llama.cpp loaded`,
-    fix: `check the driver (nvidia-smi, vulkaninfo), and reinstall hearth-sidecar without --omit=optional so npm fetches node-llama-cpp's ${supported} build`,
+    fix: `check the driver (nvidia-smi, vulkaninfo), and install the add-on with that build: \`${ADD_COMMAND} --gpu ${g.supported[0] ?? "auto"}\``,
   };
 }
 
@@ -131,6 +146,10 @@ export function modelChecks(reports: readonly GgufReport[], paths: readonly stri
   for (const r of reports) {
     if (!r.ok) {
       rows.push({ id: `model:${r.id}`, status: "fail", detail: `${r.path}: ${r.error}`, fix: "the file is not a model llama.cpp reads: download it again (a partial download looks like this), or move it out of the models directory" });
+      continue;
+    }
+    if (!r.read) {
+      rows.push({ id: `model:${r.id}`, status: "skip", detail: `${formatBytes(r.sizeBytes)}; its metadata is read with the llama.cpp add-on` });
       continue;
     }
     const kind = r.embedding ? "embeddings" : r.tools ? "chat, tools" : "chat";

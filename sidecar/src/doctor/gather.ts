@@ -1,17 +1,18 @@
 /**
  * doctor's facts, gathered with the network and the disk, then judged by checks.ts: the Worker's
- * /healthz (reachability, version, Date header), one tunnel dial (the token), the llama.cpp build, the
- * GGUF files' metadata, Ollama, and a test generation.
+ * /healthz (reachability, version, Date header), one tunnel dial (the token), the llama.cpp add-on and
+ * build, the GGUF files' metadata, Ollama, and a test generation. node-llama-cpp is imported only when
+ * the add-on is there.
  */
 import { totalmem } from "node:os";
 import { resolve } from "node:path";
-import { createLlamaCppBackend } from "../backends/llama-cpp/index.js";
+import { llamaCpp } from "../addons/llama-cpp/status.js";
 import { contextSizeFor, DEFAULT_MEMORY_FRACTION } from "../backends/llama-cpp/options.js";
 import { createOllamaBackend } from "../backends/ollama/index.js";
 import type { Backend } from "../backends/types.js";
 import { parseSize, type SidecarConfig } from "../config.js";
 import { inspectGgufs, missingPaths } from "../inspect/gguf.js";
-import { inspectGpu } from "../inspect/gpu.js";
+import type { GpuReport } from "../inspect/gpu.js";
 import { inspectOllama } from "../inspect/ollama.js";
 import { silentLogger } from "../log.js";
 import { SIDECAR_VERSION } from "../version.js";
@@ -22,6 +23,7 @@ import {
   clockCheck,
   generationCheck,
   gpuCheck,
+  llamaCppCheck,
   memoryCheck,
   modelChecks,
   ollamaCheck,
@@ -86,6 +88,7 @@ async function generation(o: DoctorOptions, ggufs: { id: string; path: string }[
   let model: string | undefined;
   try {
     if (first) {
+      const { createLlamaCppBackend } = await import("../backends/llama-cpp/index.js");
       backend = await createLlamaCppBackend({
         paths: [first.path],
         parallel: 1,
@@ -108,23 +111,32 @@ async function generation(o: DoctorOptions, ggufs: { id: string; path: string }[
   }
 }
 
+/** The llama.cpp build that loads here, when GGUF models are configured and node-llama-cpp is there to ask. */
+async function gpuReport(o: DoctorOptions, usable: boolean): Promise<GpuReport | undefined> {
+  if (o.cfg.models.length === 0 || !usable) return undefined;
+  const { inspectGpu } = await import("../inspect/gpu.js");
+  return inspectGpu(o.cfg.gpu);
+}
+
 export async function runChecks(o: DoctorOptions): Promise<Check[]> {
   const paths = o.cfg.models.map((p) => resolve(p));
+  const found = await llamaCpp();
   const [worker, gpu, ggufs, missing, ollama] = await Promise.all([
     workerChecks(o),
-    paths.length > 0 ? inspectGpu(o.cfg.gpu) : undefined,
-    inspectGgufs(paths),
+    gpuReport(o, found.ok),
+    inspectGgufs(paths, found.ok),
     missingPaths(paths),
     o.cfg.ollama ? inspectOllama(o.cfg.ollama, o.timeoutMs) : undefined,
   ]);
-  const chatGgufs = ggufs.flatMap((g) => (g.ok && !g.embedding ? [{ id: g.id, path: g.path }] : []));
+  const chatGgufs = ggufs.flatMap((g) => (g.ok && g.read && !g.embedding ? [{ id: g.id, path: g.path }] : []));
   const ollamaBackend = ollama?.ok ? createOllamaBackend({ host: ollama.url, log: silentLogger }) : undefined;
   try {
     const ollamaModels = ollamaBackend ? await ollamaBackend.models() : [];
     const budget = o.cfg.memoryBudget ? parseSize(o.cfg.memoryBudget) : Math.floor(totalmem() * DEFAULT_MEMORY_FRACTION);
     const rows = [
       ...worker,
-      gpu ? gpuCheck(gpu, ggufs.length > 0) : { id: "gpu", status: "skip" as const, detail: "no GGUF models configured (Ollama picks its own GPU)" },
+      llamaCppCheck(found, paths.length > 0),
+      gpu ? gpuCheck(gpu, ggufs.length > 0) : { id: "gpu", status: "skip" as const, detail: paths.length > 0 ? "needs the llama.cpp add-on (see llama-cpp)" : "no GGUF models configured (Ollama picks its own GPU)" },
       ...modelChecks(ggufs, paths, missing, (train) => contextSizeFor(train, o.cfg.contextSize)),
       memoryCheck({ budgetBytes: budget, configured: o.cfg.memoryBudget !== undefined, totalBytes: totalmem(), models: ggufs.flatMap((g) => (g.ok ? [{ id: g.id, sizeBytes: g.sizeBytes }] : [])) }),
       ollamaCheck(ollama, ollamaModels.map((m) => ({ id: m.id, contextLength: m.contextLength }))),

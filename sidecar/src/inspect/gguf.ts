@@ -1,14 +1,17 @@
 /**
  * What the GGUF files under the configured paths are, read from their metadata without loading a
  * weight: id, size, context, architecture, tools. For `init` and `doctor`; the backend reads the same
- * metadata through the same functions (backends/llama-cpp/discover.ts).
+ * metadata through the same functions (backends/llama-cpp/discover.ts). Reading metadata takes
+ * node-llama-cpp (the llama.cpp add-on); without it the files are listed with their sizes only.
  */
 import { stat } from "node:fs/promises";
 import { silentLogger } from "../log.js";
-import { describeModelFile, findModelFiles, modelIdFromPath, splitPartPaths } from "../backends/llama-cpp/discover.js";
+import { findModelFiles, modelIdFromPath, splitPartPaths } from "../backends/llama-cpp/files.js";
 
 export type GgufReport =
-  | { path: string; id: string; ok: true; sizeBytes: number; architecture: string | undefined; trainContext: number | undefined; tools: boolean; embedding: boolean }
+  | { path: string; id: string; ok: true; sizeBytes: number; architecture: string | undefined; trainContext: number | undefined; tools: boolean; embedding: boolean; read: true }
+  /** Listed without node-llama-cpp: only the file is known. */
+  | { path: string; id: string; ok: true; sizeBytes: number; read: false }
   | { path: string; id: string; ok: false; error: string };
 
 /** Size on disk of a model, all parts of a split one included. */
@@ -17,17 +20,22 @@ async function modelBytes(path: string): Promise<number> {
   return sizes.reduce((a, b) => a + b, 0);
 }
 
-/** One report per model file under `paths` (missing paths give none: see missingPaths). */
-export async function inspectGgufs(paths: readonly string[]): Promise<GgufReport[]> {
+/**
+ * One report per model file under `paths` (missing paths give none: see missingPaths).
+ * @param readMetadata read each file's metadata (imports node-llama-cpp); else list files and sizes
+ */
+export async function inspectGgufs(paths: readonly string[], readMetadata = true): Promise<GgufReport[]> {
   const files = await findModelFiles(paths, silentLogger);
+  const describe = readMetadata ? (await import("../backends/llama-cpp/discover.js")).describeModelFile : undefined;
   return Promise.all(
     files.map(async (path): Promise<GgufReport> => {
       const id = modelIdFromPath(path);
       try {
         const sizeBytes = await modelBytes(path);
-        const found = await describeModelFile(path, sizeBytes);
+        if (!describe) return { path, id, ok: true, sizeBytes, read: false };
+        const found = await describe(path, sizeBytes);
         if (!found) return { path, id, ok: false, error: "not a chat or embedding model (a LoRA adapter or a vision projector)" };
-        return { path, id, ok: true, sizeBytes, architecture: found.architecture, trainContext: found.trainContextLength, tools: found.tools, embedding: found.kind === "embedding" };
+        return { path, id, ok: true, sizeBytes, architecture: found.architecture, trainContext: found.trainContextLength, tools: found.tools, embedding: found.kind === "embedding", read: true };
       } catch (err) {
         return { path, id, ok: false, error: err instanceof Error ? err.message : String(err) };
       }

@@ -56,7 +56,7 @@ async function admit(scope: RequestScope, t: Target, promptTokens: number): Prom
   }
   const { plan, hold } = await planCloudCall(scope, t.id, promptTokens);
   const skipped = plan.skipped.find((s) => s.target === t.id);
-  if (skipped) throw exhausted([], [skipped], plan.budget);
+  if (skipped) throw exhausted([], [skipped], plan);
   return hold;
 }
 

@@ -4,7 +4,7 @@
  *   503  nothing can take it right now (home offline, busy, loading), with retry-after
  *   429  every target was rate limited;  504  every target timed out;  502  otherwise
  */
-import { HearthError, isLocalTarget, wasContacted, type AttemptFailure, type AttemptSummary, type ErrorCode, type RoutePlan, type Target } from "@hearth/shared";
+import { HearthError, isLocalTarget, shortfallMessage, wasContacted, type AttemptFailure, type AttemptSummary, type ErrorCode, type RoutePlan, type Target } from "@hearth/shared";
 
 /** The upstream judged the request itself bad: pass its status and message on, marked as relayed. */
 export function rejected(target: Target, f: AttemptFailure, trace: AttemptSummary[]): HearthError {
@@ -30,12 +30,14 @@ const BROKEN: ReadonlySet<string> = new Set(["error", "disconnected"]);
 /** Seconds worth waiting before trying again, by what stood in the way. */
 const RETRY_AFTER_S: Readonly<Record<string, number>> = { overloaded: 1, loading: 5, draining: 5, offline: 10, breaker_open: 30 };
 
-function permanent(failures: AttemptFailure[], trace: AttemptSummary[]): HearthError | undefined {
+function permanent(failures: AttemptFailure[], trace: AttemptSummary[], context: RoutePlan["context"]): HearthError | undefined {
   const relevant = trace.filter((t) => t.outcome !== "served" && !CONFIGURED_OUT.has(t.reason));
   if (relevant.length === 0 || !relevant.every((t) => t.reason in PERMANENT)) return undefined;
   // The most specific reason names what to change.
   const reason = ["context_too_long", "no_tool_support", "unsupported"].find((r) => relevant.some((t) => t.reason === r)) ?? "unsupported";
-  const p = PERMANENT[reason] ?? { code: "unsupported_parameter" as const, says: "no target can take it" };
+  // Home's context: say whether the prompt or only the answer's room does not fit, and what max_tokens would.
+  const measured = reason === "context_too_long" && context ? { code: "context_length_exceeded" as const, ...shortfallMessage(context) } : undefined;
+  const p = measured ?? PERMANENT[reason] ?? { code: "unsupported_parameter" as const, says: "no target can take it" };
   const said = failures.map((f) => f.message).filter(Boolean);
   const detail = [...relevant.map((t) => `${t.target}: ${t.reason}`), ...said].join("; ");
   return new HearthError(p.code, `This request cannot be served: ${p.says} (${detail}).`, { attempts: trace, ...(p.param ? { param: p.param } : {}) });
@@ -62,11 +64,12 @@ function overBudget(budget: RoutePlan["budget"], trace: AttemptSummary[], summar
   });
 }
 
-export function exhausted(failures: AttemptFailure[], trace: AttemptSummary[], budget?: RoutePlan["budget"]): HearthError {
+/** @param plan what the plan knew beyond the trace: the budget that left the cloud out, home's context shortfall */
+export function exhausted(failures: AttemptFailure[], trace: AttemptSummary[], plan: Pick<RoutePlan, "budget" | "context"> = {}): HearthError {
   const summary = trace.filter((t) => t.outcome !== "served").map((t) => `${t.target}: ${t.reason}`).join("; ");
-  const budgetError = overBudget(budget, trace, summary);
+  const budgetError = overBudget(plan.budget, trace, summary);
   if (budgetError) return budgetError;
-  const forGood = permanent(failures, trace);
+  const forGood = permanent(failures, trace, plan.context);
   if (forGood) return forGood;
   // Nothing was tried, or everything said "not now" (home offline, busy, loading): unavailable, not broken.
   if (failures.every((f) => !wasContacted(f) || (f.kind === "unavailable" && !BROKEN.has(f.reason ?? "")))) {

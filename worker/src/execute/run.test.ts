@@ -239,6 +239,20 @@ describe("PlanRun.exhausted", () => {
     });
   });
 
+  it("says when only the answer's room does not fit home's context, and which max_tokens would", async () => {
+    const { run } = runOf([], {}, {
+      skipped: [{ target: "local", outcome: "skipped", reason: "context_too_long" }],
+      order: ["local"],
+      context: { model: "local/hearth-tiny", contextLength: 256, promptTokens: 10, reserveTokens: 256, maxTokens: 246 },
+    });
+    await run.next();
+    const err = run.exhausted();
+    expect(err).toMatchObject({ code: "context_length_exceeded", status: 400, param: "max_tokens" });
+    expect(err.message).toContain("its prompt (~10 tokens) fits local/hearth-tiny's context of 256 tokens, but not with room for a 256-token answer");
+    expect(err.message).toContain("set max_tokens to 246 or less");
+    expect(err.message).toMatch(/\(local: context_too_long\)\.$/);
+  });
+
   it("is a 503 with retry-after when home is only busy for now", async () => {
     const { run } = runOf([], {}, { skipped: [{ target: "local", outcome: "skipped", reason: "overloaded" }], order: ["local"] });
     await run.next();

@@ -145,7 +145,7 @@ export class PlanRun {
 
   /** Why nothing (more) could answer, as the error to give the client. */
   exhausted(): HearthError {
-    return exhausted(this.failures, this.trace, this.#plan.budget);
+    return exhausted(this.failures, this.trace, this.#plan);
   }
 
   /** One turn of a target: an attempt, or the plan's hedge when this is its primary's first. */

@@ -7,6 +7,7 @@ import {
   HearthError,
   TASK_KINDS,
   agentShape,
+  answerReserve,
   analyze,
   homeRisk,
   type AgentShape,
@@ -18,10 +19,6 @@ import {
   type RouteFeatures,
   type TaskKind,
 } from "@hearth/shared";
-
-/** Answer room to keep free in a local context: what the client asked for, capped so a generous max_tokens does not rule home out. */
-const RESERVE_DEFAULT = 256;
-const RESERVE_CAP = 1024;
 
 /** What the Worker knows of a request before planning: the classifier's verdict, the home-risk estimate (no home-size or learned shift yet: the planner adds those) and the agent call shape. */
 export interface Assessment {
@@ -53,7 +50,8 @@ export function routeFeatures(req: ChatRequest, a: Assessment): RouteFeatures {
     kind: c.kind,
     complexity: c.complexity,
     promptTokens: c.promptTokens,
-    reserveTokens: Math.min(requestedMaxTokens(req) ?? RESERVE_DEFAULT, RESERVE_CAP),
+    // Answer room to keep free in a local context (shared/routing/answer-room.ts).
+    reserveTokens: answerReserve(requestedMaxTokens(req)),
     tools: c.hasTools && req.tool_choice !== "none",
     images: c.hasImages,
     json: c.wantsJson,

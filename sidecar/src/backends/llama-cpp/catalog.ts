@@ -4,7 +4,8 @@
  */
 import { stat } from "node:fs/promises";
 import type { Logger } from "../../log.js";
-import { describeModelFile, findModelFiles, splitPartPaths, type DiscoveredModel } from "./discover.js";
+import { describeModelFile, type DiscoveredModel } from "./discover.js";
+import { findModelFiles, splitPartPaths } from "./files.js";
 
 interface Cached {
   version: string;

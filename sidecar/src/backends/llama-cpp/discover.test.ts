@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { isChatModelMetadata, isEmbeddingMetadata, isModelFileName, modelIdFromPath, splitPartPaths, toLocalModel, trainContextFromMetadata, type DiscoveredModel } from "./discover.js";
+import { isChatModelMetadata, isEmbeddingMetadata, toLocalModel, trainContextFromMetadata, type DiscoveredModel } from "./discover.js";
+import { isModelFileName, modelIdFromPath, splitPartPaths } from "./files.js";
 import type { GgufFileInfo } from "node-llama-cpp";
 
 describe("modelIdFromPath", () => {

@@ -1,13 +1,12 @@
 /**
- * Finds GGUF models on disk and reads what the router needs to know about them (context length,
- * size, tool support, whether it is an embedding model) from their metadata, without loading weights.
+ * Reads what the router needs to know about GGUF models (context length, size, tool support, whether
+ * it is an embedding model) from their metadata, without loading weights. Finding the files is files.ts.
  */
-import { readdir, stat } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { readGgufFileInfo, type GgufFileInfo } from "node-llama-cpp";
 import type { LocalModel } from "@hearth/shared";
-import type { Logger } from "../../log.js";
 import { wrapperForFile, wrapperSupportsTools } from "./chat-wrapper.js";
+import { modelIdFromPath } from "./files.js";
 
 export interface DiscoveredModel {
   /** File name without `.gguf` (and without the `-00001-of-0000N` of a split model). */
@@ -22,35 +21,6 @@ export interface DiscoveredModel {
   kind?: "chat" | "embedding";
   /** `<architecture>.embedding_length`: the length of its vectors. */
   embeddingLength?: number;
-}
-
-const SPLIT_PART = /-(\d{5})-of-(\d{5})\.gguf$/i;
-
-/** Model id for a path: the file name without `.gguf` and without a split model's part suffix. */
-export function modelIdFromPath(path: string): string {
-  return basename(path)
-    .replace(SPLIT_PART, "")
-    .replace(/\.gguf$/i, "");
-}
-
-/** All part paths of a split model given part 1 (`x-00001-of-00003.gguf`); just `[path]` otherwise. */
-export function splitPartPaths(path: string): string[] {
-  const m = SPLIT_PART.exec(path);
-  if (m === null) return [path];
-  const total = Number(m[2]);
-  const stem = path.slice(0, m.index);
-  const ext = path.slice(-".gguf".length);
-  return Array.from({ length: total }, (_, i) => `${stem}-${String(i + 1).padStart(5, "0")}-of-${m[2]}${ext}`);
-}
-
-/**
- * Whether a file name is a model this backend should list: a `.gguf` that is not a later part of a
- * split model (node-llama-cpp opens those through part 1) and not a vision projector (`mmproj`).
- */
-export function isModelFileName(name: string): boolean {
-  if (!/\.gguf$/i.test(name) || /^mmproj/i.test(name)) return false;
-  const part = SPLIT_PART.exec(name);
-  return part === null || Number(part[1]) === 1;
 }
 
 /** The training context from metadata (`<arch>.context_length`), if present and sane. */
@@ -99,29 +69,6 @@ export function toLocalModel(
     tokensPerSecond: Math.round(now.tokensPerSecond * 10) / 10,
     ...(found.kind === "embedding" ? { embeddings: true, chat: false, ...(found.embeddingLength ? { embeddingLength: found.embeddingLength } : {}) } : {}),
   };
-}
-
-/** `.gguf` paths under the configured paths: files as given, directories and their subdirectories one level deep. */
-export async function findModelFiles(paths: readonly string[], logger: Logger): Promise<string[]> {
-  const out: string[] = [];
-  for (const path of paths) {
-    const s = await stat(path).catch(() => undefined);
-    if (s === undefined) logger.warn("model path not found", { path });
-    else if (s.isFile()) out.push(path);
-    else if (s.isDirectory()) out.push(...(await scanDirectory(path, 1)));
-  }
-  return out;
-}
-
-async function scanDirectory(dir: string, depth: number): Promise<string[]> {
-  const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  const out: string[] = [];
-  for (const e of entries.sort((a, b) => a.name.localeCompare(b.name))) {
-    const full = join(dir, e.name);
-    if (e.isFile() && isModelFileName(e.name)) out.push(full);
-    else if (e.isDirectory() && depth > 0 && !e.name.startsWith(".")) out.push(...(await scanDirectory(full, depth - 1)));
-  }
-  return out;
 }
 
 /** Reads one file's metadata and decides its tools flag. Null when it is not a chat model. */
