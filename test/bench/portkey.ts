@@ -93,8 +93,10 @@ export async function startPortkey(portkeyDir: string): Promise<RunningPortkey> 
     },
   );
   let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  // Keep the tail only: a gateway that logs per request under load would outgrow a string.
+  const keep = (d: Buffer) => void (output = (output + d.toString()).slice(-1_000_000));
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
   const stop = async () => {
     await killGroup(child);
     await rm(tmp, { recursive: true, force: true });

@@ -6,7 +6,7 @@
  * Linux only.
  */
 import { readFileSync, readdirSync } from "node:fs";
-import { descendants } from "../support/process-tree.js";
+import { descendants, isWorkerd } from "../support/process-tree.js";
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
@@ -43,10 +43,17 @@ export function treeCpu(pid: number): Map<number, number> {
   return new Map([pid, ...descendants(pid)].map((p) => [p, ownCpuMs(p)]));
 }
 
+/** CPU ms a process tree used: all of it, and its workerd processes' part (the rest is wrangler's Node). */
+export interface TreeCpu {
+  all: number;
+  workerd: number;
+}
+
 /** CPU used by several named process trees between `mark()` calls. */
 export class CpuMeter {
   readonly #pids: Map<string, number>;
   #last = new Map<string, Map<number, number>>();
+  readonly #workerd = new Map<number, boolean>();
 
   constructor(pids: Map<string, number>) {
     this.#pids = pids;
@@ -59,15 +66,32 @@ export class CpuMeter {
    * process's last slice is lost, a new one counts from its start.
    */
   mark(): Map<string, number> {
-    const used = new Map<string, number>();
+    return new Map([...this.markSplit()].map(([name, t]) => [name, t.all]));
+  }
+
+  /** As mark(), with each tree's workerd share apart. */
+  markSplit(): Map<string, TreeCpu> {
+    const used = new Map<string, TreeCpu>();
     const now = new Map<string, Map<number, number>>();
     for (const [name, pid] of this.#pids) {
       const tree = treeCpu(pid);
       const before = this.#last.get(name);
       now.set(name, tree);
-      used.set(name, [...tree].reduce((sum, [p, ms]) => sum + ms - (before?.get(p) ?? (before ? 0 : ms)), 0));
+      const use = { all: 0, workerd: 0 };
+      for (const [p, ms] of tree) {
+        const slice = ms - (before?.get(p) ?? (before ? 0 : ms));
+        use.all += slice;
+        if (this.#isWorkerd(p)) use.workerd += slice;
+      }
+      used.set(name, use);
     }
     this.#last = now;
     return used;
+  }
+
+  #isWorkerd(pid: number): boolean {
+    let known = this.#workerd.get(pid);
+    if (known === undefined) this.#workerd.set(pid, (known = isWorkerd(pid)));
+    return known;
   }
 }

@@ -155,6 +155,19 @@ export function fakeReply(
   return { text: `Echo: ${lastUserText}` };
 }
 
+const WORDS = ["the", "quick", "brown", "fox", "jumps", "over", "a", "lazy", "dog", "while", "home", "models", "answer", "first"];
+
+/**
+ * A long answer on request, for benchmarks: a prompt holding "answer in N words" (N ≤ 100,000) gets
+ * N words, one streamed piece each (" quick"), so an answer of N words is N content events.
+ * Undefined for any other prompt.
+ */
+export function longAnswer(prompt: string): string[] | undefined {
+  const n = Number(/\banswer in (\d{1,6}) words\b/i.exec(prompt)?.[1] ?? NaN);
+  if (!(n > 0 && n <= 100_000)) return undefined;
+  return Array.from({ length: n }, (_, i) => `${i === 0 ? "" : " "}${WORDS[i % WORDS.length] ?? ""}`);
+}
+
 /** Splits text into stream pieces of a few characters so streams have several deltas. */
 export function pieces(text: string, size = 4): string[] {
   const out: string[] = [];

@@ -4,7 +4,7 @@
  * Also POST /v1/embeddings (openai-embeddings.ts) and POST /v1/responses (openai-responses.ts).
  */
 import type { ServerResponse } from "node:http";
-import { fakeReply, pieces, sseWriter, startFake, type FakeContext, type FakeServer } from "./harness.js";
+import { fakeReply, longAnswer, pieces, sseWriter, startFake, type FakeContext, type FakeServer } from "./harness.js";
 import { embeddings } from "./openai-embeddings.js";
 import { responses } from "./openai-responses.js";
 
@@ -70,7 +70,8 @@ function handle({ req, res, body: raw, fault }: FakeContext, apiKey: string): vo
   const last = body.messages[body.messages.length - 1];
   const lastUser = [...body.messages].reverse().find((m) => m.role === "user");
   const forced = typeof body.tool_choice === "object" ? body.tool_choice.function.name : undefined;
-  const reply = fakeReply(
+  const long = body.tools?.length ? undefined : longAnswer(text(lastUser?.content));
+  const reply = long ? { text: long.join("") } : fakeReply(
     text(lastUser?.content),
     (body.tools ?? []).map((t) => ({ name: t.function.name })),
     last?.role === "tool" ? text(last.content) : undefined,
@@ -123,7 +124,7 @@ function handle({ req, res, body: raw, fault }: FakeContext, apiKey: string): vo
     });
   if (!send(chunk({ role: "assistant", content: "", refusal: null }))) return;
   if ("text" in reply) {
-    for (const p of pieces(reply.text)) if (!send(chunk({ content: p }))) return;
+    for (const p of long ?? pieces(reply.text)) if (!send(chunk({ content: p }))) return;
   } else if (toolCall) {
     if (!send(chunk({ tool_calls: [{ index: 0, id: toolCall.id, type: "function", function: { name: toolCall.function.name, arguments: "" } }] }))) return;
     for (const p of pieces(toolCall.function.arguments, 6)) if (!send(chunk({ tool_calls: [{ index: 0, function: { arguments: p } }] }))) return;

@@ -10,6 +10,7 @@ import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { promisify } from "node:util";
 import { Miniflare } from "miniflare";
+import { workerdPids } from "./process-tree.js";
 import { ROOT, freePort } from "./wrangler.js";
 
 const run = promisify(execFile);
@@ -31,6 +32,8 @@ export interface MiniflareWorkerOptions {
 
 export interface MiniflareWorker {
   url: string;
+  /** The workerd process serving it (for CPU and memory readings), when it could be told apart. */
+  pid: number | undefined;
   /** The bundle it runs (for reading profiles against). */
   scriptPath: string;
   adminToken: string;
@@ -87,6 +90,7 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions = {}): P
   });
   const port = await freePort();
   const hearth = !opts.main;
+  const runtimesBefore = new Set(workerdPids());
   const mf = new Miniflare({
     host: "127.0.0.1",
     port,
@@ -119,8 +123,11 @@ export async function startMiniflareWorker(opts: MiniflareWorkerOptions = {}): P
     throw err;
   }
   const url = `http://127.0.0.1:${port}`;
+  // Started one at a time, an instance's workerd is the one that was not there before it.
+  const started = workerdPids().filter((p) => !runtimesBefore.has(p));
   return {
     url,
+    pid: started.length === 1 ? started[0] : undefined,
     scriptPath,
     adminToken,
     async createUser(name = "bench-user", policy?: object) {

@@ -47,3 +47,17 @@ export function killTree(pid: number, signal: NodeJS.Signals = "SIGKILL"): numbe
   }
   return pids;
 }
+
+/** Whether a process is a workerd (by its command name); the rest of a wrangler dev tree is Node (and an idle esbuild). */
+export function isWorkerd(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "workerd";
+  } catch {
+    return false;
+  }
+}
+
+/** The workerd processes among `pid`'s descendants (a Miniflare instance's runtime is one of them). */
+export function workerdPids(pid = process.pid): number[] {
+  return descendants(pid).filter(isWorkerd);
+}

@@ -31,8 +31,10 @@ export interface RunningWorker {
   /** Create a user through the admin API; returns its id, API key and sidecar token. */
   createUser(name?: string, policy?: object): Promise<{ id: string; name: string; apiKey: string; sidecarToken: string }>;
   admin(method: string, path: string, body?: unknown): Promise<Response>;
-  /** What wrangler dev printed so far (for debugging a failing test). */
+  /** What wrangler dev printed so far (for debugging a failing test; the last few million characters). */
   output(): string;
+  /** How many bytes wrangler dev printed in all. */
+  printed(): number;
   /** Stop wrangler dev and start it again on the same port with the same state (a deploy, as sidecars see it). */
   restart(): Promise<void>;
   stop(): Promise<void>;
@@ -117,10 +119,20 @@ function spawnDev(config: string, dir: string, state: string, port: number, insp
     { env: QUIET_ENV, cwd: dir, stdio: ["ignore", "pipe", "pipe"], detached: true },
   );
   let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  return { child, output: () => output };
+  let printed = 0;
+  const keep = (d: Buffer) => {
+    printed += d.length;
+    output += d.toString();
+    // A Worker that logs per request under a bench's load once passed V8's longest string: keep the tail.
+    if (output.length > OUTPUT_KEPT) output = output.slice(-OUTPUT_KEPT / 2);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  return { child, output: () => output, printed: () => printed };
 }
+
+/** How much of wrangler dev's output is kept (characters): the last 4–8 M. */
+const OUTPUT_KEPT = 8_000_000;
 
 async function killGroup(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || !child.pid) return;
@@ -168,6 +180,7 @@ export async function startWorker(opts: WorkerOptions = {}): Promise<RunningWork
       return (await r.json()) as { id: string; name: string; apiKey: string; sidecarToken: string };
     },
     output: () => dev.output(),
+    printed: () => dev.printed(),
     async restart() {
       await killGroup(dev.child);
       dev = spawnDev(config, dir, state, port, inspector);
