@@ -2,10 +2,11 @@
  * A stream carried as it came, for a client that speaks the upstream's own API (Chat Completions from
  * OpenAI, Messages from Anthropic): once the answer has begun, the upstream's bytes go to the client
  * untouched — no decoding into chunks, no encoding again — and JavaScript wakes only to move them, in
- * reads that take whatever has arrived: while the upstream is fast, at once (one read then takes many
- * events); while it trickles, at most every PACE_MS, so a slow answer's tokens leave in small bursts
- * rather than one wake-up each. Reading every chunk costs tens of ms of CPU per 1,000-token answer in
- * workerd; this costs a read per burst (test/bench, `lean` and `hearth`).
+ * reads that take whatever has arrived since the last (see PACE_MS), so a long answer's thousand chunks
+ * cost a few dozen wake-ups rather than a thousand. The stream is teed: the runtime drains one branch
+ * natively (which keeps it reading the upstream, so chunks queue up for the other), and that copy is
+ * read once at the end for what the dialect watches (the end of a whole answer, its usage). Reading
+ * every chunk costs tens of ms of CPU per 1,000-token answer in workerd (test/bench: `bare`, `hearth`).
  *
  * Every request still ends: a stall past the idle deadline, the total deadline or the client leaving
  * stops the upstream, and a break ends the client's stream with the dialect's error event after what it
@@ -23,10 +24,14 @@ import type { Passthrough } from "../stream/chunks.js";
 import type { RawWatch, StreamEncoder, StreamState } from "./dialect.js";
 import type { StreamEnd } from "./stream.js";
 
-/** Once reads must wait for the upstream, each next read waits this long first, to take what arrives meanwhile (ms). */
+/**
+ * Before each read (but when the last one filled the buffer: more is waiting), a pause that lets what
+ * arrives meanwhile be taken in one read: an eighth of the time since the answer began, between
+ * MIN_PACE_MS and PACE_MS — short while an answer starts (its first words are not held back), up to
+ * PACE_MS for a long one (a slow answer's tokens then leave in bursts, not a wake-up each).
+ */
 export const PACE_MS = 100;
-/** A read that waited less than this found its bytes already there: the upstream is ahead, read on at once (ms). */
-const QUEUED_MS = 2;
+const MIN_PACE_MS = 2;
 const READ_BUFFER = 64 * 1024;
 
 export interface RawAnswerOptions {
@@ -74,10 +79,15 @@ export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array>
   const { head, rest } = o.take();
   const signal = commit.reader.signal;
   const decoder = new TextDecoder();
-  const reader = rest.getReader({ mode: "byob" });
+  const [toClient, copy] = rest.tee();
+  // Drained by the runtime, without JavaScript per chunk: its reading fills the client branch's queue.
+  const whole = new Response(copy).arrayBuffer();
+  whole.catch(() => undefined);
+  const reader = toClient.getReader({ mode: "byob" });
   let buffer = new Uint8Array(READ_BUFFER);
-  /** The upstream was ahead at the last read: read on at once. */
-  let ahead = true;
+  const begunAt = Date.now();
+  /** The last read filled the buffer: more is queued, read on at once. */
+  let full = false;
   let ended = false;
   const end = (error: StreamEnd["error"]) => {
     if (ended) return;
@@ -136,10 +146,10 @@ export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array>
       // Every pull enqueues or closes (see stream.ts for why).
       async pull(controller) {
         try {
-          if (!ahead) await pause(PACE_MS, signal);
-          const asked = Date.now();
+          if (!full) await pause(Math.min(PACE_MS, Math.max(MIN_PACE_MS, (Date.now() - begunAt) / 8)), signal);
           const r = await Promise.race([reader.read(buffer), stopped]);
           if (r.done || !r.value) {
+            watch.feed(decoder.decode(await whole));
             if (watch.end().finished) {
               commit.reader.finish();
               end(undefined);
@@ -148,11 +158,10 @@ export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array>
             return close(controller, broke(new StreamEndedEarly("the stream ended before the answer finished")));
           }
           last = Date.now();
-          ahead = last - asked < QUEUED_MS || r.value.byteLength === READ_BUFFER;
-          watch.feed(decoder.decode(r.value, { stream: true }));
-          // The read's bytes go out as they are; the buffer it took is not reused (it is the client's now).
-          controller.enqueue(r.value);
-          buffer = new Uint8Array(READ_BUFFER);
+          full = r.value.byteLength === READ_BUFFER;
+          // The bytes go out as a copy of their size; the buffer (returned with the read) takes the next.
+          controller.enqueue(r.value.slice());
+          buffer = new Uint8Array(r.value.buffer);
         } catch (err) {
           close(controller, broke(signal.aborted ? signal.reason : err));
         }
