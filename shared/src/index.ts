@@ -30,3 +30,4 @@ export * from "./routing/risk-facts.js";
 export * from "./routing/tool-record.js";
 export * from "./routing/cheapest.js";
 export * from "./routing/context-windows.js";
+export * from "./checks/index.js";
