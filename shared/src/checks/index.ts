@@ -3,7 +3,7 @@
  * text, structured output, degenerate answers; whole (checkAnswer) or as it streams
  * (AnswerStreamChecker). Pure; runs in the Worker and in Node.
  */
-export * from "./types.js";
+export { CHECK_CODES, REPAIR_CODES, familyOf, type Answer, type AnswerToolCall, type CheckCode, type CheckFailure, type CheckFamily, type CheckResult, type FinishReason as AnswerFinishReason, type RepairCode } from "./types.js";
 export { contractOf, carriesContract, callForced, toolsOffered, type Contract, type JsonFormat, type JsonSchema, type ToolChoice, type ToolSpec } from "./contract.js";
 export { checkAnswer, type CheckOptions } from "./check.js";
 export { AnswerStreamChecker, remainder, type AnswerDelta, type Feed, type StreamEnd } from "./stream.js";

@@ -6,7 +6,7 @@
  *   reversed tail: Z[p] + p is how far back the text repeats with period p. O(window).
  * - that pass runs only when a native search finds the last 32 characters earlier in the window —
  *   needed for any loop of that size, and rare in prose — so ordinary text costs one lastIndexOf per
- *   64 characters.
+ *   256 characters.
  *
  * Legit repetitive text (tables, lists, code, a zero-filled array) repeats with variation or briefly,
  * so the thresholds ask for long exact repetition: mid-stream ≥ 1,024 characters and ≥ 8 copies of a
@@ -39,23 +39,24 @@ export const END_LOOP: LoopThresholds = { minChars: 160, minRepeats: 3, wordy: f
 const PROBE = 32;
 const STREAM_WINDOW = 2048;
 const END_WINDOW = 8192;
-/** Characters between two mid-stream looks. */
-const EVERY = 64;
+/** Characters between two mid-stream looks (a loop must cover 1,024 to count, so this delays little). */
+const EVERY = 256;
 
 /** Z-function of `s` read backwards: z[p] = longest common suffix of s and s without its last p characters. */
 function reversedZ(s: string): Int32Array {
   const n = s.length;
+  const r = new Uint16Array(n);
+  for (let i = 0; i < n; i++) r[i] = s.charCodeAt(n - 1 - i);
   const z = new Int32Array(n);
-  const at = (i: number) => s.charCodeAt(n - 1 - i);
-  let l = 0;
-  let r = 0;
+  let left = 0;
+  let right = 0;
   for (let i = 1; i < n; i++) {
-    let k = i < r ? Math.min(r - i, z[i - l] ?? 0) : 0;
-    while (i + k < n && at(k) === at(i + k)) k++;
+    let k = i < right ? Math.min(right - i, z[i - left] as number) : 0;
+    while (i + k < n && r[k] === r[i + k]) k++;
     z[i] = k;
-    if (i + k > r) {
-      l = i;
-      r = i + k;
+    if (i + k > right) {
+      left = i;
+      right = i + k;
     }
   }
   return z;
@@ -74,34 +75,45 @@ export function loopAtEnd(tail: string, t: LoopThresholds): Loop | undefined {
   for (let p = 1; p <= maxPeriod; p++) {
     const chars = (z[p] ?? 0) + p;
     if (chars < t.minChars || chars < t.minRepeats * p) continue;
+    // The first period found is the shortest; every other one is a multiple of it, made of the same characters.
     const unit = tail.slice(n - p);
-    if (t.wordy && !LETTER.test(unit) && unit.trim() !== "") continue;
+    if (t.wordy && !LETTER.test(unit) && unit.trim() !== "") return undefined;
     return { period: p, repeats: chars / p, chars };
   }
   return undefined;
 }
 
-/** Watches a stream's text for a loop; keeps only a tail of it. */
+/**
+ * Watches a stream's text for a loop. Keeps two tails, each a flat string rebuilt only now and then:
+ * slicing a string built by `+=` flattens all of it, which done per delta made a 16 KB answer cost
+ * milliseconds.
+ */
 export class LoopDetector {
-  private tail = "";
+  /** The text's end, for the mid-stream look: cut to STREAM_WINDOW at each look (every EVERY characters). */
+  private near = "";
+  /** The text's end, for the look at a length cut: cut to END_WINDOW when it passes 4× that. */
+  private far = "";
+  /** Characters added since the last look. */
   private unseen = 0;
   private loop: Loop | undefined;
 
   /** Adds text; returns the loop once the end of the text so far is one (and from then on). */
   push(text: string): Loop | undefined {
     if (this.loop || text === "") return this.loop;
-    this.tail += text;
-    if (this.tail.length > 2 * END_WINDOW) this.tail = this.tail.slice(-END_WINDOW);
+    this.far += text;
+    if (this.far.length > 4 * END_WINDOW) this.far = this.far.slice(-END_WINDOW);
+    this.near += text;
     this.unseen += text.length;
     if (this.unseen < EVERY) return undefined;
     this.unseen = 0;
-    this.loop = loopAtEnd(this.tail.slice(-STREAM_WINDOW), STREAM_LOOP);
+    if (this.near.length > STREAM_WINDOW) this.near = this.near.slice(-STREAM_WINDOW);
+    this.loop = loopAtEnd(this.near, STREAM_LOOP);
     return this.loop;
   }
 
   /** The loop the answer ends in, judged as an answer cut by the length limit. */
   atLengthCut(): Loop | undefined {
-    return this.loop ?? loopAtEnd(this.tail.slice(-END_WINDOW), END_LOOP);
+    return this.loop ?? loopAtEnd(this.far.slice(-END_WINDOW), END_LOOP);
   }
 }
 

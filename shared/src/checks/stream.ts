@@ -35,9 +35,15 @@ export type StreamEnd =
 
 type Mode = "hold" | "sniff" | "prose" | "tagged";
 
+const PASS: Feed = { kind: "pass" };
+const HOLD: Feed = { kind: "hold" };
+
 export class AnswerStreamChecker {
-  private text = "";
-  /** How much of the text has been let through to the client. */
+  /** The text, in the pieces it came in (joined once, at the end: slicing a `+=` string flattens it). */
+  private readonly parts: string[] = [];
+  /** Text not yet let through to the client (held). */
+  private pending = "";
+  /** How much text has been let through. */
   private sentChars = 0;
   private refusal = "";
   private refusalSent = false;
@@ -56,10 +62,12 @@ export class AnswerStreamChecker {
   feed(delta: AnswerDelta): Feed {
     for (const t of delta.tool_calls ?? []) this.addCall(t);
     const content = delta.content ?? "";
-    this.text += content;
-    const loop = this.loops.push(content);
-    if (loop) return { kind: "loop", loop, failure: fail("repetition", `a ${loop.period}-character span repeated ${Math.floor(loop.repeats)} times, mid-stream`) };
-    const release = this.release();
+    if (content !== "") {
+      this.parts.push(content);
+      const loop = this.loops.push(content);
+      if (loop) return { kind: "loop", loop, failure: fail("repetition", `a ${loop.period}-character span repeated ${Math.floor(loop.repeats)} times, mid-stream`) };
+    }
+    const release = this.release(content);
     this.sentChars += release.length;
     let refusalHeld = false;
     if (delta.refusal) {
@@ -67,18 +75,19 @@ export class AnswerStreamChecker {
       refusalHeld = this.mode !== "prose";
       if (!refusalHeld) this.refusalSent = true;
     }
-    if (release === content && !delta.tool_calls?.length && !refusalHeld) return { kind: "pass" };
-    return release === "" ? { kind: "hold" } : { kind: "text", text: release };
+    if (release === content && !delta.tool_calls?.length && !refusalHeld) return PASS;
+    return release === "" ? HOLD : { kind: "text", text: release };
   }
 
   /** Checks the whole answer; `finishReason` as the last chunk gave it. */
   end(finishReason: FinishReason | undefined): StreamEnd {
-    const whole: Answer = { text: this.text, toolCalls: this.calls.filter(Boolean), finishReason, refusal: this.refusal };
+    const text = this.parts.join("");
+    const whole: Answer = { text, toolCalls: this.calls.filter(Boolean), finishReason, refusal: this.refusal };
     const loop = finishReason === "length" ? this.loops.atLengthCut() : undefined;
     const r = checkAnswer(whole, this.contract, { ...this.opts, ...(loop ? { loop } : {}) });
     if (!r.ok) return r;
     const final = r.repaired ?? whole;
-    const rest = remainder(this.text.slice(0, this.sentChars), final.text);
+    const rest = remainder(text.slice(0, this.sentChars), final.text);
     if (rest === undefined) return fail("tool_call_as_text", "a tool call written as text after text already streamed");
     const send = { ...final, text: rest, refusal: this.refusalSent ? "" : (final.refusal ?? "") };
     return { ok: true, send, repair: r.repaired ? r.repair : undefined };
@@ -91,20 +100,22 @@ export class AnswerStreamChecker {
     call.function.arguments += t.function?.arguments ?? "";
   }
 
-  /** The text that may go out now, beyond what already has. */
-  private release(): string {
+  /** The text that may go out now, given this delta's: held text let go with it, or less. */
+  private release(content: string): string {
+    if (this.mode === "prose" && this.pending === "" && !toolsOffered(this.contract)) return content;
+    this.pending += content;
     if (this.mode === "sniff") {
-      const s = sniffCall(this.text);
+      const s = sniffCall(this.pending);
       if (s === "call") this.mode = "hold";
       else if (s === "prose") this.mode = "prose";
     }
-    if (this.mode === "hold" || this.mode === "sniff" || this.mode === "tagged") return "";
-    const pending = this.text.slice(this.sentChars);
-    if (!toolsOffered(this.contract)) return pending;
-    const at = tagStart(pending);
-    if (at < 0) return pending;
-    if (pending.startsWith("<tool_call>", at)) this.mode = "tagged";
-    return pending.slice(0, at);
+    if (this.mode !== "prose") return "";
+    // Prose with tools offered: a <tool_call> tag (or the start of one) is held, and all after it.
+    const at = tagStart(this.pending);
+    if (at >= 0 && this.pending.startsWith("<tool_call>", at)) this.mode = "tagged";
+    const out = at < 0 ? this.pending : this.pending.slice(0, at);
+    this.pending = this.pending.slice(out.length);
+    return out;
   }
 }
 
