@@ -9,7 +9,7 @@ import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type Ge
 import { discoveryClient, ollamaClient, type ChatClient } from "./client.js";
 import { toBackendError } from "./errors.js";
 import { createModelCatalog } from "./models.js";
-import { asToolCall, forcedCall } from "./forced.js";
+import { asToolCall, forcedCall } from "../forced.js";
 import { toOllamaChatBody } from "./request.js";
 import { randomCallId, toGenerationEvents, type ChatChunk } from "./stream.js";
 

@@ -33,14 +33,14 @@ describe("toOllamaChatBody", () => {
     const body = toOllamaChatBody("m", { ...base, messages: [{ role: "system", content: "Be brief." }, ...base.messages], tools: [tool("a"), tool("b")], tool_choice: { type: "function", function: { name: "b" } } });
     expect(body.tools).toBeUndefined();
     expect(body.format).toEqual(tool("b").function.parameters);
-    expect(body.messages[0]?.content).toMatch(/^Be brief\.\n\nCall the function b now\./);
+    expect(body.messages?.[0]?.content).toMatch(/^Be brief\.\n\nCall the function b now\./);
     expect(body.messages).toHaveLength(2);
   });
 
   it("asks for required through format: one of the tools' {name, arguments}", () => {
     const body = toOllamaChatBody("m", { ...base, tools: [tool("a"), tool("b")], tool_choice: "required" });
-    expect(body.format).toEqual({ anyOf: ["a", "b"].map((n) => ({ type: "object", properties: { name: { const: n }, arguments: tool(n).function.parameters }, required: ["name", "arguments"] })) });
-    expect(body.messages[0]).toMatchObject({ role: "system", content: expect.stringContaining("Call one of these functions now.") });
+    expect(body.format).toEqual({ oneOf: ["a", "b"].map((n) => ({ type: "object", properties: { name: { const: n }, arguments: tool(n).function.parameters }, required: ["name", "arguments"] })) });
+    expect(body.messages?.[0]).toMatchObject({ role: "system", content: expect.stringContaining("Call one of these functions now.") });
   });
 
   it("refuses a forced call with response_format JSON, with a continuation, or naming a tool not offered", () => {

@@ -2,12 +2,12 @@
  * An OpenAI chat request → the body of Ollama's `/api/chat`. Pure.
  *
  * Ollama has no `tool_choice`: "none" sends no tools and "auto" sends them all; "required" or a named
- * function is asked for through `format` instead (forced.ts), which Ollama's grammar enforces.
+ * function is asked for through `format` instead (../forced.ts), which Ollama's grammar enforces.
  */
 import { requestedMaxTokens, type ChatRequest, type ChatTool } from "@hearth/shared";
-import type { ChatRequest as OllamaChatRequest, Options, Tool } from "ollama";
+import type { ChatRequest as OllamaChatRequest, Message, Options, Tool } from "ollama";
+import { forcedCall } from "../forced.js";
 import { BackendError } from "../types.js";
-import { forcedCall, withInstruction } from "./forced.js";
 import { toOllamaMessages } from "./messages.js";
 
 export interface ChatBodyOptions {
@@ -58,6 +58,13 @@ export function toOllamaFormat(req: ChatRequest): string | object | undefined {
   if (!rf || rf.type === "text") return undefined;
   if (rf.type === "json_schema" && rf.json_schema.schema) return rf.json_schema.schema;
   return "json";
+}
+
+/** The messages with the instruction in the system message (first, where every chat template puts it). */
+export function withInstruction(messages: Message[], instruction: string): Message[] {
+  const [first, ...rest] = messages;
+  if (first?.role === "system") return [{ ...first, content: `${first.content}\n\n${instruction}` }, ...rest];
+  return [{ role: "system", content: instruction }, ...messages];
 }
 
 export function toOllamaChatBody(model: string, req: ChatRequest, opts: ChatBodyOptions = {}): OllamaChatRequest {

@@ -1,6 +1,6 @@
 import type { ChatRequest } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import type { GenerationEvent } from "../types.js";
+import type { GenerationEvent } from "./types.js";
 import { asToolCall, forcedCall, type ForcedCall } from "./forced.js";
 
 const tool = (name: string) => ({ type: "function" as const, function: { name, parameters: { type: "object", properties: { q: { type: "string" } } } } });

@@ -1,19 +1,19 @@
 /**
- * tool_choice `required` or a named function on Ollama, which has no tool_choice: the call is asked
- * for as structured output. `format` is a JSON schema of the call — the tool's parameters, or for a
- * choice among several tools `{name, arguments}` per tool — which Ollama's grammar holds the model to,
- * so the arguments validate by construction; the JSON it writes becomes the tool call. The tools are
- * described in a system message instead of `tools`, so Ollama does not also try to read the JSON as a
- * call in the model's own template format. Pure, but for the id of the call.
+ * tool_choice `required` or a named function, which neither Ollama nor node-llama-cpp can enforce:
+ * the call is asked for as structured output. The schema is the call's — the tool's parameters, or
+ * for a choice among several tools `{name, arguments}` per tool — and the backend's grammar (Ollama's
+ * `format`, a node-llama-cpp JSON-schema grammar) holds the model to it, so the arguments validate by
+ * construction; the JSON it writes becomes the tool call. The tools are described in a system
+ * message instead of as tools, so no template also tries to read the JSON as a call in its own
+ * format. Pure, but for the id of the call.
  */
 import type { ChatRequest, ChatTool } from "@hearth/shared";
-import type { Message } from "ollama";
-import { BackendError, type GenerationEvent } from "../types.js";
+import { BackendError, type GenerationEvent } from "./types.js";
 
 export interface ForcedCall {
   /** The tools the model must choose from (one when a function is named). */
   tools: ChatTool[];
-  /** Ollama's `format`: the JSON the model may write. */
+  /** The JSON schema of what the model may write (Ollama's `format`, node-llama-cpp's grammar). */
   format: Record<string, unknown>;
   /** What the system message tells the model. */
   instruction: string;
@@ -36,23 +36,17 @@ export function forcedCall(req: ChatRequest): ForcedCall | undefined {
       instruction: `Call the function ${only.function.name} now. Reply with its arguments only, as one JSON object.\nThe function: ${described}`,
     };
   }
-  const anyOf = tools.map((t) => ({
+  // oneOf, which node-llama-cpp's grammar reads (it has no anyOf); the names make the branches disjoint.
+  const oneOf = tools.map((t) => ({
     type: "object",
     properties: { name: { const: t.function.name }, arguments: t.function.parameters ?? ANY_OBJECT },
     required: ["name", "arguments"],
   }));
   return {
     tools,
-    format: { anyOf },
+    format: { oneOf },
     instruction: `Call one of these functions now. Reply with one JSON object: {"name": <the function's name>, "arguments": <its arguments>}.\nThe functions: ${described}`,
   };
-}
-
-/** The messages with the instruction in the system message (first, where every chat template puts it). */
-export function withInstruction(messages: Message[], instruction: string): Message[] {
-  const [first, ...rest] = messages;
-  if (first?.role === "system") return [{ ...first, content: `${first.content}\n\n${instruction}` }, ...rest];
-  return [{ role: "system", content: instruction }, ...messages];
 }
 
 /** The call the JSON names: `{name, arguments}` among several tools, the arguments themselves for one. */
