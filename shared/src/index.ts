@@ -24,6 +24,7 @@ export * from "./stats/sketch.js";
 export * from "./stats/series.js";
 export * from "./stats/budget.js";
 export * from "./stats/live.js";
+export * from "./stats/checks.js";
 export * from "./log/index.js";
 export * from "./risk/index.js";
 export * from "./routing/risk-facts.js";

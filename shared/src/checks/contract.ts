@@ -54,3 +54,8 @@ export const callForced = (c: Contract): boolean => toolsOffered(c) && c.toolCho
  * answers are held back in a stream; every answer still gets the degenerate checks.
  */
 export const carriesContract = (c: Contract): boolean => toolsOffered(c) || c.format !== undefined;
+
+/** Which pass rate an answer to this request counts in: tool requests, structured output, or neither. */
+export type RequestFamily = "tools" | "structured" | "plain";
+
+export const requestFamily = (c: Contract): RequestFamily => (toolsOffered(c) ? "tools" : c.format !== undefined ? "structured" : "plain");

@@ -81,8 +81,8 @@ export class AnswerStreamChecker {
 
   /** Checks the whole answer; `finishReason` as the last chunk gave it. */
   end(finishReason: FinishReason | undefined): StreamEnd {
-    const text = this.parts.join("");
-    const whole: Answer = { text, toolCalls: this.calls.filter(Boolean), finishReason, refusal: this.refusal };
+    const whole = this.whole(finishReason);
+    const text = whole.text;
     const loop = finishReason === "length" ? this.loops.atLengthCut() : undefined;
     const r = checkAnswer(whole, this.contract, { ...this.opts, ...(loop ? { loop } : {}) });
     if (!r.ok) return r;
@@ -91,6 +91,16 @@ export class AnswerStreamChecker {
     if (rest === undefined) return fail("tool_call_as_text", "a tool call written as text after text already streamed");
     const send = { ...final, text: rest, refusal: this.refusalSent ? "" : (final.refusal ?? "") };
     return { ok: true, send, repair: r.repaired ? r.repair : undefined };
+  }
+
+  /** The whole answer so far, as it came. */
+  whole(finishReason: FinishReason | undefined): Answer {
+    return { text: this.parts.join(""), toolCalls: this.calls.filter(Boolean), finishReason, refusal: this.refusal };
+  }
+
+  /** What is held and not yet sent, as it came: what a failure passed on as it is still owes the client. */
+  held(finishReason: FinishReason | undefined): Answer {
+    return { text: this.parts.join("").slice(this.sentChars), toolCalls: this.calls.filter(Boolean), finishReason, refusal: this.refusalSent ? "" : this.refusal };
   }
 
   private addCall(t: NonNullable<AnswerDelta["tool_calls"]>[number]): void {

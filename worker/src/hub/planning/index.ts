@@ -7,6 +7,8 @@
  */
 import {
   DEFAULT_ANSWER_TOKENS,
+  DEFAULT_UNRELIABLE_AT,
+  unreliableToolModels,
   effectiveBudget,
   hasBudget,
   localModelSize,
@@ -61,6 +63,8 @@ export class Planning {
       riskOffsets: this.#risk.offsets(),
       // toolRecord (per home model: tool-call answers checked and passed) is for the checks of home's answers to feed; unknown until then.
       prices: cfg.prices,
+      // Home models whose tool answers fail their checks too often lately (README "Checked answers").
+      unreliableTools: unreliableToolModels(perf.counters().homeChecks, call.policy.unreliableToolsAt ?? DEFAULT_UNRELIABLE_AT, now),
       ...(budget ? { budget } : {}),
     });
     // Held until the request's record arrives: requests in flight together cannot spend the same headroom.
