@@ -1,7 +1,8 @@
 /**
  * A value that validates against a JSON schema, for fakes that answer as a model constrained to it
  * (Ollama's `format`, a tool's parameters): strings from the prompt, the first of an enum or anyOf,
- * every property of an object (required or not), as many array items as minItems asks (at least one).
+ * an object's required properties (all of them when it names none), as many array items as minItems
+ * asks (at least one).
  * Covers the schemas clients send (OpenAI strict, Claude Code's tools); not all of JSON Schema.
  */
 type Json = Record<string, unknown>;
@@ -42,7 +43,9 @@ export function instanceOf(schema: unknown, text: string, root: unknown = schema
   switch (typeOf(schema)) {
     case "object": {
       const props = isObject(schema.properties) ? schema.properties : {};
-      return Object.fromEntries(Object.entries(props).map(([k, s]) => [k, instanceOf(s, text, root, depth + 1)]));
+      const required = Array.isArray(schema.required) ? (schema.required as string[]) : undefined;
+      const keys = Object.keys(props).filter((k) => !required || required.includes(k));
+      return Object.fromEntries(keys.map((k) => [k, instanceOf(props[k], text, root, depth + 1)]));
     }
     case "array": {
       const n = Math.max(1, typeof schema.minItems === "number" ? schema.minItems : 1);

@@ -327,7 +327,10 @@ function compose(body: ChatBody, m: FakeOllamaModel, own?: OllamaFault): Answer 
   }
   const reply = fakeReply(prompt, tools.map((t) => ({ name: t.function.name })), last?.role === "tool" ? (last.content ?? "") : undefined);
   if ("toolCall" in reply) {
-    const toolCalls = [{ function: { name: reply.toolCall.name, arguments: JSON.parse(reply.toolCall.arguments) as object } }];
+    // A model that follows the tool's schema (Hearth checks home's calls against it); `{query}` for a tool that names no properties.
+    const params = tools.find((t) => t.function.name === reply.toolCall.name)?.function.parameters as { properties?: object } | undefined;
+    const args = params?.properties && Object.keys(params.properties).length > 0 ? (instanceOf(params, prompt) as object) : (JSON.parse(reply.toolCall.arguments) as object);
+    const toolCalls = [{ function: { name: reply.toolCall.name, arguments: args } }];
     return { pieces: [], text: "", toolCalls, doneReason: "stop", promptEval, evalCount: tokens(JSON.stringify(toolCalls)) };
   }
   // Ollama's `format` constrains the model to JSON (of that schema): a valid instance, filled from the prompt.
