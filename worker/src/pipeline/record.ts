@@ -9,7 +9,7 @@
  */
 import { HearthError, parseTarget, type AttemptSummary, type ChatRequest, type RequestRecord } from "@hearth/shared";
 import { hubFor } from "../hub-client/index.js";
-import type { Checked } from "../checks/source.js";
+import type { Checked } from "../targets/checked/source.js";
 import type { Logger } from "../log.js";
 import type { Planned } from "../routing/plan.js";
 import type { RequestScope } from "../scope.js";

@@ -6,8 +6,8 @@
  * and records the request for the stats; `streamed` answers with an event stream and Hearth's headers.
  */
 import { DEFAULT_ANSWER_TOKENS, HearthError, contractOf, formatTrace, requestedMaxTokens, type AttemptSummary } from "@hearth/shared";
-import { checkedOpener } from "../checks/opener.js";
-import type { Checked } from "../checks/source.js";
+import { checkedOpener } from "../targets/checked/opener.js";
+import type { Checked } from "../targets/checked/source.js";
 import { answerDeadlines, config } from "../config.js";
 import { ClientClosed, requestSignal } from "../execute/deadlines.js";
 import { PlanRun } from "../execute/run.js";

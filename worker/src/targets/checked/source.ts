@@ -20,7 +20,7 @@ import {
   type RepairCode,
   type RequestFamily,
 } from "@hearth/shared";
-import { ALIVE, type Chunk, type StreamItem } from "../stream/chunks.js";
+import { ALIVE, type Chunk, type StreamItem } from "../../stream/chunks.js";
 
 /** Home's answer failed a check and the policy says escalate: the attempt fails, the next target answers. */
 export class InvalidAnswer extends Error {

@@ -1,9 +1,9 @@
 import { contractOf, parseChatRequest, type ChatRequest } from "@hearth/shared";
 import { describe, expect, it } from "vitest";
-import { PlanRun } from "../execute/run.js";
-import { RETRY, fakeOpener, ok, planOf, target, type Script } from "../execute/test-openers.js";
-import { ALIVE, type Chunk, type StreamItem } from "../stream/chunks.js";
-import { CompletionBuilder } from "../stream/answer.js";
+import { PlanRun } from "../../execute/run.js";
+import { RETRY, fakeOpener, ok, planOf, target, type Script } from "../../execute/test-openers.js";
+import { ALIVE, type Chunk, type StreamItem } from "../../stream/chunks.js";
+import { CompletionBuilder } from "../../stream/answer.js";
 import { checkedOpener } from "./opener.js";
 import { InvalidAnswer, checkedSource, type Checked, type CheckedOptions } from "./source.js";
 

@@ -4,7 +4,7 @@
  * on to the next target as for any other failure.
  */
 import type { AttemptFailure } from "@hearth/shared";
-import type { Opener } from "../execute/opener.js";
+import type { Opener } from "../../execute/opener.js";
 import { InvalidAnswer, checkedSource, type CheckedOptions } from "./source.js";
 
 export function invalidAnswerFailure(err: InvalidAnswer): AttemptFailure {
