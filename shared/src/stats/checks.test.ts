@@ -1,16 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { applyCheck, checksReport, recentPassRate, toolsUnreliable, unreliableToolModels, UNRELIABLE_FOR_MS, type ModelChecks } from "./checks.js";
+import { applyCheck, checksReport, recentPassRate, toolRecordOf, toolsUnreliable, unreliableToolModels, UNRELIABLE_FOR_MS, type ModelChecks } from "./checks.js";
 
 const tools = (ok: boolean, check?: string) => ({ model: "qwen", family: "tools" as const, ok, ...(check ? { check } : {}) });
 
 describe("home models' check counts", () => {
-  it("counts passes, repairs and failures by check, and keeps the last 10 outcomes", () => {
+  it("counts passes, repairs and failures by check, and keeps the last 20 outcomes (the planner's tool record)", () => {
     const m: Record<string, ModelChecks> = {};
     applyCheck(m, { ...tools(true), repair: "tool_call_from_text" }, 1);
     applyCheck(m, tools(false, "tool_args_schema"), 2);
-    for (let i = 0; i < 10; i++) applyCheck(m, tools(true), 3 + i);
-    expect(m.qwen?.tools).toEqual({ checked: 12, passed: 11, repaired: 1, failed: { tool_args_schema: 1 }, recent: "1111111111", lastFailAt: 2 });
-    expect(recentPassRate(m.qwen?.tools)).toBe(1);
+    for (let i = 0; i < 19; i++) applyCheck(m, tools(true), 3 + i);
+    expect(m.qwen?.tools).toEqual({ checked: 21, passed: 20, repaired: 1, failed: { tool_args_schema: 1 }, recent: `0${"1".repeat(19)}`, lastFailAt: 2 });
+    expect(recentPassRate(m.qwen?.tools)).toBe(0.95);
+    expect(toolRecordOf(m)).toEqual({ qwen: { checked: 20, passed: 19 } });
+    applyCheck(m, { model: "llama", family: "structured", ok: true }, 30);
+    expect(toolRecordOf(m)).toEqual({ qwen: { checked: 20, passed: 19 } });
   });
 
   it("judges nothing on fewer than 4 recent answers", () => {

@@ -6,6 +6,7 @@
  * requests for a while (`unreliable_tools`), then given another chance: one failure more sends it
  * back, passes bring its rate down. Pure reducers over the user's counters; no prompt text.
  */
+import type { ToolRecord } from "../routing/tool-record.js";
 
 /** One home answer's verdict, as the Worker records it. */
 export interface CheckRecord {
@@ -33,8 +34,8 @@ export interface FamilyChecks {
 
 export type ModelChecks = Partial<Record<CheckRecord["family"], FamilyChecks>>;
 
-/** Outcomes in the recent window. */
-export const RECENT = 10;
+/** Outcomes in the recent window (what the planner's tool record reads, routing/tool-record.ts). */
+export const RECENT = 20;
 /** Outcomes the window needs before it may judge a model. */
 export const MIN_RECENT = 4;
 /** How long a model judged unreliable for tools is passed over before its next chance (ms). */
@@ -80,6 +81,19 @@ export function toolsUnreliable(m: ModelChecks | undefined, failAt: number, now:
 export function unreliableToolModels(all: Readonly<Record<string, ModelChecks>> | undefined, failAt: number, now: number): Set<string> {
   const out = new Set<string>();
   for (const [model, m] of Object.entries(all ?? {})) if (toolsUnreliable(m, failAt, now)) out.add(model);
+  return out;
+}
+
+/**
+ * The planner's tool-call record (routing/tool-record.ts): per home model, its recent window of tool
+ * answers — how many were checked, how many passed.
+ */
+export function toolRecordOf(all: Readonly<Record<string, ModelChecks>> | undefined): Record<string, ToolRecord> {
+  const out: Record<string, ToolRecord> = {};
+  for (const [model, m] of Object.entries(all ?? {})) {
+    const recent = m.tools?.recent;
+    if (recent) out[model] = { checked: recent.length, passed: [...recent].filter((c) => c === "1").length };
+  }
   return out;
 }
 

@@ -8,6 +8,7 @@
 import {
   DEFAULT_ANSWER_TOKENS,
   DEFAULT_UNRELIABLE_AT,
+  toolRecordOf,
   unreliableToolModels,
   effectiveBudget,
   hasBudget,
@@ -61,9 +62,10 @@ export class Planning {
       perf: perf.summaries(),
       openBreakers: new Set(Object.keys(breakers).filter((t) => breakers[t] === "open")),
       riskOffsets: this.#risk.offsets(),
-      // toolRecord (per home model: tool-call answers checked and passed) is for the checks of home's answers to feed; unknown until then.
       prices: cfg.prices,
-      // Home models whose tool answers fail their checks too often lately (README "Checked answers").
+      // What the checks of home's answers learned (README "Checked answers"): each model's recent tool
+      // record, for the agent rules; the models whose tool answers fail too often lately, passed over.
+      toolRecord: toolRecordOf(perf.counters().homeChecks),
       unreliableTools: unreliableToolModels(perf.counters().homeChecks, call.policy.unreliableToolsAt ?? DEFAULT_UNRELIABLE_AT, now),
       ...(budget ? { budget } : {}),
     });
