@@ -34,6 +34,12 @@ export const ERROR_CODES = {
   upstream_timeout: { status: 504, type: "timeout_error", side: "system" },
   upstream_rate_limited: { status: 429, type: "rate_limit_error", side: "system" },
   stream_interrupted: { status: 502, type: "upstream_error", side: "system" },
+  /**
+   * Home's answer failed a check of its form (a broken tool call, JSON against the schema, a loop…),
+   * could not be repaired exactly, and no other target could answer (local_only, a privacy pin, or
+   * the others failed too). The message and the attempts name the check.
+   */
+  invalid_answer: { status: 502, type: "upstream_error", side: "system" },
   internal_error: { status: 500, type: "server_error", side: "system" },
   /** The client went away before the answer (nginx's 499): nobody reads it; it shows in logs and stats. */
   client_closed: { status: 499, type: "invalid_request_error", side: "user" },
@@ -54,6 +60,10 @@ export interface AttemptSummary {
   ms?: number;
   /** Home, among models of several sizes: why this one (`easy`, `hard`, `memory`, `busy`; see LocalPick). */
   pick?: string;
+  /** Home's answer failed this check (reason `invalid_answer`; see checks/types.ts). */
+  check?: string;
+  /** Home's answer was served after this exact repair (a call written as text made a tool call…). */
+  repair?: string;
 }
 
 export interface HearthErrorOptions {

@@ -112,9 +112,12 @@ describe.each([
     const turn1 = fold(first.events);
     expect(turn1.stop).toBe("tool_use");
     const use = turn1.blocks.find((b) => b.type === "tool_use");
-    // Every fake calls the first tool offered (Task) with the last user text as its query.
+    // Every fake calls the first tool offered (Task) with the last user text: the cloud fakes as its
+    // query, the home fake (whose calls Hearth checks against the tool's schema) in each required field.
     expect(use).toMatchObject({ type: "tool_use", name: "Task" });
-    expect((use?.input as Json).query).toContain("list the files in this repository");
+    const input = use?.input as Json;
+    expect(who === "home" ? input.prompt : input.query).toContain("list the files in this repository");
+    if (who === "home") expect(Object.keys(input).sort()).toEqual(["description", "prompt", "subagent_type"]);
 
     const followUp = {
       ...RECORDED,

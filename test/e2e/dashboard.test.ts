@@ -280,6 +280,33 @@ describe.skipIf(!enabled)("the dashboard in a browser", () => {
     expect(await page.context().cookies()).toEqual([]);
   });
 
+  it("Home shows each model's checked-answer pass rates: repaired, failed and on which check", async () => {
+    const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"], additionalProperties: false };
+    const ask = (content: string) =>
+      fetch(`${worker.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${users.home.apiKey}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "auto", response_format: { type: "json_schema", json_schema: { name: "w", schema, strict: true } }, messages: [{ role: "user", content }] }),
+      });
+    // Home first (earlier tests left this user's policy on hybrid rules).
+    expect((await worker.admin("PUT", `/users/${users.home.id}/policy`, {})).status).toBe(200);
+    const repaired = await ask("Oslo [[fake:json-fenced]]");
+    expect(repaired.headers.get("x-hearth-target")).toBe(HOME);
+    const failed = await ask("Oslo [[fake:json-against-schema]]");
+    expect(failed.headers.get("x-hearth-target")).toBe(OPENAI);
+    // Records reach the user's Durable Object a moment after each answer.
+    await expect.poll(async () => JSON.stringify(await (await fetch(`${worker.url}/v1/stats`, { headers: { authorization: `Bearer ${users.home.apiKey}` } })).json()), { timeout: 5_000 }).toContain('"structured":{"checked":2');
+    const page = await newPage();
+    await signIn(page, users.home.apiKey);
+    await page.getByRole("link", { name: "Home" }).click();
+    const json = page.getByTestId("checks-json");
+    await expect.poll(() => json.textContent()).toContain("JSON 50%");
+    const text = (await json.textContent()) ?? "";
+    expect(text).toContain("1 of 2 passed, 1 repaired");
+    expect(text).toContain("failed: json_schema 1");
+    await shoot(page, "home-checks");
+  });
+
   it("signs the operator in with the admin token: users, usage, a key issued once and revoked", async () => {
     const page = await newPage();
     await signIn(page, worker.adminToken);

@@ -8,10 +8,13 @@ import { createHash } from "node:crypto";
 import type { ServerResponse } from "node:http";
 import { mulberry32 } from "../../scripts/lib/prng.js";
 import { fakeReply, pieces, startFake, type Fault, type FakeContext, type FakeServer, type RecordedRequest } from "./harness.js";
+import { instanceOf } from "./json-instance.js";
+import { brokenAnswer, brokenFromPrompt, type BrokenAnswer, type FakeToolCall } from "./ollama-broken.js";
 import { embedAnswer } from "./ollama-embed.js";
 import { cutNow, draw, pacedTokens, sendPaced, sleep, type Pace, type Spread } from "./paced.js";
 
 export { pacedAnswer, pacedTokens, type Spread } from "./paced.js";
+export { BROKEN_ANSWERS, type BrokenAnswer } from "./ollama-broken.js";
 
 export interface FakeOllamaModel {
   /** As `ollama list` shows it; a name without a tag means `:latest`. */
@@ -56,6 +59,11 @@ export interface FakeOllamaModel {
    */
   answerTokens?: Spread;
   /**
+   * Every answer of this model (but those to a tool's result) is this broken one (ollama-broken.ts),
+   * as a model that always writes its tool calls as text. Default: none.
+   */
+  broken?: BrokenAnswer;
+  /**
    * Multiplies every time of this model (firstTokenMs, the time per token, loadMs, and those of a
    * scripted `pace`): 0.2 runs "0.5–5 s to the first token, 5–30 tokens/s" 5× faster. Default: 1.
    */
@@ -68,12 +76,16 @@ export interface FakeOllamaModel {
  *     ever), the connection open — a hung driver, a stalled Ollama. With 0 nothing at all is sent, as
  *     when it hangs before its first token (after the model load, unlike `hang`);
  *   - pace: this request's time to first token and speed instead of the model's (scaled as the model's).
- * A stall or pace makes that one answer paced even on a model that is not.
+ *   - answer: a broken answer of that kind (a tool call as text, bad arguments, JSON in prose, a loop…).
+ * A stall, pace or answer makes that one answer paced even on a model that is not. A `[[fake:<kind>]]`
+ * marker in the last user message picks a broken answer too, without scripting.
  */
 export type OllamaFault =
   | Fault
   | { type: "stall"; afterEvents: number; resumeAfterMs?: number }
-  | { type: "pace"; firstTokenMs?: Spread; tokensPerSecond?: Spread };
+  | { type: "pace"; firstTokenMs?: Spread; tokensPerSecond?: Spread }
+  /** This answer is a broken one (ollama-broken.ts), paced as the model is. */
+  | { type: "answer"; broken: BrokenAnswer };
 
 export interface FakeOllamaOptions {
   port?: number;
@@ -272,6 +284,7 @@ async function chatWithFault(ctx: FakeContext, f: OllamaFault, fake: FakeOllama,
       return chat({ ...ctx, fault: f }, fake, find);
     case "stall":
     case "pace":
+    case "answer":
       return chat(ctx, fake, find, f);
   }
 }
@@ -280,12 +293,14 @@ interface ChatBody {
   model?: unknown;
   messages?: { role: string; content?: string }[];
   stream?: boolean;
-  tools?: { function: { name: string } }[];
+  tools?: { function: { name: string; parameters?: unknown } }[];
   options?: { num_predict?: number };
+  /** "json" or a JSON schema: Ollama's structured outputs. */
+  format?: unknown;
   keep_alive?: unknown;
 }
 
-type ToolCalls = { function: { name: string; arguments: object } }[];
+type ToolCalls = FakeToolCall[];
 
 /** What the fake model answers: the text in the pieces it streams (one token each), or a tool call. */
 interface Answer {
@@ -297,18 +312,31 @@ interface Answer {
   evalCount: number;
 }
 
-function compose(body: ChatBody, m: FakeOllamaModel): Answer {
+function compose(body: ChatBody, m: FakeOllamaModel, own?: OllamaFault): Answer {
   const messages = body.messages ?? [];
   const tools = body.tools ?? [];
   const last = messages[messages.length - 1];
   const prompt = [...messages].reverse().find((x) => x.role === "user")?.content ?? "";
-  const reply = fakeReply(prompt, tools.map((t) => ({ name: t.function.name })), last?.role === "tool" ? (last.content ?? "") : undefined);
   const limit = body.options?.num_predict;
   const capped = limit !== undefined && limit > 0;
   const promptEval = tokens(messages.map((x) => x.content ?? "").join(" "));
+  const broken = last?.role === "tool" ? undefined : own?.type === "answer" ? own.broken : (brokenFromPrompt(prompt) ?? m.broken);
+  if (broken) {
+    const b = brokenAnswer(broken, { prompt, tools, format: body.format, numPredict: capped ? limit : undefined });
+    return { ...b, promptEval, evalCount: b.toolCalls ? tokens(JSON.stringify(b.toolCalls)) : b.pieces.length };
+  }
+  const reply = fakeReply(prompt, tools.map((t) => ({ name: t.function.name })), last?.role === "tool" ? (last.content ?? "") : undefined);
   if ("toolCall" in reply) {
-    const toolCalls = [{ function: { name: reply.toolCall.name, arguments: JSON.parse(reply.toolCall.arguments) as object } }];
+    // A model that follows the tool's schema (Hearth checks home's calls against it); `{query}` for a tool that names no properties.
+    const params = tools.find((t) => t.function.name === reply.toolCall.name)?.function.parameters as { properties?: object } | undefined;
+    const args = params?.properties && Object.keys(params.properties).length > 0 ? (instanceOf(params, prompt) as object) : (JSON.parse(reply.toolCall.arguments) as object);
+    const toolCalls = [{ function: { name: reply.toolCall.name, arguments: args } }];
     return { pieces: [], text: "", toolCalls, doneReason: "stop", promptEval, evalCount: tokens(JSON.stringify(toolCalls)) };
+  }
+  // Ollama's `format` constrains the model to JSON (of that schema): a valid instance, filled from the prompt.
+  if (body.format !== undefined && body.format !== "" && last?.role !== "tool") {
+    const json = JSON.stringify(typeof body.format === "object" && body.format !== null ? instanceOf(body.format, prompt) : { answer: prompt });
+    return { pieces: pieces(json), text: json, toolCalls: undefined, doneReason: "stop", promptEval, evalCount: tokens(json) };
   }
   const long = m.answerTokens !== undefined && !(last?.role === "tool");
   if (long) {
@@ -381,7 +409,7 @@ async function chat(ctx: FakeContext, fake: FakeOllama, find: Find, own?: Ollama
   if (keep > 0) fake.loaded.set(name, Date.now() + keep);
   else fake.loaded.delete(name);
 
-  const a = compose(body, m);
+  const a = compose(body, m, own);
   const loadNs = loadMs * 1e6 + 1_200_000;
   const line = (message: object, extra: object = { done: false }) => ({ model: body.model, created_at: new Date().toISOString(), message: { role: "assistant", ...message }, ...extra });
   const fault = own ?? ctx.fault;

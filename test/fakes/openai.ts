@@ -5,6 +5,7 @@
  */
 import type { ServerResponse } from "node:http";
 import { fakeReply, longAnswer, pieces, sseWriter, startFake, type FakeContext, type FakeServer } from "./harness.js";
+import { instanceOf } from "./json-instance.js";
 import { embeddings } from "./openai-embeddings.js";
 import { responses } from "./openai-responses.js";
 
@@ -26,6 +27,7 @@ interface Body {
   stream_options?: { include_usage?: boolean };
   tools?: { function: { name: string } }[];
   tool_choice?: string | { function: { name: string } };
+  response_format?: { type: string; json_schema?: { schema?: unknown } };
 }
 
 const ERROR_TYPES: Record<number, string> = {
@@ -71,13 +73,21 @@ function handle({ req, res, body: raw, fault }: FakeContext, apiKey: string): vo
   const lastUser = [...body.messages].reverse().find((m) => m.role === "user");
   const forced = typeof body.tool_choice === "object" ? body.tool_choice.function.name : undefined;
   const long = body.tools?.length ? undefined : longAnswer(text(lastUser?.content));
-  const reply = long ? { text: long.join("") } : fakeReply(
+  const said = long ? { text: long.join("") } : fakeReply(
     text(lastUser?.content),
     (body.tools ?? []).map((t) => ({ name: t.function.name })),
     last?.role === "tool" ? text(last.content) : undefined,
     forced,
     body.tool_choice === "none",
   );
+  // Structured outputs: JSON that fills the schema (strict json_schema), or an object (json_object).
+  const format = body.response_format;
+  const reply =
+    "text" in said && format?.type === "json_schema"
+      ? { text: JSON.stringify(instanceOf(format.json_schema?.schema ?? {}, text(lastUser?.content))) }
+      : "text" in said && format?.type === "json_object"
+        ? { text: JSON.stringify({ echo: text(lastUser?.content) }) }
+        : said;
   const id = `chatcmpl-fake${++counter}`;
   const created = Math.floor(Date.now() / 1000);
   const promptTokens = tokens(body.messages.map((m) => text(m.content)).join(" "));

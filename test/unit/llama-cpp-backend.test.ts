@@ -158,6 +158,17 @@ describe("generate", () => {
     expect(end?.type === "end" && end.usage.prompt_tokens).toBeGreaterThan(100);
   });
 
+  it("makes a forced tool_choice a call the grammar held to the tool's schema, even from random weights", async () => {
+    const parameters = { type: "object", properties: { unit: { type: "string", enum: ["celsius", "kelvin"] } } };
+    const tools = [{ type: "function" as const, function: { name: "temperature", parameters } }];
+    const forced = { type: "function" as const, function: { name: "temperature" } };
+    const events = await collect(backend.generate("tiny-tools", request({ tools, tool_choice: forced, max_tokens: 24, seed: 7 }), { signal: never() }));
+    const call = events.find((e) => e.type === "tool_call");
+    expect(call).toMatchObject({ type: "tool_call", index: 0, name: "temperature" });
+    expect(["celsius", "kelvin"]).toContain((JSON.parse(call?.type === "tool_call" ? call.arguments : "{}") as { unit?: string }).unit);
+    expect(events.at(-1)).toMatchObject({ type: "end", finishReason: "tool_calls" });
+  });
+
   it("constrains output to JSON when response_format asks for it", async () => {
     const events = await collect(backend.generate("hearth-tiny", request({ response_format: { type: "json_object" }, max_tokens: 12 }), { signal: never() }));
     const text = events.map((e) => (e.type === "text" ? e.text : "")).join("");

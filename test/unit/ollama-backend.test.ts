@@ -127,6 +127,28 @@ describe("Ollama backend: generation", () => {
   });
 });
 
+describe("Ollama backend: a forced tool_choice, asked for through format", () => {
+  const weather = { type: "function" as const, function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] } } };
+  const clock = { type: "function" as const, function: { name: "get_time", parameters: { type: "object", properties: { zone: { type: "string", enum: ["UTC", "CET"] } }, required: ["zone"] } } };
+
+  it("a named function (Anthropic's tool_choice tool): Ollama gets its schema as format, the Worker a proper call", async () => {
+    const events = await run(make(), "qwen2.5:7b", ask("Oslo", { tools: [weather, clock], tool_choice: { type: "function", function: { name: "get_time" } } }));
+    const sent = fake.requests.at(-1)?.body as { tools?: unknown; format?: unknown; messages: { role: string }[] };
+    expect(sent.tools).toBeUndefined();
+    expect(sent.format).toEqual(clock.function.parameters);
+    expect(sent.messages[0]?.role).toBe("system");
+    expect(events.filter((e) => e.type !== "progress")).toEqual([
+      { type: "tool_call", index: 0, id: expect.stringMatching(/^call_/), name: "get_time", arguments: '{"zone":"UTC"}' },
+      { type: "end", finishReason: "tool_calls", usage: expect.any(Object) },
+    ]);
+  });
+
+  it("required (Anthropic's any): one of the tools, by name", async () => {
+    const events = await run(make(), "qwen2.5:7b", ask("Oslo", { tools: [weather, clock], tool_choice: "required" }));
+    expect(events.find((e) => e.type === "tool_call")).toMatchObject({ name: "get_weather", arguments: '{"city":"Oslo"}' });
+  });
+});
+
 describe("Ollama backend: failures", () => {
   it("maps a full queue (503) to overloaded", async () => {
     fake.enqueue({ type: "status", status: 503 });

@@ -1,11 +1,12 @@
 /**
- * Home: each connected sidecar with its models (loaded or not, context, tags, what they can do),
- * slots, queue, memory, uptime and breaker; when none is connected, the exact command that connects
- * one to this deployment. Reloaded when the live socket says a sidecar changed, and every 15 s.
+ * Home: each connected sidecar with its models (loaded or not, context, tags, what they can do, how
+ * their answers fared in Hearth's checks), slots, queue, memory, uptime and breaker; when none is
+ * connected, the exact command that connects one to this deployment. Reloaded when the live socket
+ * says a sidecar changed, and every 15 s.
  */
 import { openLive } from "../live-socket.js";
 import { api } from "../api.js";
-import { fmtBytes, fmtDuration, h, note, replace } from "../dom.js";
+import { fmtBytes, fmtDuration, fmtPct, h, note, replace } from "../dom.js";
 import { healthCard } from "./health.js";
 import { widthBar } from "./overview.js";
 import type { View } from "./types.js";
@@ -42,6 +43,18 @@ interface Home {
   sidecars: HomeSidecar[];
 }
 
+/** One kind of request's checks for a model, as /v1/stats's home_checks gives them. */
+interface FamilyChecks {
+  checked: number;
+  passed: number;
+  repaired: number;
+  recent_pass_rate: number | null;
+  failed: Record<string, number>;
+}
+
+/** By model id: how its answers fared in the checks (README "Checked answers"). */
+type HomeChecks = Record<string, { tools: FamilyChecks | null; structured: FamilyChecks | null; unreliable_tools: boolean }>;
+
 const badge = (text: string, kind: "ok" | "warn" | "bad" | "plain" = "plain") => h("span", { class: `badge badge-${kind}` }, text);
 
 function modelState(m: HomeModel) {
@@ -49,7 +62,26 @@ function modelState(m: HomeModel) {
   return m.loaded ? badge("loaded", "ok") : badge("not loaded");
 }
 
-function modelsTable(models: HomeModel[]): HTMLElement {
+/** "Tools 80% (4 of 5), 1 repaired · fails: tool_args_schema 1" for one kind of request. */
+function familyLine(label: string, f: FamilyChecks | null): HTMLElement | null {
+  if (!f || f.checked === 0) return null;
+  const rate = f.passed / f.checked;
+  const fails = Object.entries(f.failed).map(([check, n]) => `${check} ${n}`).join(", ");
+  return h(
+    "div",
+    { "data-testid": `checks-${label.toLowerCase()}` },
+    badge(`${label} ${fmtPct(rate)}`, rate >= 0.9 ? "ok" : rate >= 0.5 ? "warn" : "bad"),
+    h("span", { class: "muted small" }, ` ${f.passed} of ${f.checked} passed${f.repaired ? `, ${f.repaired} repaired` : ""}${fails ? ` · failed: ${fails}` : ""}`),
+  );
+}
+
+function checksCell(c: HomeChecks[string] | undefined): (HTMLElement | string)[] {
+  const lines = [familyLine("Tools", c?.tools ?? null), familyLine("JSON", c?.structured ?? null)].filter((x): x is HTMLElement => x !== null);
+  if (c?.unreliable_tools) lines.push(h("div", {}, badge("skipped for tools for now", "bad")));
+  return lines.length ? lines : ["–"];
+}
+
+function modelsTable(models: HomeModel[], checks: HomeChecks): HTMLElement {
   if (models.length === 0) return note("warn", "This sidecar serves no models. Start it with --models <GGUF files or a directory> or --ollama <url>.");
   return h(
     "div",
@@ -57,7 +89,7 @@ function modelsTable(models: HomeModel[]): HTMLElement {
     h(
       "table",
       { class: "stack" },
-      h("thead", {}, h("tr", {}, ...["Model", "State", "Context", "Size", "Can", "Tags", "Speed"].map((c) => h("th", { scope: "col" }, c)))),
+      h("thead", {}, h("tr", {}, ...["Model", "State", "Context", "Size", "Can", "Tags", "Speed", "Checked answers"].map((c) => h("th", { scope: "col" }, c)))),
       h(
         "tbody",
         {},
@@ -72,6 +104,8 @@ function modelsTable(models: HomeModel[]): HTMLElement {
             h("td", { "data-label": "Can" }, ...[m.chat ? "chat" : null, m.tools ? "tools" : null, m.embeddings ? "embeddings" : null].filter(Boolean).map((c) => badge(c as string))),
             h("td", { "data-label": "Tags" }, m.tags.length ? m.tags.join(", ") : "–"),
             h("td", { "data-label": "Speed" }, m.tokens_per_second ? `${Math.round(m.tokens_per_second)} tok/s` : "–"),
+            // The stats name a model as its sidecar does; /v1/home as a target (`local/<id>`).
+            h("td", { "data-label": "Checked answers", "data-testid": "checks" }, ...checksCell(checks[m.id.replace(/^local\//, "")])),
           ),
         ),
       ),
@@ -84,7 +118,7 @@ function slotMeter(s: HomeSidecar): HTMLElement {
   return h("div", { class: "fact" }, h("div", { class: "fact-label" }, "Slots busy"), h("div", { class: "fact-value" }, `${busy} of ${s.slots.total}`), h("div", { class: "track" }, widthBar(s.slots.total ? busy / s.slots.total : 0)));
 }
 
-function sidecarCard(s: HomeSidecar): HTMLElement {
+function sidecarCard(s: HomeSidecar, checks: HomeChecks): HTMLElement {
   const breaker = s.breaker === "closed" ? badge("healthy", "ok") : s.breaker === "open" ? badge("breaker open: skipped for now", "bad") : badge("breaker half-open: probing", "warn");
   const fact = (label: string, value: string) => h("div", { class: "fact" }, h("div", { class: "fact-label" }, label), h("div", { class: "fact-value" }, value));
   return h(
@@ -101,7 +135,7 @@ function sidecarCard(s: HomeSidecar): HTMLElement {
       fact("In flight", String(s.inflight)),
       fact("Free memory", fmtBytes(s.free_memory_bytes)),
     ),
-    modelsTable(s.models),
+    modelsTable(s.models, checks),
   );
 }
 
@@ -137,8 +171,10 @@ export const homeView: View = (root) => {
   replace(root, h("div", { class: "view-head" }, h("h1", {}, "Home")), body, h("div", { class: "grid spaced" }, healthCard("/v1/health", abort.signal)));
   async function load(): Promise<void> {
     try {
-      const home = await api<Home>("/v1/home", { signal: abort.signal });
-      replace(body, ...(home.sidecars.length ? home.sidecars.map(sidecarCard) : [connectHelp()]));
+      // The checks' pass rates are in the stats; a page without them still shows the machines.
+      const [home, stats] = await Promise.all([api<Home>("/v1/home", { signal: abort.signal }), api<{ home_checks?: HomeChecks }>("/v1/stats", { signal: abort.signal }).catch(() => undefined)]);
+      const checks = stats?.home_checks ?? {};
+      replace(body, ...(home.sidecars.length ? home.sidecars.map((s) => sidecarCard(s, checks)) : [connectHelp()]));
     } catch (err) {
       if (!abort.signal.aborted) replace(body, note("error", `Could not load home: ${err instanceof Error ? err.message : String(err)}`));
     }

@@ -36,6 +36,15 @@ describe("pickLocal", () => {
     const r = pickLocal({ ...chat, promptTokens: 6000 }, [view(state([model("short"), model("long", { contextLength: 32768 })]))]);
     expect(r.ok && r.model.id).toBe("long");
   });
+  it("passes over a model whose tool answers fail too often for a tool request — not for others, nor when home is all there is", () => {
+    const sidecars = [view(state([model("flaky", { tools: true, sizeBytes: 4e9 }), model("steady", { tools: true, sizeBytes: 1e9 })]))];
+    const unreliableTools = new Set(["flaky"]);
+    const r = pickLocal({ ...chat, needsTools: true, unreliableTools }, sidecars);
+    expect(r.ok && r.model.id).toBe("steady");
+    expect(pickLocal({ ...chat, needsTools: true, unreliableTools: new Set(["flaky", "steady"]) }, sidecars)).toEqual({ ok: false, reason: "unreliable_tools" });
+    expect(pickLocal({ ...chat, unreliableTools }, sidecars)).toMatchObject({ ok: true, model: { id: "flaky" } });
+    expect(pickLocal({ ...chat, needsTools: true, wait: true, unreliableTools: new Set(["flaky", "steady"]) }, sidecars).ok).toBe(true);
+  });
   it("needs tool support when the request has tools", () => {
     expect(pickLocal({ ...chat, needsTools: true }, [view(state([model("m")]))])).toEqual({ ok: false, reason: "no_tool_support" });
     const r = pickLocal({ ...chat, needsTools: true }, [view(state([model("m"), model("t", { tools: true })]))]);

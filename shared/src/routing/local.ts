@@ -26,6 +26,11 @@ export interface LocalFeatures {
   complexity?: number;
   /** Complexity at which a request counts as hard. Default: DEFAULT_HARD_AT. */
   hardAt?: number;
+  /**
+   * Models whose recent tool answers failed their checks too often (stats/checks.ts): not offered a
+   * request with tools, unless home is all it has (`wait`). Default: none.
+   */
+  unreliableTools?: ReadonlySet<string>;
 }
 
 /** Complexity from which home's largest model is preferred over its smallest (policy `localHardAt`). */
@@ -47,6 +52,7 @@ export type LocalRefusal =
   | "no_such_model"
   | "context_too_long"
   | "no_tool_support"
+  | "unreliable_tools"
   | "loading"
   | "overloaded";
 
@@ -67,7 +73,7 @@ export type LocalChoice =
 
 
 // When several reasons apply, report the one that says most about what to fix.
-const PRIORITY: LocalRefusal[] = ["no_such_model", "context_too_long", "no_tool_support", "loading", "overloaded", "breaker_open", "draining", "offline"];
+const PRIORITY: LocalRefusal[] = ["no_such_model", "context_too_long", "no_tool_support", "unreliable_tools", "loading", "overloaded", "breaker_open", "draining", "offline"];
 
 export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): LocalChoice {
   if (sidecars.length === 0) return { ok: false, reason: "offline" };
@@ -87,6 +93,7 @@ export function pickLocal(f: LocalFeatures, sidecars: readonly SidecarView[]): L
     for (const m of models) {
       if (m.contextLength < f.promptTokens + f.reserveTokens) refusals.add("context_too_long");
       else if (f.needsTools && !m.tools) refusals.add("no_tool_support");
+      else if (f.needsTools && !f.wait && f.unreliableTools?.has(m.id)) refusals.add("unreliable_tools");
       else if (!s.breakerAllows) refusals.add("breaker_open");
       else if (s.state.loading.includes(m.id)) {
         refusals.add("loading");

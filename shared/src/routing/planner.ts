@@ -69,6 +69,8 @@ export interface PlanInput {
   prices?: PriceTable;
   /** The cloud spend budget in force (see stats/budget.ts); absent when none is set. */
   budget?: PlanBudget;
+  /** Home models whose tool answers fail their checks too often now (stats/checks.ts). Default: none. */
+  unreliableTools?: ReadonlySet<string>;
 }
 
 export interface PlanBudget {
@@ -254,7 +256,8 @@ function resolveLocal(t: Target, input: PlanInput, action: RuleAction | undefine
   const f = input.features;
   const prefs = t.model === ANY_LOCAL_MODEL ? action?.localModels : [t.model];
   const difficulty = { complexity: f.complexity, ...(input.policy.localHardAt !== undefined ? { hardAt: input.policy.localHardAt } : {}) };
-  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools, wait, ...difficulty }, input.sidecars, prefs);
+  const unreliable = input.unreliableTools?.size ? { unreliableTools: input.unreliableTools } : {};
+  return pickPreferred({ promptTokens: f.promptTokens, reserveTokens: f.reserveTokens, needsTools: f.tools, wait, ...difficulty, ...unreliable }, input.sidecars, prefs);
 }
 
 /** How far the request is from fitting the home models this target may use. */

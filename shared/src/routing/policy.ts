@@ -19,6 +19,14 @@ const cloudTargetName = z.string().refine((s) => parseTarget(s)?.provider !== "l
 export const ROUTING_MODES = ["local_first", "local_only", "cloud_only", "hybrid"] as const;
 export type RoutingMode = (typeof ROUTING_MODES)[number];
 
+/**
+ * What happens when an answer from home fails a check of its form (README "Checked answers"):
+ * `escalate` repairs it when the repair is exact, else the next target answers; `repair_only` repairs
+ * and otherwise passes the answer on as it is; `pass` changes nothing (the checks still count).
+ */
+export const ANSWER_CHECK_MODES = ["escalate", "repair_only", "pass"] as const;
+export type AnswerCheckMode = (typeof ANSWER_CHECK_MODES)[number];
+
 export const hedgeSchema = z
   .object({
     /** Start the cloud beside a slow home answer and keep the first. Default: false. */
@@ -73,6 +81,14 @@ export const routingPolicySchema = z
      * (tools, images, too long) go out regardless. Default: unset (rules by kind and complexity).
      */
     cloudShare: z.number().min(0).max(100).optional(),
+    /** Answers from home that fail their checks: `escalate`, `repair_only` or `pass`. Default: escalate. */
+    answerChecks: z.enum(ANSWER_CHECK_MODES).optional(),
+    /**
+     * A home model whose recent tool-call answers fail their checks more often than this (0–1) is not
+     * offered tool requests (`unreliable_tools` in explain) until it is given another chance. 1 = never
+     * skip. Default: 0.5.
+     */
+    unreliableToolsAt: z.number().min(0).max(1).optional(),
     /** Upstream attempts per target, retries included. Default: 3. */
     maxAttemptsPerTarget: z.number().int().min(1).max(5).optional(),
     /** Never send this user's requests to the cloud, whatever the mode or rules say. Default: false. */

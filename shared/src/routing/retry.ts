@@ -18,6 +18,8 @@ export interface AttemptFailure {
   message?: string;
   /** From the upstream's retry-after / retry-after-ms headers. */
   retryAfterMs?: number;
+  /** The answer check that failed (kind `invalid_response`, reason `invalid_answer`). */
+  check?: string;
 }
 
 export interface RetryOptions {

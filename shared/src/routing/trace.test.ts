@@ -23,3 +23,16 @@ describe("trace header", () => {
   });
   it("parses nothing from nothing", () => expect(parseTrace(null)).toEqual([]));
 });
+
+describe("checked answers in the trace", () => {
+  it("writes and reads check= and repair=", () => {
+    const entries = [
+      { target: "local/qwen", outcome: "failed" as const, reason: "invalid_answer", check: "tool_args_schema", ms: 300 },
+      { target: "local/qwen", outcome: "served" as const, reason: "ok", repair: "tool_call_from_text", status: 200, ms: 250 },
+    ];
+    const header = formatTrace(entries);
+    expect(header).toBe("local/qwen;outcome=failed;reason=invalid_answer;check=tool_args_schema;ms=300, local/qwen;outcome=served;repair=tool_call_from_text;status=200;ms=250");
+    expect(parseTrace(header)).toEqual(entries);
+  });
+});
+

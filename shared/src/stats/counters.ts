@@ -4,6 +4,7 @@
  */
 import type { AttemptSummary } from "../errors.js";
 import type { PerfSample } from "../routing/perf.js";
+import { applyCheck, type CheckRecord, type ModelChecks } from "./checks.js";
 import { costOf, type PriceTable } from "./prices.js";
 
 export interface RequestRecord {
@@ -36,6 +37,8 @@ export interface RequestRecord {
    * estimated and home was tried: what home's outcome here is measured against (risk/learn.ts).
    */
   riskLogit?: number;
+  /** What the checks found of each answer from home (README "Checked answers"). */
+  checks?: CheckRecord[];
 }
 
 export interface TargetCounters {
@@ -70,6 +73,8 @@ export interface Counters {
   /** Home answers with no priced reference target (not in the cost estimate). */
   unpricedLocal: number;
   cloudCostUsd: number;
+  /** Home answers' checks by model (stats/checks.ts). Absent until one was checked. */
+  homeChecks?: Record<string, ModelChecks>;
 }
 
 export const emptyCounters = (since: number): Counters => ({
@@ -106,7 +111,8 @@ export function passedOver(r: RequestRecord): Map<string, string> {
   for (const a of r.trace) {
     if (a.outcome === "served" || a.target === r.served) continue;
     if (a.outcome === "cancelled" && a.target !== r.first) continue;
-    out.set(a.target, a.reason);
+    // An answer that failed its check counts by the check: `invalid_answer:tool_args_schema`.
+    out.set(a.target, a.check ? `${a.reason}:${a.check}` : a.reason);
   }
   return out;
 }
@@ -122,9 +128,10 @@ export function applyRecord(c: Counters, r: RequestRecord, prices: PriceTable): 
     if (a.outcome === "failed") t.failed++;
     else if (a.outcome === "cancelled") t.cancelled = (t.cancelled ?? 0) + 1;
     else t.skipped++;
-    bump(t.reasons, a.reason);
+    bump(t.reasons, a.check ? `${a.reason}:${a.check}` : a.reason);
   }
   for (const reason of passedOver(r).values()) bump(c.fallbacks, reason);
+  for (const check of r.checks ?? []) applyCheck((c.homeChecks ??= {}), check, r.at);
   for (const [id, usd] of unservedCosts(prices, r)) {
     target(c, id).costUsd += usd;
     c.cloudCostUsd += usd;

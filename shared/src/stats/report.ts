@@ -3,6 +3,7 @@
  * connected sidecars. Pure; snake_case like the rest of the API. No prompt text ever reaches it.
  */
 import { summarize, type Percentiles, type PerfSample, type PerfSummary } from "../routing/perf.js";
+import { DEFAULT_UNRELIABLE_AT, checksReport } from "./checks.js";
 import { isLocalTarget, type Counters } from "./counters.js";
 
 export interface SidecarUptime {
@@ -21,6 +22,8 @@ export interface ReportInput {
   sidecars: readonly SidecarUptime[];
   minSamples: number;
   now: number;
+  /** The policy's unreliableToolsAt, for home_checks. Default: DEFAULT_UNRELIABLE_AT. */
+  unreliableToolsAt?: number;
 }
 
 const round = (n: number, digits = 1) => Math.round(n * 10 ** digits) / 10 ** digits;
@@ -65,6 +68,8 @@ export function buildReport(r: ReportInput) {
     tokens: { prompt, completion },
     targets,
     fallbacks: c.fallbacks,
+    /** Per home model: how its answers fared in the checks (README "Checked answers"). */
+    home_checks: checksReport(c.homeChecks, r.unreliableToolsAt ?? DEFAULT_UNRELIABLE_AT, r.now),
     rules: c.rules,
     kinds: c.kinds,
     cost: {

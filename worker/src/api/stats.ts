@@ -12,7 +12,7 @@ export async function getStats(c: Context<AppEnv>): Promise<Response> {
   const { user } = c.get("principal");
   // What this isolate still holds of the user's records goes first, so a read after a request sees it.
   await flushRecords(c.env, user.id, c.get("log"));
-  return c.json(await hubFor(c.env, user.id).stats(user.policy.budget));
+  return c.json(await hubFor(c.env, user.id).stats(user.policy.budget, user.policy.unreliableToolsAt));
 }
 
 export async function resetStats(c: Context<AppEnv>): Promise<Response> {

@@ -71,6 +71,8 @@ export function exhausted(failures: AttemptFailure[], trace: AttemptSummary[], p
   if (budgetError) return budgetError;
   const forGood = permanent(failures, trace, plan.context);
   if (forGood) return forGood;
+  const invalid = invalidAnswers(failures, trace, summary);
+  if (invalid) return invalid;
   // Nothing was tried, or everything said "not now" (home offline, busy, loading): unavailable, not broken.
   if (failures.every((f) => !wasContacted(f) || (f.kind === "unavailable" && !BROKEN.has(f.reason ?? "")))) {
     const waits = trace.map((t) => RETRY_AFTER_S[t.reason]).filter((s): s is number => s !== undefined);
@@ -90,6 +92,18 @@ export function exhausted(failures: AttemptFailure[], trace: AttemptSummary[], p
     return new HearthError("upstream_timeout", `Every target timed out (${summary}).`, { attempts: trace });
   }
   return new HearthError("upstream_error", `No target could answer (${summary}).`, { attempts: trace });
+}
+
+/**
+ * Home answered, but its answer failed a check and could not be repaired, and nothing else could
+ * answer (local_only, a privacy pin, or every other target failed to even answer): a typed error
+ * naming the check — never the broken answer dressed as a good one.
+ */
+function invalidAnswers(failures: AttemptFailure[], trace: AttemptSummary[], summary: string): HearthError | undefined {
+  const invalid = failures.filter((f) => f.reason === "invalid_answer");
+  if (invalid.length === 0 || !failures.every((f) => f.reason === "invalid_answer" || !wasContacted(f) || f.kind === "unavailable")) return undefined;
+  const checks = [...new Set(invalid.map((f) => f.check ?? "unknown"))].join(", ");
+  return new HearthError("invalid_answer", `Home's answer failed its checks (${checks}): ${invalid[0]?.message ?? ""}; no other target could answer (${summary}).${hints(trace)}`, { attempts: trace });
 }
 
 /** What an operator or user can do about targets that were passed over. */

@@ -258,4 +258,15 @@ describe("PlanRun.exhausted", () => {
     await run.next();
     expect(run.exhausted()).toMatchObject({ code: "no_target_available", status: 503, retryAfterSeconds: 1 });
   });
+
+  it("is a 502 invalid_answer naming the check when home's answer failed it and the cloud may not answer", async () => {
+    const invalid = { kind: "invalid_response" as const, reason: "invalid_answer", check: "tool_args_schema", contacted: true, message: "the answer failed the tool_args_schema check (get_weather: /: required \"city\")" };
+    const { run } = runOf([{ id: "local/qwen", scripts: [{ steps: [{ fail: invalid }] }] }], {}, { skipped: [{ target: "openai/a", outcome: "skipped", reason: "policy_local_only" }], order: ["local/qwen", "openai/a"] });
+    expect(await run.next()).toBeUndefined();
+    expect(run.trace[0]).toMatchObject({ target: "local/qwen", outcome: "failed", reason: "invalid_answer", check: "tool_args_schema" });
+    const err = run.exhausted();
+    expect(err).toMatchObject({ code: "invalid_answer", status: 502 });
+    expect(err.message).toContain("(tool_args_schema)");
+    expect(err.message).toContain("policy_local_only");
+  });
 });

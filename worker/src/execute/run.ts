@@ -137,7 +137,7 @@ export class PlanRun {
     const f = failureOf(err, commit.reader.signal, commit.classify);
     const next = nextStep(f, this.#tries.get(commit.target.id) ?? 1, this.#opts.retry);
     const entry = this.#entries.get(commit);
-    if (entry) Object.assign(entry, { outcome: "broken", reason: next.reason, ms: Date.now() - commit.startedAt });
+    if (entry) Object.assign(entry, { outcome: "broken", reason: next.reason, ms: Date.now() - commit.startedAt, ...(f.check ? { check: f.check } : {}) });
     this.failures.push(f);
     this.#decide(commit.target, f, next);
     return f;
@@ -187,7 +187,15 @@ export class PlanRun {
     const next = nextStep(f, this.#tries.get(target.id) ?? 1, this.#opts.retry);
     const contacted = wasContacted(f);
     if (contacted) this.attempts++;
-    this.trace.push({ target: target.id, outcome: contacted ? "failed" : "skipped", reason: next.reason, ...(target.pick ? { pick: target.pick } : {}), ...(f.status !== undefined ? { status: f.status } : {}), ms: r.ms });
+    this.trace.push({
+      target: target.id,
+      outcome: contacted ? "failed" : "skipped",
+      reason: next.reason,
+      ...(target.pick ? { pick: target.pick } : {}),
+      ...(f.status !== undefined ? { status: f.status } : {}),
+      ...(f.check ? { check: f.check } : {}),
+      ms: r.ms,
+    });
     this.failures.push(f);
     this.#decide(target, f, next);
     return undefined;

@@ -29,7 +29,8 @@ export interface HomeRpc {
 export interface StatsRpc {
   /** A batch of finished requests, as the JSON text of RequestRecord[] (one copy across the RPC). */
   record(batch: string): Promise<void>;
-  stats(budget?: Budget): Promise<StatsReport & { budget: BudgetReport }>;
+  /** `unreliableToolsAt`: the user's policy threshold, for the home models' check report. */
+  stats(budget?: Budget, unreliableToolsAt?: number): Promise<StatsReport & { budget: BudgetReport }>;
   /** The time series over [from, to) in points of `stepMs`, as JSON text. */
   series(from: number, to: number, stepMs: number): Promise<string>;
   resetStats(): Promise<void>;

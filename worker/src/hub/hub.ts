@@ -121,8 +121,8 @@ export class SidecarHub extends DurableObject<Env> implements HubRpc {
   }
 
   /** `budget`: the user's policy budget (the hub keeps no policy), for the report's `budget` section. */
-  async stats(budget?: Budget): Promise<StatsReport & { budget: BudgetReport }> {
-    return { ...(await this.#stats.report(this.#home.sidecars())), budget: this.#planning.budgetReport(budget) };
+  async stats(budget?: Budget, unreliableToolsAt?: number): Promise<StatsReport & { budget: BudgetReport }> {
+    return { ...(await this.#stats.report(this.#home.sidecars(), unreliableToolsAt)), budget: this.#planning.budgetReport(budget) };
   }
 
   /** Fresh stats: counters, windows, the series, and what home's outcomes taught the risk estimate. */

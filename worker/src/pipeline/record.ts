@@ -9,6 +9,7 @@
  */
 import { HearthError, parseTarget, type AttemptSummary, type ChatRequest, type RequestRecord } from "@hearth/shared";
 import { hubFor } from "../hub-client/index.js";
+import type { Checked } from "../targets/checked/source.js";
 import type { Logger } from "../log.js";
 import type { Planned } from "../routing/plan.js";
 import type { RequestScope } from "../scope.js";
@@ -18,6 +19,8 @@ export interface RecordInput {
   error: string | undefined;
   trace: AttemptSummary[];
   usage: { prompt_tokens: number; completion_tokens: number } | undefined;
+  /** What the checks found of home's answers. Default: none were checked. */
+  checked?: readonly Checked[];
 }
 
 export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRequest, r: RecordInput): void {
@@ -48,6 +51,7 @@ export function recordRequest(scope: RequestScope, planned: Planned, req: ChatRe
     ...(ttftMs !== undefined ? { ttftMs } : {}),
     ...(planned.hold ? { hold: planned.hold } : {}),
     ...(riskLogit !== undefined ? { riskLogit } : {}),
+    ...(r.checked?.length ? { checks: r.checked.map((c) => ({ ...c, model: c.model.replace(/^local\//, "") })) } : {}),
   };
   queueRecord(scope, record);
 }

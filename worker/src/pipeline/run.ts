@@ -5,7 +5,9 @@
  * disposes of the run (stops the total clock, releases home's pre-started attempt if nothing used it)
  * and records the request for the stats; `streamed` answers with an event stream and Hearth's headers.
  */
-import { DEFAULT_ANSWER_TOKENS, HearthError, formatTrace, requestedMaxTokens } from "@hearth/shared";
+import { DEFAULT_ANSWER_TOKENS, HearthError, contractOf, formatTrace, requestedMaxTokens, type AttemptSummary } from "@hearth/shared";
+import { checkedOpener } from "../targets/checked/opener.js";
+import type { Checked } from "../targets/checked/source.js";
 import { answerDeadlines, config } from "../config.js";
 import { ClientClosed, requestSignal } from "../execute/deadlines.js";
 import { PlanRun } from "../execute/run.js";
@@ -53,6 +55,8 @@ export interface RequestRun {
   headers(target: string): Record<string, string>;
   /** An event stream answered by `target`, with Hearth's headers. */
   streamed(body: ReadableStream<Uint8Array>, target: string): Response;
+  /** What the checks found of each home answer (README "Checked answers"). */
+  readonly checked: readonly Checked[];
 }
 
 export function routeHeaders(run: PlanRun, target: string, planned: Planned, requestId: string): Record<string, string> {
@@ -64,6 +68,13 @@ export function routeHeaders(run: PlanRun, target: string, planned: Planned, req
     "x-hearth-trace": formatTrace(run.trace),
     ...(rule ? { "x-hearth-rule": rule } : {}),
   };
+}
+
+/** The served home entry of the trace names the repair its answer needed (the check runs before the entry exists). */
+function markRepairs(trace: AttemptSummary[], checked: readonly Checked[]): void {
+  const repair = checked.findLast((c) => c.ok)?.repair;
+  const served = trace.findLast((a) => a.outcome === "served" || a.outcome === "broken");
+  if (repair && served && served.target.startsWith("local") && served.repair === undefined) served.repair = repair;
 }
 
 export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begun?: (batch: Chunk[]) => boolean): RequestRun {
@@ -85,7 +96,13 @@ export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begu
   const answerTokens = requestedMaxTokens(req) ?? DEFAULT_ANSWER_TOKENS;
   const whole = !d.stream && answerTokens <= WHOLE_MAX_TOKENS;
   const cloud = { env: scope.env, req, requestId, native: d.native, whole };
-  const run = new PlanRun(planned.plan, openersFor(cloud, home, d.only), {
+  const checked: Checked[] = [];
+  const contract = contractOf(req);
+  const mode = policy.answerChecks ?? "escalate";
+  const openers = openersFor(cloud, home, d.only);
+  // Every answer from home is checked against what the request demands; cloud answers are not.
+  const openerFor = (t: Parameters<typeof openers>[0]) => (t.provider === "local" ? checkedOpener(openers(t), { contract, mode, onChecked: (c) => void checked.push(c) }) : openers(t));
+  const run = new PlanRun(planned.plan, openerFor, {
     retry: { ...cfg.retry, maxAttemptsPerTarget: policy.maxAttemptsPerTarget ?? cfg.retry.maxAttemptsPerTarget },
     signal: request.signal,
     idleMs,
@@ -95,9 +112,13 @@ export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begu
   const done = (r: RecordInput) => {
     request.dispose();
     releasePreStarted(home);
-    recordRequest(scope, planned, req, r);
+    markRepairs(run.trace, checked);
+    recordRequest(scope, planned, req, { ...r, checked });
   };
-  const headers = (target: string) => routeHeaders(run, target, planned, requestId);
+  const headers = (target: string) => {
+    markRepairs(run.trace, checked);
+    return routeHeaders(run, target, planned, requestId);
+  };
   return {
     run,
     idleMs,
@@ -111,6 +132,7 @@ export function startRun(scope: RequestScope, planned: Planned, d: Decoded, begu
       throw err;
     },
     headers,
+    checked,
     streamed: (body, target) =>
       new Response(body, { headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...headers(target) } }),
   };

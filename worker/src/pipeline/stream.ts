@@ -38,7 +38,7 @@ export interface AnswerStreamOptions {
 }
 
 /** The error event's code for a failure after commit. */
-const codeOf = (f: AttemptFailure): ErrorCode => (f.kind === "timeout" ? "upstream_timeout" : "stream_interrupted");
+const codeOf = (f: AttemptFailure): ErrorCode => (f.kind === "timeout" ? "upstream_timeout" : f.reason === "invalid_answer" ? "invalid_answer" : "stream_interrupted");
 
 /**
  * After a splice, until the new leg's first content: its role opener is dropped and, since a prefill

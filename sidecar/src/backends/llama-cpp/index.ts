@@ -14,7 +14,8 @@ import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type Ge
 import { ModelCatalog } from "./catalog.js";
 import { toLocalModel } from "./discover.js";
 import { toBackendError } from "./errors.js";
-import { runGeneration, type GenerationStats } from "./generate.js";
+import { asToolCall } from "../forced.js";
+import { runGeneration, toolCallId, type GenerationStats } from "./generate.js";
 import { contextSizeFor, resolveOptions, type LlamaCppBackendOptions, type ResolvedOptions } from "./options.js";
 import { ModelPool } from "./pool.js";
 import { planGeneration } from "./request.js";
@@ -93,7 +94,8 @@ class LlamaCppBackend implements Backend {
       if (signal.aborted) throw new BackendError("cancelled", "cancelled before it started");
       const lease = await this.pool.acquire(found, signal);
       try {
-        yield* runGeneration(lease, plan, { llama: this.llama, signal, onStats: (s) => this.record(model, s) });
+        const events = runGeneration(lease, plan, { llama: this.llama, signal, onStats: (s) => this.record(model, s) });
+        yield* plan.forced ? asToolCall(events, plan.forced, toolCallId) : events;
       } finally {
         await lease.release();
       }

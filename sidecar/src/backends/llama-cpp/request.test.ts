@@ -52,11 +52,18 @@ describe("planGeneration", () => {
 
   it.each([
     ["tools on a model without a tool template", { tools: [tool] }, noTools],
-    ["tool_choice required (cannot be enforced)", { tools: [tool], tool_choice: "required" as const }, withTools],
-    ["a named tool_choice", { tools: [tool], tool_choice: { type: "function" as const, function: { name: "f" } } }, withTools],
+    ["a forced tool_choice with a JSON response_format", { tools: [tool], tool_choice: "required" as const, response_format: { type: "json_object" as const } }, withTools],
     ["tools together with a JSON response_format", { tools: [tool], response_format: { type: "json_object" as const } }, withTools],
   ])("refuses %s as unsupported", (_, extra, model) => {
     expect(() => planGeneration({ ...base, ...extra }, model)).toThrow(expect.objectContaining({ code: "unsupported" }));
+  });
+
+  it("plans a forced tool_choice as the call's JSON schema, even on a model without a tool template", () => {
+    const plan = planGeneration({ ...base, tools: [tool], tool_choice: { type: "function", function: { name: "f" } } }, noTools);
+    expect(plan.functions).toBeUndefined();
+    expect(plan.json).toEqual({ kind: "json_schema", schema: { type: "object", properties: {} } });
+    expect(plan.forced?.tools.map((t) => t.function.name)).toEqual(["f"]);
+    expect(plan.history[0]).toMatchObject({ type: "system", text: expect.stringContaining("Call the function f now.") });
   });
 
   it("asks for a JSON grammar when the response format is JSON", () => {

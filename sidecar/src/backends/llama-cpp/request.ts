@@ -4,6 +4,7 @@
  */
 import { requestedMaxTokens, type ChatRequest } from "@hearth/shared";
 import type { ChatHistoryItem, ChatModelFunctions, GbnfJsonSchema, LLamaContextualRepeatPenalty, LlamaChatResponse } from "node-llama-cpp";
+import { forcedCall, type ForcedCall } from "../forced.js";
 import { BackendError, type FinishReason } from "../types.js";
 import { toChatHistory, toFunctions } from "./messages.js";
 
@@ -21,8 +22,10 @@ export interface GenerationPlan {
   functions: ChatModelFunctions | undefined;
   /** 1 when the request says parallel_tool_calls: false. */
   maxParallelFunctionCalls: number | undefined;
-  /** Constrains output to JSON (response_format); never together with functions. */
+  /** Constrains output to JSON (response_format, or a forced call's schema); never together with functions. */
   json: JsonFormat | undefined;
+  /** tool_choice required or a named function: the JSON the grammar holds the model to is the call (../forced.ts). */
+  forced: ForcedCall | undefined;
   /** The caller's cap; the context's room caps it further at run time. */
   maxTokens: number | undefined;
   temperature: number;
@@ -34,10 +37,13 @@ export interface GenerationPlan {
 
 /** `prefix`: continue an assistant answer that begins with it (LlamaChat writes on from a history that ends in a model turn with text). */
 export function planGeneration(req: ChatRequest, model: { id: string; tools: boolean }, prefix?: string): GenerationPlan {
-  const functions = planFunctions(req, model);
-  const json = planJson(req);
-  if (functions && json) throw new BackendError("unsupported", "tools and response_format JSON together are not supported by local llama.cpp models");
-  const history = toChatHistory(req.messages);
+  const forced = forcedCall(req);
+  const functions = forced ? undefined : planFunctions(req, model);
+  const asked = planJson(req);
+  if ((functions || forced) && asked) throw new BackendError("unsupported", "tools and response_format JSON together are not supported by local llama.cpp models");
+  if (forced && prefix) throw new BackendError("unsupported", "a forced tool call cannot continue an answer");
+  const json: JsonFormat | undefined = forced ? { kind: "json_schema", schema: forced.format as GbnfJsonSchema } : asked;
+  const history = forced ? withInstruction(toChatHistory(req.messages), forced.instruction) : toChatHistory(req.messages);
   const last = history.at(-1);
   if (prefix && last?.type === "model") last.response.push(prefix);
   return {
@@ -45,6 +51,7 @@ export function planGeneration(req: ChatRequest, model: { id: string; tools: boo
     functions,
     maxParallelFunctionCalls: functions && req.parallel_tool_calls === false ? 1 : undefined,
     json,
+    forced,
     maxTokens: requestedMaxTokens(req),
     temperature: req.temperature ?? DEFAULT_TEMPERATURE,
     topP: req.top_p ?? undefined,
@@ -54,14 +61,20 @@ export function planGeneration(req: ChatRequest, model: { id: string; tools: boo
   };
 }
 
+/** Functions the model may call as it likes (tool_choice auto; a forced call is planned as JSON). */
 function planFunctions(req: ChatRequest, model: { id: string; tools: boolean }): ChatModelFunctions | undefined {
   const tools = req.tools ?? [];
   const choice = req.tool_choice ?? "auto";
   if (tools.length === 0 || choice === "none") return undefined;
   if (!model.tools) throw new BackendError("unsupported", `model '${model.id}' has no tool-calling chat template`);
-  // node-llama-cpp lets the model decide whether to call; it has no way to force a call.
-  if (choice !== "auto") throw new BackendError("unsupported", "tool_choice other than 'auto' or 'none' cannot be enforced by local llama.cpp models");
   return toFunctions(tools);
+}
+
+/** The history with the instruction in its system message (first, where every chat template puts it). */
+function withInstruction(history: ChatHistoryItem[], instruction: string): ChatHistoryItem[] {
+  const [first, ...rest] = history;
+  if (first?.type === "system") return [{ ...first, text: `${String(first.text)}\n\n${instruction}` }, ...rest];
+  return [{ type: "system", text: instruction }, ...history];
 }
 
 function planJson(req: ChatRequest): JsonFormat | undefined {

@@ -9,8 +9,9 @@ import { BackendError, type Backend, type EmbedBatch, type EmbedOptions, type Ge
 import { discoveryClient, ollamaClient, type ChatClient } from "./client.js";
 import { toBackendError } from "./errors.js";
 import { createModelCatalog } from "./models.js";
+import { asToolCall, forcedCall } from "../forced.js";
 import { toOllamaChatBody } from "./request.js";
-import { toGenerationEvents, type ChatChunk } from "./stream.js";
+import { randomCallId, toGenerationEvents, type ChatChunk } from "./stream.js";
 
 export interface OllamaBackendOptions {
   /** Ollama's base URL, e.g. "http://127.0.0.1:11434". */
@@ -112,7 +113,9 @@ export function createOllamaBackend(options: OllamaBackendOptions): Backend {
           onDone(model, wasLoaded)(final);
         },
       };
-      yield* toGenerationEvents(stream, hooks);
+      const events = toGenerationEvents(stream, hooks);
+      const forced = forcedCall(req);
+      yield* forced ? asToolCall(events, forced, randomCallId) : events;
     } catch (err) {
       if (disposed && flight.controller.signal.aborted) throw new BackendError("draining", "the Ollama backend shut down mid-generation", { cause: err });
       if (flight.controller.signal.aborted) throw new BackendError("cancelled", "generation cancelled", { cause: err });

@@ -24,13 +24,31 @@ describe("toOllamaChatBody", () => {
     expect(body.tools).toEqual([tool("a"), tool("b")]);
   });
 
-  it("maps tool_choice: none drops tools, auto keeps them, required or forced is unsupported", () => {
+  it("maps tool_choice: none drops tools, auto keeps them", () => {
     expect(toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: "none" }).tools).toBeUndefined();
     expect(toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: "auto" }).tools).toHaveLength(1);
+  });
+
+  it("asks for a named function through format: its parameters schema, no tools, the function in the system message", () => {
+    const body = toOllamaChatBody("m", { ...base, messages: [{ role: "system", content: "Be brief." }, ...base.messages], tools: [tool("a"), tool("b")], tool_choice: { type: "function", function: { name: "b" } } });
+    expect(body.tools).toBeUndefined();
+    expect(body.format).toEqual(tool("b").function.parameters);
+    expect(body.messages?.[0]?.content).toMatch(/^Be brief\.\n\nCall the function b now\./);
+    expect(body.messages).toHaveLength(2);
+  });
+
+  it("asks for required through format: one of the tools' {name, arguments}", () => {
+    const body = toOllamaChatBody("m", { ...base, tools: [tool("a"), tool("b")], tool_choice: "required" });
+    expect(body.format).toEqual({ oneOf: ["a", "b"].map((n) => ({ type: "object", properties: { name: { const: n }, arguments: tool(n).function.parameters }, required: ["name", "arguments"] })) });
+    expect(body.messages?.[0]).toMatchObject({ role: "system", content: expect.stringContaining("Call one of these functions now.") });
+  });
+
+  it("refuses a forced call with response_format JSON, with a continuation, or naming a tool not offered", () => {
     const forced = { type: "function" as const, function: { name: "a" } };
-    for (const tool_choice of ["required" as const, forced]) {
-      expect(() => toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice })).toThrow(expect.objectContaining({ code: "unsupported" }));
-    }
+    const unsupported = expect.objectContaining({ code: "unsupported" });
+    expect(() => toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: forced, response_format: { type: "json_object" } })).toThrow(unsupported);
+    expect(() => toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: "required" }, { prefix: "x" })).toThrow(unsupported);
+    expect(() => toOllamaChatBody("m", { ...base, tools: [tool("a")], tool_choice: { type: "function", function: { name: "z" } } })).toThrow(unsupported);
   });
 });
 

@@ -2,11 +2,11 @@
  * An OpenAI chat request → the body of Ollama's `/api/chat`. Pure.
  *
  * Ollama has no `tool_choice`: "none" sends no tools and "auto" sends them all; "required" or a named
- * function cannot be enforced, so such requests are refused as unsupported (the Worker then sends them
- * to a target that can), as the llama.cpp backend does.
+ * function is asked for through `format` instead (../forced.ts), which Ollama's grammar enforces.
  */
 import { requestedMaxTokens, type ChatRequest, type ChatTool } from "@hearth/shared";
-import type { ChatRequest as OllamaChatRequest, Options, Tool } from "ollama";
+import type { ChatRequest as OllamaChatRequest, Message, Options, Tool } from "ollama";
+import { forcedCall } from "../forced.js";
 import { BackendError } from "../types.js";
 import { toOllamaMessages } from "./messages.js";
 
@@ -31,12 +31,10 @@ export function toOllamaTools(tools: readonly ChatTool[]): Tool[] {
   }));
 }
 
+/** Tools for the model to call as it likes: tool_choice auto (a forced call goes through `format`). */
 function offeredTools(req: ChatRequest): Tool[] | undefined {
   const choice = req.tool_choice;
-  if (!req.tools?.length || choice === "none") return undefined;
-  if (choice != null && choice !== "auto") {
-    throw new BackendError("unsupported", "tool_choice other than 'auto' or 'none' cannot be enforced by Ollama models");
-  }
+  if (!req.tools?.length || (choice != null && choice !== "auto")) return undefined;
   return toOllamaTools(req.tools);
 }
 
@@ -62,13 +60,25 @@ export function toOllamaFormat(req: ChatRequest): string | object | undefined {
   return "json";
 }
 
+/** The messages with the instruction in the system message (first, where every chat template puts it). */
+export function withInstruction(messages: Message[], instruction: string): Message[] {
+  const [first, ...rest] = messages;
+  if (first?.role === "system") return [{ ...first, content: `${first.content}\n\n${instruction}` }, ...rest];
+  return [{ role: "system", content: instruction }, ...messages];
+}
+
 export function toOllamaChatBody(model: string, req: ChatRequest, opts: ChatBodyOptions = {}): OllamaChatRequest {
   const tools = offeredTools(req);
   const options = toOllamaOptions(req, opts.numCtx);
-  const format = toOllamaFormat(req);
+  const forced = forcedCall(req);
+  const asked = toOllamaFormat(req);
+  if (forced && asked !== undefined) throw new BackendError("unsupported", "a forced tool_choice together with response_format JSON is not supported by Ollama models");
+  if (forced && opts.prefix) throw new BackendError("unsupported", "a forced tool call cannot continue an answer");
+  const format = forced?.format ?? asked;
+  const messages = toOllamaMessages(req.messages);
   return {
     model,
-    messages: opts.prefix ? [...toOllamaMessages(req.messages), { role: "assistant", content: opts.prefix }] : toOllamaMessages(req.messages),
+    messages: opts.prefix ? [...messages, { role: "assistant", content: opts.prefix }] : forced ? withInstruction(messages, forced.instruction) : messages,
     ...(tools ? { tools } : {}),
     ...(Object.keys(options).length > 0 ? { options } : {}),
     ...(format !== undefined ? { format } : {}),

@@ -24,7 +24,7 @@ export interface StreamHooks {
   newId?: () => string;
 }
 
-const randomCallId = () => `call_${randomBytes(12).toString("hex")}`;
+export const randomCallId = () => `call_${randomBytes(12).toString("hex")}`;
 
 export function finishReason(final: ChatChunk, sawToolCalls: boolean): FinishReason {
   if (sawToolCalls) return "tool_calls";

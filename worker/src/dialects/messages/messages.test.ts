@@ -59,6 +59,16 @@ describe("toChatRequest", () => {
     expect(chat).toMatchObject({ model: "auto", max_tokens: 100, tool_choice: "required", stop: ["END"] });
   });
 
+  it("structured outputs (output_config.format, or the beta's output_format) become a strict response_format", () => {
+    const schema = { type: "object", properties: { a: { type: "string" } }, required: ["a"], additionalProperties: false };
+    const base = { model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] };
+    for (const extra of [{ output_config: { format: { type: "json_schema", schema } } }, { output_format: { type: "json_schema", schema } }]) {
+      const { chat } = toChatRequest({ ...base, ...extra } as never, "auto");
+      expect(chat.response_format).toEqual({ type: "json_schema", json_schema: { name: "output", schema, strict: true } });
+    }
+    expect(toChatRequest(base as never, "auto").chat.response_format).toBeUndefined();
+  });
+
   it("names what only Anthropic can take: documents, server tools, more than 4 stop sequences", () => {
     expect(toChatRequest(req({ messages: [{ role: "user", content: [{ type: "document", source: { type: "text", data: "x", media_type: "text/plain" } }] }] }), "auto").anthropicOnly).toContain("document");
     expect(toChatRequest(req({ tools: [{ type: "web_search_20250305", name: "web_search" }] }), "auto").anthropicOnly).toContain("server tools");

@@ -4,6 +4,7 @@
  * is named in `anthropicOnly` (documents, server tools, images in tool results): those requests may
  * still be served by Anthropic, which gets the original body, and by no other target.
  *
+ * `output_config.format` (structured outputs) becomes response_format json_schema.
  * Dropped on the way, on purpose: `cache_control` (a cache hint for Anthropic alone), earlier
  * `thinking` blocks (their signatures mean nothing elsewhere), `thinking` itself, `top_k`.
  */
@@ -112,6 +113,18 @@ function tools(req: MessagesRequest, only: (why: string) => void): Pick<ChatRequ
   return out;
 }
 
+/**
+ * Anthropic's structured outputs — `output_config.format` (and the beta's `output_format`), a JSON
+ * schema the answer must follow — as chat's response_format, so home's answer is held to it (and
+ * checked) as an OpenAI client's is. Anthropic enforces it exactly: strict.
+ */
+function responseFormat(req: MessagesRequest): Json {
+  const body = req as unknown as { output_config?: { format?: Json }; output_format?: Json };
+  const f = body.output_config?.format ?? body.output_format;
+  if (f?.type !== "json_schema" || typeof f.schema !== "object" || f.schema === null) return {};
+  return { response_format: { type: "json_schema", json_schema: { name: "output", schema: f.schema, strict: true } } };
+}
+
 export function toChatRequest(req: MessagesRequest, model: string): Translated {
   const reasons: string[] = [];
   const only = (why: string) => void (reasons.includes(why) || reasons.push(why));
@@ -131,6 +144,7 @@ export function toChatRequest(req: MessagesRequest, model: string): Translated {
     max_tokens: req.max_tokens,
     stream: req.stream === true,
     ...tools(req, only),
+    ...responseFormat(req),
     ...(req.temperature !== undefined ? { temperature: req.temperature } : {}),
     ...(req.top_p !== undefined ? { top_p: req.top_p } : {}),
     // OpenAI takes at most 4 stop sequences; more are Anthropic's alone.

@@ -7,6 +7,9 @@
  */
 import {
   DEFAULT_ANSWER_TOKENS,
+  DEFAULT_UNRELIABLE_AT,
+  toolRecordOf,
+  unreliableToolModels,
   effectiveBudget,
   hasBudget,
   localModelSize,
@@ -59,8 +62,11 @@ export class Planning {
       perf: perf.summaries(),
       openBreakers: new Set(Object.keys(breakers).filter((t) => breakers[t] === "open")),
       riskOffsets: this.#risk.offsets(),
-      // toolRecord (per home model: tool-call answers checked and passed) is for the checks of home's answers to feed; unknown until then.
       prices: cfg.prices,
+      // What the checks of home's answers learned (README "Checked answers"): each model's recent tool
+      // record, for the agent rules; the models whose tool answers fail too often lately, passed over.
+      toolRecord: toolRecordOf(perf.counters().homeChecks),
+      unreliableTools: unreliableToolModels(perf.counters().homeChecks, call.policy.unreliableToolsAt ?? DEFAULT_UNRELIABLE_AT, now),
       ...(budget ? { budget } : {}),
     });
     // Held until the request's record arrives: requests in flight together cannot spend the same headroom.

@@ -49,7 +49,8 @@ export class Stats {
     return JSON.stringify(seriesPoints(this.#series.rows(from, to, stepMs), { from, to, stepMs }));
   }
 
-  async report(sidecars: HubSidecar[]): Promise<StatsReport> {
+  /** `unreliableToolsAt`: the user's policy threshold, for the home models' check report. */
+  async report(sidecars: HubSidecar[], unreliableToolsAt?: number): Promise<StatsReport> {
     // Whatever the stats show is in storage too (no write still in flight).
     await this.perf.flush();
     const now = Date.now();
@@ -60,6 +61,7 @@ export class Stats {
       sidecars: sidecars.map((s) => ({ sidecarId: s.sidecarId, name: s.name, connectedAt: s.connectedAt, models: s.models.map((m) => m.id), breaker: s.breaker })),
       minSamples: this.#cfg.perf.minSamples,
       now,
+      ...(unreliableToolsAt !== undefined ? { unreliableToolsAt } : {}),
     });
   }
 
