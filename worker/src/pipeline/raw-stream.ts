@@ -26,11 +26,12 @@ import type { StreamEnd } from "./stream.js";
 
 /**
  * Before each read (but when the last one filled the buffer: more is waiting), a pause that lets what
- * arrives meanwhile be taken in one read: an eighth of the time since the answer began, between
- * MIN_PACE_MS and PACE_MS — short while an answer starts (its first words are not held back), up to
- * PACE_MS for a long one (a slow answer's tokens then leave in bursts, not a wake-up each).
+ * arrives meanwhile be taken in one read: an eighth of the time since the answer began, up to PACE_MS —
+ * none while an answer starts (a short answer is not held back at all), up to PACE_MS for a long one
+ * (a slow answer's tokens then leave in bursts, not a wake-up each).
  */
 export const PACE_MS = 100;
+/** Pauses shorter than this are not taken (ms). */
 const MIN_PACE_MS = 2;
 const READ_BUFFER = 64 * 1024;
 
@@ -146,7 +147,8 @@ export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array>
       // Every pull enqueues or closes (see stream.ts for why).
       async pull(controller) {
         try {
-          if (!full) await pause(Math.min(PACE_MS, Math.max(MIN_PACE_MS, (Date.now() - begunAt) / 8)), signal);
+          const wait = full ? 0 : Math.min(PACE_MS, (Date.now() - begunAt) / 8);
+          if (wait >= MIN_PACE_MS) await pause(wait, signal);
           const r = await Promise.race([reader.read(buffer), stopped]);
           if (r.done || !r.value) {
             watch.feed(decoder.decode(await whole));
