@@ -12,13 +12,12 @@
  * 3. with --download: https://raw.githubusercontent.com/<owner>/<name>/<commit>/<path>.
  * A source with a missing file is reported and skipped, never half-read.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { parseArgs } from "node:util";
-import { gunzipSync } from "node:zlib";
 import { parsePrompts } from "../shared/src/classify/dataset.js";
-import { SOURCES, type Source } from "./lib/classifier-sources.js";
+import { SOURCES } from "./lib/classifier-sources.js";
+import { readPinnedText } from "./lib/snapshot.js";
 
 const ROOT = join(import.meta.dirname, "..");
 export const CORPUS = join(ROOT, ".cache/classifier/corpus.jsonl");
@@ -32,29 +31,6 @@ const { values } = parseArgs({
   },
 });
 
-async function readSourceFile(src: Source, path: string): Promise<Buffer | undefined> {
-  const gitDir = join(values.mirror, src.repo.replace("/", "+"), "repo");
-  if (existsSync(gitDir)) {
-    try {
-      return execFileSync("git", ["--git-dir", gitDir, "show", `${src.ref}:${path}`], { maxBuffer: 256 << 20, stdio: ["ignore", "pipe", "ignore"] });
-    } catch {
-      // not at that commit in this snapshot: try the next place
-    }
-  }
-  if (values.from) {
-    const file = join(values.from, src.repo, path);
-    if (existsSync(file)) return readFileSync(file);
-  }
-  if (values.download) {
-    const res = await fetch(`https://raw.githubusercontent.com/${src.repo}/${src.ref}/${path}`);
-    if (res.ok) return Buffer.from(await res.arrayBuffer());
-  }
-  return undefined;
-}
-
-// A Git LFS pointer is what a snapshot holds for a large file it does not carry.
-const isLfsPointer = (b: Buffer): boolean => b.length < 300 && b.toString("utf8").startsWith("version https://git-lfs");
-
 const lines: string[] = [];
 const counts: string[] = [];
 
@@ -67,12 +43,11 @@ for (const src of SOURCES) {
   let missing = "";
   const items: string[] = [];
   for (const path of src.paths) {
-    const raw = await readSourceFile(src, path);
-    if (!raw || isLfsPointer(raw)) {
+    const text = await readPinnedText(src, path, { mirror: values.mirror, download: values.download, ...(values.from ? { from: values.from } : {}) });
+    if (text === undefined) {
       missing = path;
       break;
     }
-    const text = (path.endsWith(".gz") ? gunzipSync(raw) : raw).toString("utf8");
     src.parse(path, text).forEach((item, i) => {
       if (!item.text.trim()) return;
       const { text: content, ...rest } = item;
