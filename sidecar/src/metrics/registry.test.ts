@@ -56,7 +56,7 @@ function handlerWith(metrics: SidecarMetrics, b: Backend, slots = 1, queue = 1) 
     send: (f) => frames.push(f),
     log: silentLogger,
     onChange: () => undefined,
-    coalesce: { maxDelayMs: 1, maxChars: 512 },
+    coalesce: { minDelayMs: 1, maxDelayMs: 1, maxChars: 512 },
     metrics,
   });
   return { h, frames };

@@ -36,7 +36,7 @@ function handler(b: Backend, stateN = 7) {
     log: silentLogger,
     onChange: () => undefined,
     stateN: () => stateN,
-    coalesce: { maxDelayMs: 1, maxChars: 512 },
+    coalesce: { minDelayMs: 1, maxDelayMs: 1, maxChars: 512 },
   });
   return { h, frames };
 }
