@@ -163,7 +163,10 @@ async function main(): Promise<void> {
     process.stdout.write(overheadTable("total time", "total", stacks, t) + "\n\n");
 
     // 2. Throughput: ~20,000 tokens as fast as the backend makes them.
-    const long = "x".repeat(80_000);
+    // Words in a pseudo-random order: a periodic text ("xxxx…") is what home's answer checks stop as a loop.
+    let seed = 1;
+    const WORDS = ["home", "model", "answer", "token", "stream", "cloud", "worker", "sidecar", "tunnel", "frame", "delta", "check"];
+    const long = Array.from({ length: 13_000 }, () => WORDS[(seed = (seed * 48_271) % 2_147_483_647) % WORDS.length]).join(" ");
     const rates: Record<"direct" | "tunnel", number[]> = { direct: [], tunnel: [] };
     for (let i = 0; i < 5; i++) {
       const d = await direct(up.ollama, long);
