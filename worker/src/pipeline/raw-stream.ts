@@ -14,7 +14,6 @@
  * target (the text is never decoded into an answer), so a user with `continueOnBreak` keeps the chunk
  * path; and up to PACE_MS of delay between bursts of a slow answer.
  */
-import { HearthError, type AttemptFailure, type ErrorCode } from "@hearth/shared";
 import { StreamEndedEarly, type Commit } from "../execute/attempt.js";
 import { ClientClosed, DeadlineExceeded } from "../execute/deadlines.js";
 import type { PlanRun } from "../execute/run.js";
@@ -22,7 +21,7 @@ import type { Logger } from "../log.js";
 import { CompletionBuilder } from "../stream/answer.js";
 import type { Passthrough } from "../stream/chunks.js";
 import type { RawWatch, StreamEncoder, StreamState } from "./dialect.js";
-import type { StreamEnd } from "./stream.js";
+import { breakOf, brokeMessage, type StreamEnd } from "./stream.js";
 
 /**
  * Before each read (but when the last one filled the buffer: more is waiting), a pause that lets what
@@ -73,8 +72,6 @@ const pause = (ms: number, signal: AbortSignal) =>
     signal.addEventListener("abort", done, { once: true });
   });
 
-const codeOf = (f: AttemptFailure): ErrorCode => (f.kind === "timeout" ? "upstream_timeout" : "stream_interrupted");
-
 export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array> {
   const { commit, run, watch } = o;
   const { head, rest } = o.take();
@@ -114,20 +111,15 @@ export function rawAnswerStream(o: RawAnswerOptions): ReadableStream<Uint8Array>
 
   /** The dialect's error event for a break after the answer began (or nothing when the client left). */
   const broke = (err: unknown): string => {
-    let code: ErrorCode = "stream_interrupted";
-    try {
-      code = codeOf(run.broke(commit, err));
-    } catch (e) {
-      if (e instanceof ClientClosed) {
-        end("client_closed");
-        return "";
-      }
-      if (e instanceof HearthError) code = e.code;
+    const verdict = breakOf(run, commit, err);
+    if (verdict === "client_closed") {
+      end("client_closed");
+      return "";
     }
-    end(code);
-    o.log.warn("stream broke after commit", { code, target: commit.target.id });
+    end(verdict.code);
+    o.log.warn("stream broke after commit", { ...verdict, target: commit.target.id });
     const state: StreamState = { answer: new CompletionBuilder(), splices: [], trace: run.trace };
-    return o.encoder.errorEvent(code, `The answer from ${commit.target.id} broke after it began (${err instanceof Error ? err.message : "unknown error"}).`, state);
+    return o.encoder.errorEvent(verdict.code, brokeMessage(commit.target.id, err), state);
   };
 
   const close = (controller: ReadableStreamDefaultController<Uint8Array>, tail: string) => {

@@ -41,6 +41,24 @@ export interface AnswerStreamOptions {
 const codeOf = (f: AttemptFailure): ErrorCode => (f.kind === "timeout" ? "upstream_timeout" : f.reason === "invalid_answer" ? "invalid_answer" : "stream_interrupted");
 
 /**
+ * What a break after the answer began means, for either stream writer: the error event's code and the
+ * trace's reason — or "client_closed" when the client left (nobody to tell). The run books the break.
+ */
+export function breakOf(run: PlanRun, commit: Commit, err: unknown): { code: ErrorCode; reason: string } | "client_closed" {
+  try {
+    const f = run.broke(commit, err);
+    return { code: codeOf(f), reason: f.reason ?? f.kind };
+  } catch (e) {
+    if (e instanceof ClientClosed) return "client_closed";
+    const code = e instanceof HearthError ? e.code : "stream_interrupted";
+    return { code, reason: code };
+  }
+}
+
+/** The error event's message for a break after the answer began. */
+export const brokeMessage = (target: string, err: unknown, after = ""): string => `The answer from ${target} broke after it began (${err instanceof Error ? err.message : "unknown error"}).${after}`;
+
+/**
  * After a splice, until the new leg's first content: its role opener is dropped and, since a prefill
  * cannot end in whitespace (Anthropic refuses it), the whitespace it may repeat is trimmed. Returns
  * the chunk to keep, or undefined.
@@ -92,20 +110,12 @@ export function answerStream(o: AnswerStreamOptions): ReadableStream<Uint8Array>
 
   /** After a break: continue on the next target (true), or end the stream with a typed error. */
   const recover = async (controller: ReadableStreamDefaultController<Uint8Array>, err: unknown): Promise<boolean> => {
-    let code: ErrorCode;
-    let reason: string;
-    try {
-      const f = o.run.broke(commit, err);
-      code = codeOf(f);
-      reason = f.reason ?? f.kind;
-    } catch (e) {
-      if (e instanceof ClientClosed) {
-        end("client_closed");
-        return false;
-      }
-      code = e instanceof HearthError ? e.code : "stream_interrupted";
-      reason = code;
+    const verdict = breakOf(o.run, commit, err);
+    if (verdict === "client_closed") {
+      end("client_closed");
+      return false;
     }
+    const { code, reason } = verdict;
     if (o.continueOnBreak && answer.calls.length === 0 && code !== "upstream_error") {
       const next = await o.run.next(answer.text).catch(() => undefined);
       if (next) {
@@ -119,8 +129,7 @@ export function answerStream(o: AnswerStreamOptions): ReadableStream<Uint8Array>
     }
     end(code);
     o.log.warn("stream broke after commit", { code, reason, target: commit.target.id });
-    const detail = err instanceof Error ? err.message : "unknown error";
-    const message = `The answer from ${commit.target.id} broke after it began (${detail}).${splices.length > 0 || o.continueOnBreak ? " No other target could continue it." : ""}`;
+    const message = brokeMessage(commit.target.id, err, splices.length > 0 || o.continueOnBreak ? " No other target could continue it." : "");
     controller.enqueue(bytes.encode(o.encoder.errorEvent(code, message, state)));
     controller.close();
     return false;
